@@ -1,0 +1,47 @@
+# nerkit: `make demo` sets everything up and runs the workflow on the sample corpus; `make test` runs the checks.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := demo-output
+
+.PHONY: install demo test lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nerkit needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	@mkdir -p $(DEMO)
+	@echo "== 1. What is in the training data (nerkit stats) =="
+	$(BIN)/nerkit stats samples/train.conll
+	@echo
+	@echo "== 2. Score predictions the conlleval way (nerkit score) =="
+	$(BIN)/nerkit score samples/dev_predictions.conll
+	$(BIN)/nerkit score samples/dev_predictions.conll --json > $(DEMO)/dev_scores.json
+	@echo "   JSON scores written to $(DEMO)/dev_scores.json"
+	@echo
+	@echo "== 3. Convert the tag scheme (nerkit convert) =="
+	$(BIN)/nerkit convert samples/train.conll --to BIOES --output $(DEMO)/train.bioes.conll
+	$(BIN)/nerkit stats $(DEMO)/train.bioes.conll --scheme
+	@echo
+	@echo "== 4. Raw text to sentences and tokens with character offsets (nerkit tokenize) =="
+	$(BIN)/nerkit tokenize samples/raw.txt --output $(DEMO)/raw.tokens.jsonl
+	@echo "   Tokens written to $(DEMO)/raw.tokens.jsonl"
+
+test: install
+	$(BIN)/ruff check src tests bench samples
+	$(BIN)/ruff format --check src tests bench samples
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check --fix src tests bench samples
+	$(BIN)/ruff format src tests bench samples
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache src/*.egg-info

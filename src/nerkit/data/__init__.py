@@ -1,0 +1,1 @@
+"""The CoNLL data layer: reading and writing files, tag schemes and entity spans."""

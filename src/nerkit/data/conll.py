@@ -1,0 +1,191 @@
+"""Stream-read and write CoNLL files: any number of columns, -DOCSTART- documents, errors with file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag
+from nerkit.errors import NerkitError
+from nerkit.files import PathLike, read_lines, write_text_atomic
+
+DOCSTART = "-DOCSTART-"
+
+
+@dataclass(frozen=True, slots=True)
+class ConllSentence:
+    """One sentence of a CoNLL file: its columns, which one holds the tags, and where it came from."""
+
+    columns: tuple[tuple[str, ...], ...]  # [column][token]; column 0 holds the tokens
+    tag_column: int | None  # index into `columns`, or None for an untagged file
+    line: int  # 1-based line number of the sentence's first token
+    document: int = 0  # how many -DOCSTART- lines came before it in the file
+    docstart: tuple[str, ...] = ()  # the raw -DOCSTART- lines just before it (kept for writing back)
+    delimiter: str = " "  # the file's column separator: a space or a tab
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The words of the sentence (the first column)."""
+        return self.columns[0]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The tag column, or an empty tuple when the file is untagged."""
+        return () if self.tag_column is None else self.columns[self.tag_column]
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+
+def split_fields(line: str, tabbed: bool) -> list[str]:
+    """The columns of one line: split on tabs in a tab-separated file, else on runs of spaces."""
+    if tabbed:
+        return [field.strip() for field in line.rstrip().split("\t")]
+    return line.split()
+
+
+def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSentence]:
+    """Stream the sentences of a CoNLL file, checking columns and tags as it goes.
+
+    `tag_column` picks the tag column (negative counts from the end; None for an untagged file of
+    tokens). Raises NerkitError naming the file and line for anything malformed, for an empty file
+    and for a file without sentences.
+    """
+    tabbed: bool | None = None
+    width = 0  # columns per token line, fixed by the first token line
+    width_line = 0
+    tag_index: int | None = None
+    rows: list[list[str]] = []
+    first_line = 0
+    documents = 0
+    docstart: list[str] = []
+    valid_tags: set[str] = set()
+    sentences = 0
+    any_content = False
+
+    def flush() -> ConllSentence:
+        nonlocal rows, docstart
+        sentence = ConllSentence(
+            columns=tuple(zip(*rows, strict=True)),
+            tag_column=tag_index,
+            line=first_line,
+            document=documents,
+            docstart=tuple(docstart),
+            delimiter="\t" if tabbed else " ",
+        )
+        rows, docstart = [], []
+        return sentence
+
+    for number, line in read_lines(path):
+        if not line.strip():
+            if rows:
+                sentences += 1
+                yield flush()
+            continue
+        any_content = True
+        if tabbed is None:
+            tabbed = "\t" in line
+        fields = split_fields(line, tabbed)
+        if fields[0] == DOCSTART:
+            if rows:
+                sentences += 1
+                yield flush()
+            documents += 1
+            docstart.append(line)
+            continue
+        if not width:
+            width, width_line = len(fields), number
+            tag_index = _tag_index(path, number, width, tag_column)
+        elif len(fields) != width:
+            raise NerkitError(
+                f"{len(fields)} columns, but the first token line (line {width_line}) has {width}",
+                path=path,
+                line=number,
+                hint="every token line needs the same number of columns, separated by spaces or tabs",
+            )
+        if tag_index is not None:
+            tag = fields[tag_index]
+            if tag not in valid_tags:
+                if not is_valid_tag(tag):
+                    raise NerkitError(
+                        f"invalid tag {tag!r} in column {tag_index + 1}",
+                        path=path,
+                        line=number,
+                        hint=TAG_HINT,
+                    )
+                valid_tags.add(tag)
+        if not rows:
+            first_line = number
+        rows.append(fields)
+    if rows:
+        sentences += 1
+        yield flush()
+    if not any_content:
+        raise NerkitError("the file is empty", path=path, hint="give a CoNLL file with one token per line")
+    if not sentences:
+        raise NerkitError(
+            "no sentences, only -DOCSTART- lines",
+            path=path,
+            hint="a CoNLL file needs token lines, with a blank line after each sentence",
+        )
+
+
+def _tag_index(path: PathLike, line: int, width: int, tag_column: int | None) -> int | None:
+    """Resolve the user's tag column against the file's width, or explain why it cannot be used."""
+    if tag_column is None:
+        return None
+    index = tag_column + width if tag_column < 0 else tag_column
+    if width < 2:
+        raise NerkitError(
+            "only one column; a tagged CoNLL file needs at least a token and a tag column",
+            path=path,
+            line=line,
+            hint="separate the columns with spaces or tabs",
+        )
+    if not 1 <= index < width:
+        raise NerkitError(
+            f"there is no tag column {tag_column} in a file of {width} columns",
+            path=path,
+            line=line,
+            hint=f"pick a column from 1 to {width - 1} (0 holds the tokens), or -1 for the last",
+        )
+    return index
+
+
+def format_conll(sentences: Iterable[ConllSentence], delimiter: str | None = None) -> Iterator[str]:
+    """The lines of a canonical CoNLL file, each ending in a newline.
+
+    -DOCSTART- lines each followed by a blank line, one token per line, a blank line after every
+    sentence; columns joined by `delimiter`, by default the one the sentence was read with.
+    """
+    for sentence in sentences:
+        separator = sentence.delimiter if delimiter is None else delimiter
+        for docstart in sentence.docstart:
+            yield docstart + "\n"
+            yield "\n"
+        for row in zip(*sentence.columns, strict=True):
+            yield separator.join(row) + "\n"
+        yield "\n"
+
+
+def write_conll(path: PathLike, sentences: Iterable[ConllSentence], delimiter: str | None = None) -> None:
+    """Write sentences as a canonical CoNLL file, atomically."""
+    write_text_atomic(path, format_conll(sentences, delimiter))
+
+
+def convert_conll(path: PathLike, output: PathLike, scheme: str, tag_column: int = -1) -> int:
+    """Rewrite a CoNLL file's tags in `scheme` (IOB1, IOB2, BIOES) to `output`; returns the sentence count."""
+    count = 0
+
+    def converted() -> Iterator[ConllSentence]:
+        nonlocal count
+        for sentence in read_conll(path, tag_column=tag_column):
+            index = sentence.tag_column
+            assert index is not None
+            columns = list(sentence.columns)
+            columns[index] = tuple(convert_tags(sentence.tags, scheme))
+            count += 1
+            yield replace(sentence, columns=tuple(columns))
+
+    write_conll(output, converted())
+    return count

@@ -1,0 +1,29 @@
+"""The one error type nerkit raises for bad input: a single line naming where, what and what to do."""
+
+from __future__ import annotations
+
+import os
+
+
+class NerkitError(Exception):
+    """A problem with the user's input or set-up, reported as one line: `where: what; what to do`."""
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        line: int | None = None,
+        hint: str = "",
+    ) -> None:
+        self.what = what
+        self.path = None if path is None else os.fspath(path)
+        self.line = line
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        return f"{where}{self.what}" + (f"; {self.hint}" if self.hint else "")

@@ -1,0 +1,75 @@
+"""UTF-8 text files read line by line with file:line errors, and files written atomically."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from nerkit.errors import NerkitError
+
+PathLike = str | os.PathLike[str]
+
+
+def read_lines(path: PathLike) -> Iterator[tuple[int, str]]:
+    """Yield (line number, text without its line ending) for each line; `-` reads standard input.
+
+    Decodes UTF-8 strictly (a leading BOM is dropped); raises NerkitError naming the file and line.
+    """
+    if os.fspath(path) == "-":
+        yield from _decode_lines(sys.stdin.buffer, "<stdin>")
+        return
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; open errors reported first
+    except FileNotFoundError:
+        raise NerkitError("no such file", path=path, hint="check the path") from None
+    except IsADirectoryError:
+        raise NerkitError("is a folder, not a file", path=path, hint="name a file") from None
+    except OSError as error:
+        raise NerkitError(f"cannot read: {error.strerror}", path=path) from None
+    with handle:
+        yield from _decode_lines(handle, path)
+
+
+def _decode_lines(handle: Iterable[bytes], path: PathLike) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise NerkitError(
+                f"byte 0x{raw[error.start]:02x} at column {error.start + 1} is not UTF-8",
+                path=path,
+                line=number,
+                hint="re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 IN > OUT)",
+            ) from None
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        yield number, text.rstrip("\r\n")
+
+
+def write_text_atomic(path: PathLike, parts: Iterable[str]) -> None:
+    """Write `parts` to `path` through a temporary file renamed into place, so no half file remains."""
+    target = Path(path)
+    try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
+            "w",
+            encoding="utf-8",
+            newline="",
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            suffix=".tmp",
+            delete=False,
+        )
+    except OSError as error:
+        raise NerkitError(
+            f"cannot write here: {error.strerror}", path=path, hint="check the folder"
+        ) from None
+    try:
+        with handle:
+            handle.writelines(parts)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""The text pipeline: raw text to sentences and tokens with character offsets."""

@@ -1,0 +1,86 @@
+"""Document, Sentence, Token and Entity, with character offsets into the original text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nerkit.text.sentences import sentence_spans
+from nerkit.text.tokenizer import token_spans
+
+
+@dataclass(slots=True)
+class Token:
+    """One token: `document.text[start:end] == text`."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Entity:
+    """A named entity: `document.text[start:end] == text`, with its label and the model's confidence."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    confidence: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The entity as a JSON-ready dict."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "label": self.label,
+            "text": self.text,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(slots=True)
+class Sentence:
+    """A sentence: its span in the document and its tokens."""
+
+    start: int
+    end: int
+    tokens: list[Token]
+
+
+@dataclass(slots=True)
+class Document:
+    """A text, its sentences and tokens, and the entities found in it."""
+
+    text: str
+    sentences: list[Sentence] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> list[Token]:
+        """All tokens of the document, in order."""
+        return [token for sentence in self.sentences for token in sentence.tokens]
+
+    def to_json(self) -> dict[str, object]:
+        """The document as a JSON-ready dict: text, sentences with their tokens, entities."""
+        return {
+            "text": self.text,
+            "sentences": [
+                {
+                    "start": sentence.start,
+                    "end": sentence.end,
+                    "tokens": [{"text": t.text, "start": t.start, "end": t.end} for t in sentence.tokens],
+                }
+                for sentence in self.sentences
+            ],
+            "entities": [entity.to_json() for entity in self.entities],
+        }
+
+
+def parse_text(text: str) -> Document:
+    """Split raw text into sentences and tokens; every offset points into `text`."""
+    sentences = []
+    for start, end in sentence_spans(text):
+        tokens = [Token(text[s:e], s, e) for s, e in token_spans(text, start, end)]
+        if tokens:
+            sentences.append(Sentence(start, end, tokens))
+    return Document(text, sentences)

@@ -1,0 +1,84 @@
+"""Split text into tokens the way CoNLL-2003 (Penn Treebank style) does, as character spans."""
+
+from __future__ import annotations
+
+import regex
+
+# Abbreviations that keep their final period (case-sensitive, without the period).
+ABBREVIATIONS = frozenset(
+    """
+    Mr Mrs Ms Dr Prof Sr Jr St Mt Ft Rev Gen Sen Rep Gov Lt Col Capt Sgt Cpl Maj Adm Cmdr Pres Supt Insp
+    Messrs Mme Mlle Hon Atty Det Esq Fr Bros Co Corp Inc Ltd Plc Cie Dept Univ Assn Av Ave Blvd Rd
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun
+    No Nos Vol Vols vs etc Fig Figs approx est dept al Ala Ariz Ark Calif Colo Conn Del Fla Ga Ill Ind
+    Kan Ky La Md Mass Mich Minn Miss Mo Mont Neb Nev Okla Ore Pa Tenn Tex Va Vt Wash Wis Wyo
+    """.split()
+)
+
+_LETTER = r"[\p{L}\p{M}]"
+_ALNUM = r"[\p{L}\p{M}\p{N}]"
+_APOSTROPHES = "'\u2019"
+
+# One alternative per kind of token, tried in order at each position.
+_TOKEN = regex.compile(
+    rf"""
+      (?P<url>(?:https?://|www\.)[^\s<>"]+[^\s<>"'.,;:!?)\]])
+    | (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
+    | (?P<acronym>(?:{_LETTER}\.){{2,}})                       # U.S. U.N. e.g.
+    | (?P<number>(?<!{_ALNUM})\.\d+
+        |\d+(?:[.,:/-]\d+)*(?:-?{_LETTER}{_ALNUM}*(?:-{_ALNUM}+)*)?)  # 1,000 4.5 1996-08-30 .496 20-year-old
+    | (?P<money>[A-Z]{{1,3}}\$)                                 # C$ US$
+    | (?P<word>{_ALNUM}+(?:[-&'\u2019.]{_ALNUM}+)*)
+    | (?P<dots>\.{{2,}}|\u2026|-{{2,}}|[\u2013\u2014])                          # ... -- dashes
+    | (?P<other>(?=\S)\X)                                       # one grapheme: punctuation, symbol, emoji
+    """,
+    regex.VERBOSE | regex.VERSION0,
+)
+
+_CONTRACTION = regex.compile(
+    r"(?i)(?P<stem>.+?)(?P<clitic>n['\u2019]t|['\u2019](?:s|re|ve|ll|d|m))$",
+)
+_ORDINAL_LINE_START = regex.compile(r"\d{1,2}\.(?=\s+\S)")
+
+
+def token_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Character spans (start, end) of the tokens of `text[start:end]`, offsets into `text`."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    position = start
+    ordinal = _ORDINAL_LINE_START.match(text, start, end)
+    if ordinal:  # "3. Jan Ullrich": a numbered list item keeps its period
+        spans.append((start, ordinal.end()))
+        position = ordinal.end()
+    for match in _TOKEN.finditer(text, position, end):
+        s, e = match.span()
+        if spans and s < spans[-1][1]:  # the period an abbreviation took
+            continue
+        kind = match.lastgroup
+        if kind == "word":
+            word = match.group()
+            if "'" in word or "\u2019" in word:
+                split = _CONTRACTION.match(word)
+                if split and split.group("stem") and split.group("stem")[-1] not in _APOSTROPHES:
+                    cut = s + split.end("stem")
+                    spans.append((s, cut))
+                    spans.append((cut, e))
+                    continue
+            if e < end and text[e] == "." and _keeps_period(text[s:e]):
+                e += 1
+        spans.append((s, e))
+    return spans
+
+
+def _keeps_period(word: str) -> bool:
+    """Whether `word`, followed by a period, is an abbreviation that owns it."""
+    return (
+        word in ABBREVIATIONS
+        or (len(word) == 1 and word.isupper())  # an initial: "J. Smith"
+        or ("." in word and word.replace(".", "").isalpha())  # "e.g" before its last period
+    )
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens of `text` as strings."""
+    return [text[s:e] for s, e in token_spans(text)]
