@@ -67,11 +67,19 @@ def _ends_sentence(text: str, start: int, end: int, punctuation: str) -> bool:
     if before is None:
         return True
     previous = before.group()
+    if previous.isdigit() and len(previous) <= 2 and _starts_line(text, before.start()):
+        return False  # "3. Jan Ullrich": a numbered list item
     if previous in _NEVER_END or (len(previous) == 1 and previous.isupper()):
         return False
     if previous in _MAYBE_END or "." in previous:
         return bool(opening) or word in _OPENERS
     return True
+
+
+def _starts_line(text: str, position: int) -> bool:
+    """Whether only spaces or tabs stand between the start of its line (or text) and `position`."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return not text[line_start:position].strip(" \t")
 
 
 def _add_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:

@@ -26,7 +26,7 @@ _TOKEN = regex.compile(
     | (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
     | (?P<acronym>(?:{_LETTER}\.){{2,}})                       # U.S. U.N. e.g.
     | (?P<number>(?<!{_ALNUM})\.\d+
-        |\d+(?:[.,:/-]\d+)*(?:-?{_LETTER}{_ALNUM}*(?:-{_ALNUM}+)*)?)  # 1,000 4.5 1996-08-30 .496 20-year-old
+        |(?<!{_ALNUM})\+?\d+(?:[.,:/-]\d+)*(?:-?{_LETTER}{_ALNUM}*(?:-{_ALNUM}+)*)?)  # +44 1,000 4.5 .496 20-year-old
     | (?P<money>[A-Z]{{1,3}}\$)                                 # C$ US$
     | (?P<word>{_ALNUM}+(?:[-&'\u2019.]{_ALNUM}+)*)
     | (?P<dots>\.{{2,}}|\u2026|-{{2,}}|[\u2013\u2014])                          # ... -- dashes
@@ -50,23 +50,23 @@ def token_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple
     if ordinal:  # "3. Jan Ullrich": a numbered list item keeps its period
         spans.append((start, ordinal.end()))
         position = ordinal.end()
-    for match in _TOKEN.finditer(text, position, end):
+    search = _TOKEN.search
+    while match := search(text, position, end):
         s, e = match.span()
-        if spans and s < spans[-1][1]:  # the period an abbreviation took
-            continue
-        kind = match.lastgroup
-        if kind == "word":
+        if match.lastgroup == "word":
             word = match.group()
             if "'" in word or "\u2019" in word:
                 split = _CONTRACTION.match(word)
-                if split and split.group("stem") and split.group("stem")[-1] not in _APOSTROPHES:
+                if split and split.group("stem")[-1] not in _APOSTROPHES:
                     cut = s + split.end("stem")
                     spans.append((s, cut))
                     spans.append((cut, e))
+                    position = e
                     continue
-            if e < end and text[e] == "." and _keeps_period(text[s:e]):
+            if e < end and text[e] == "." and _keeps_period(word):
                 e += 1
         spans.append((s, e))
+        position = e
     return spans
 
 

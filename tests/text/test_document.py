@@ -1,0 +1,70 @@
+"""Tests for nerkit.text.document: raw text to a Document whose offsets always point into the text."""
+
+from __future__ import annotations
+
+import random
+
+from nerkit.text.document import Document, Entity, parse_text
+
+
+def test_parse_text_offsets():
+    text = "Maria Voss visited Port Halvery. She didn't stay!\r\nNext\tline \U0001f600 ok"
+    document = parse_text(text)
+    assert [text[s.start : s.end] for s in document.sentences] == [
+        "Maria Voss visited Port Halvery.",
+        "She didn't stay!",
+        "Next\tline \U0001f600 ok",
+    ]
+    assert [t.text for t in document.sentences[1].tokens] == ["She", "did", "n't", "stay", "!"]
+    for token in document.tokens:
+        assert text[token.start : token.end] == token.text
+
+
+def test_empty_and_white_space_text():
+    assert parse_text("").sentences == []
+    assert parse_text(" \n\t ").sentences == []
+    assert parse_text("\u200b").tokens[0].text == "\u200b"
+
+
+def test_random_text_keeps_valid_offsets():
+    rng = random.Random(9)
+    alphabet = [
+        "Ab",
+        "c",
+        ".",
+        "!",
+        "?",
+        " ",
+        "\n",
+        "\r\n",
+        "\t",
+        "e\u0301",
+        "\U0001f44d",
+        "Dr.",
+        "'s",
+        '"',
+        "5",
+    ]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        document = parse_text(text)
+        for sentence in document.sentences:
+            assert 0 <= sentence.start < sentence.end <= len(text)
+            for token in sentence.tokens:
+                assert sentence.start <= token.start < token.end <= sentence.end
+                assert text[token.start : token.end] == token.text
+
+
+def test_to_json():
+    document = Document("Ada ran", parse_text("Ada ran").sentences, [Entity(0, 3, "PER", "Ada", 0.9)])
+    assert document.to_json() == {
+        "text": "Ada ran",
+        "sentences": [
+            {
+                "start": 0,
+                "end": 7,
+                "tokens": [{"text": "Ada", "start": 0, "end": 3}, {"text": "ran", "start": 4, "end": 7}],
+            }
+        ],
+        "entities": [{"start": 0, "end": 3, "label": "PER", "text": "Ada", "confidence": 0.9}],
+    }
