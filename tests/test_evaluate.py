@@ -153,3 +153,9 @@ def test_bad_input(write, content, message):
 def test_unequal_sentence_lengths_are_refused():
     with pytest.raises(ValueError, match="sentence 0: 2 gold tags but 1 predicted"):
         score_sequences([["O", "O"]], [["O"]])
+
+
+def test_a_type_spelt_zero_is_no_type_as_in_perl(write):
+    score = score_file(write("a B-0 B-0\nb O O\n"))
+    assert (score.found_gold, score.found_pred, score.correct) == (1, 1, 1)
+    assert list(score.per_type) == [""]

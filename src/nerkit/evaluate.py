@@ -115,9 +115,14 @@ def _start_of_chunk(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool
 
 
 def _split(tag: str) -> tuple[str, str]:
-    """conlleval's split of a tag at its first hyphen: `B-creative-work` -> (`B`, `creative-work`)."""
+    """conlleval's split of a tag at its first hyphen: `B-creative-work` -> (`B`, `creative-work`).
+
+    Like the Perl original, a type spelt `0` is false and so becomes no type at all.
+    """
     prefix, hyphen, type_ = tag.partition("-")
-    return (prefix, type_) if hyphen else (tag, "")
+    if not hyphen:
+        return tag, ""
+    return prefix, "" if type_ == "0" else type_
 
 
 def score_items(items: Iterable[tuple[str, str, str]]) -> Score:

@@ -68,3 +68,14 @@ def test_to_json():
         ],
         "entities": [{"start": 0, "end": 3, "label": "PER", "text": "Ada", "confidence": 0.9}],
     }
+
+
+def test_ten_megabyte_text_keeps_valid_offsets():
+    paragraph = "Zoë Voss (U.S.) didn't\tvisit Öster\u0301vik \U0001f600 on 1996-08-30.\r\nShe left! "
+    text = paragraph * (10_000_000 // len(paragraph))
+    document = parse_text(text)
+    tokens = document.tokens
+    assert len(document.sentences) == 2 * (10_000_000 // len(paragraph))
+    for token in tokens[:: len(tokens) // 1000]:
+        assert text[token.start : token.end] == token.text
+    assert tokens[-1].end == len(text.rstrip())
