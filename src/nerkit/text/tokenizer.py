@@ -29,6 +29,7 @@ _TOKEN = regex.compile(
         |(?<!{_ALNUM})\+?\d+(?:[.,:/-]\d+)*(?:-?{_LETTER}{_ALNUM}*(?:-{_ALNUM}+)*)?)  # +44 1,000 4.5 .496 20-year-old
     | (?P<money>[A-Z]{{1,3}}\$)                                 # C$ US$
     | (?P<word>{_ALNUM}+(?:[-&'\u2019.]{_ALNUM}+)*)
+    | (?P<clitic>(?<=\S)['\u2019](?i:s|re|ve|ll|d|m)(?!{_ALNUM}))  # Bros.'s: the clitic after a period
     | (?P<dots>\.{{2,}}|\u2026|-{{2,}}|[\u2013\u2014])                          # ... -- dashes
     | (?P<other>(?=\S)\X)                                       # one grapheme: punctuation, symbol, emoji
     """,
