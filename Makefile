@@ -32,7 +32,9 @@ demo: install
 	@echo
 	@echo "== 4. Raw text to sentences and tokens with character offsets (nerkit tokenize) =="
 	$(BIN)/nerkit tokenize samples/raw.txt --output $(DEMO)/raw.tokens.jsonl
-	@echo "   Tokens written to $(DEMO)/raw.tokens.jsonl"
+	@head -c 300 $(DEMO)/raw.tokens.jsonl; echo " ..."
+	@echo
+	@echo "Done. Outputs are in $(DEMO)/."
 
 test: install
 	$(BIN)/ruff check src tests bench samples
