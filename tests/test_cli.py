@@ -64,7 +64,16 @@ def test_score_report_and_json(capsys, write):
     code, out, _ = run(capsys, "score", str(path), "--json")
     data = json.loads(out)
     assert (data["precision"], data["recall"], data["f1"], data["macro_f1"]) == (0.5, 0.5, 0.5, 0.5)
-    assert set(data) >= {"precision", "recall", "f1", "accuracy", "found_gold", "found_pred", "correct", "per_label"}
+    assert set(data) >= {
+        "precision",
+        "recall",
+        "f1",
+        "accuracy",
+        "found_gold",
+        "found_pred",
+        "correct",
+        "per_label",
+    }
 
 
 def test_score_warns_about_bioes(capsys, write):
@@ -103,7 +112,11 @@ def test_tokenize_jsonl_and_conll(capsys, write):
         (["stats"], "", ": the file is empty"),
         (["score"], "a O\n", ":1: 2 columns; conlleval's format needs at least three"),
         (["score"], "a O B-\n", ":1: invalid predicted tag 'B-'"),
-        (["convert", "--to", "IOB1", "-o", "/nonexistent-dir/x.conll"], "a O\n", "x.conll: cannot write here"),
+        (
+            ["convert", "--to", "IOB1", "-o", "/nonexistent-dir/x.conll"],
+            "a O\n",
+            "x.conll: cannot write here",
+        ),
         (["tokenize"], b"ok\nbad \xc3\x28\n", ":2: byte 0xc3 at column 5 is not UTF-8"),
     ],
 )

@@ -133,7 +133,7 @@ def _seqeval_counts(gold, pred):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("a B-PER B-PER\nb O\n", ":2: 2 columns, but the first line (line 1) has 3; every token line"),
+        ("a B-PER B-PER\nb O\n", ":2: 2 columns, but the first token line (line 1) has 3; every token line"),
         ("a B-PER\n", ":1: 2 columns; conlleval's format needs at least three"),
         ("a O X-PER\n", ":1: invalid predicted tag 'X-PER'; tags are O, or B-, I-, E- or S-"),
         ("a B- O\n", ":1: invalid gold tag 'B-'"),

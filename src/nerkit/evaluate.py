@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from nerkit.data.conll import DOCSTART, split_fields
-from nerkit.data.tags import TAG_HINT, is_valid_tag
+from nerkit.data.conll import DOCSTART, check_tag, column_count_error, split_fields
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, read_lines
 
@@ -219,19 +218,13 @@ def read_score_items(path: PathLike) -> Iterator[tuple[str, str, str]]:
                     hint="give `token ... gold predicted` with the gold and predicted tags last",
                 )
         elif len(fields) != width:
-            raise NerkitError(
-                f"{len(fields)} columns, but the first line (line {width_line}) has {width}",
-                path=path,
-                line=number,
-                hint="every token line needs the same number of columns: token ... gold predicted",
-            )
+            raise column_count_error(path, number, len(fields), width, width_line)
         if fields[0] == BOUNDARY:
             yield BOUNDARY, "O", "O"
             continue
-        for which, tag in (("gold", fields[-2]), ("predicted", fields[-1])):
+        for which, tag in (("gold tag {!r}", fields[-2]), ("predicted tag {!r}", fields[-1])):
             if tag not in valid:
-                if not is_valid_tag(tag):
-                    raise NerkitError(f"invalid {which} tag {tag!r}", path=path, line=number, hint=TAG_HINT)
+                check_tag(tag, which, path, number)
                 valid.add(tag)
         tokens += 1
         yield fields[0], fields[-2], fields[-1]

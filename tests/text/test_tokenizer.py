@@ -31,7 +31,10 @@ from nerkit.text.tokenizer import token_spans, tokenize
             ["mail", "ana@example.org", "or", "www.example.org/x", "."],
         ),
         ("AT&T e.g. this", ["AT&T", "e.g.", "this"]),
-        ("Gildersleeve Bros.'s shop, the 'savings' 's", ["Gildersleeve", "Bros.", "'s", "shop", ",", "the", "'", "savings", "'", "'", "s"]),
+        (
+            "Gildersleeve Bros.'s shop, the 'savings' 's",
+            ["Gildersleeve", "Bros.", "'s", "shop", ",", "the", "'", "savings", "'", "'", "s"],
+        ),
         ("It\u2019s Zoë\u2019s", ["It", "\u2019s", "Zoë", "\u2019s"]),
     ],
 )

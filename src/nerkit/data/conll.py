@@ -97,23 +97,10 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
             width, width_line = len(fields), number
             tag_index = _tag_index(path, number, width, tag_column)
         elif len(fields) != width:
-            raise NerkitError(
-                f"{len(fields)} columns, but the first token line (line {width_line}) has {width}",
-                path=path,
-                line=number,
-                hint="every token line needs the same number of columns, separated by spaces or tabs",
-            )
-        if tag_index is not None:
-            tag = fields[tag_index]
-            if tag not in valid_tags:
-                if not is_valid_tag(tag):
-                    raise NerkitError(
-                        f"invalid tag {tag!r} in column {tag_index + 1}",
-                        path=path,
-                        line=number,
-                        hint=TAG_HINT,
-                    )
-                valid_tags.add(tag)
+            raise column_count_error(path, number, len(fields), width, width_line)
+        if tag_index is not None and fields[tag_index] not in valid_tags:
+            check_tag(fields[tag_index], f"tag {{!r}} in column {tag_index + 1}", path, number)
+            valid_tags.add(fields[tag_index])
         if not rows:
             first_line = number
         rows.append(fields)
@@ -128,6 +115,25 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
             path=path,
             hint="a CoNLL file needs token lines, with a blank line after each sentence",
         )
+
+
+def column_count_error(path: PathLike, line: int, found: int, width: int, width_line: int) -> NerkitError:
+    """The error for a token line whose column count differs from the file's first token line."""
+    return NerkitError(
+        f"{found} columns, but the first token line (line {width_line}) has {width}",
+        path=path,
+        line=line,
+        hint="every token line needs the same number of columns, separated by spaces or tabs",
+    )
+
+
+def check_tag(tag: str, description: str, path: PathLike, line: int) -> None:
+    """Raise NerkitError naming the file and line unless `tag` is O or B-/I-/E-/S- and a type.
+
+    `description` says which tag it is, with `{!r}` where the tag goes ("predicted tag {!r}").
+    """
+    if not is_valid_tag(tag):
+        raise NerkitError(f"invalid {description.format(tag)}", path=path, line=line, hint=TAG_HINT)
 
 
 def _tag_index(path: PathLike, line: int, width: int, tag_column: int | None) -> int | None:
