@@ -1,0 +1,1 @@
+"""The tagger: a BiLSTM-CNN-CRF sized from the data and the embeddings."""

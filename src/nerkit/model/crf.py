@@ -1,0 +1,112 @@
+"""A linear-chain CRF, batch-first with masks: log-likelihood, Viterbi, and marginals by forward-backward."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+FORBIDDEN = -10_000.0  # score of a transition the tag scheme does not allow
+
+
+class CRF(nn.Module):
+    """Transition, start and end scores over `num_tags` tags; disallowed moves are fixed at FORBIDDEN.
+
+    Sequences are left-aligned: `mask[:, :n]` is True for a sentence of n tokens, and n >= 1.
+    """
+
+    def __init__(
+        self,
+        num_tags: int,
+        allowed: torch.Tensor | None = None,  # [tags, tags] bool: may tag j follow tag i?
+        allowed_start: torch.Tensor | None = None,  # [tags] bool
+        allowed_end: torch.Tensor | None = None,  # [tags] bool
+    ) -> None:
+        super().__init__()
+        self.num_tags = num_tags
+        self.transitions = nn.Parameter(torch.zeros(num_tags, num_tags))
+        self.start = nn.Parameter(torch.zeros(num_tags))
+        self.end = nn.Parameter(torch.zeros(num_tags))
+        ones = torch.ones(num_tags, dtype=torch.bool)
+        self.register_buffer("allowed", allowed if allowed is not None else ones[:, None] & ones[None, :])
+        self.register_buffer("allowed_start", allowed_start if allowed_start is not None else ones)
+        self.register_buffer("allowed_end", allowed_end if allowed_end is not None else ones.clone())
+
+    def scores(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Transition [tags, tags], start [tags] and end [tags] scores with the forbidden moves applied."""
+        forbidden = torch.tensor(FORBIDDEN, dtype=self.transitions.dtype, device=self.transitions.device)
+        return (
+            torch.where(self.allowed, self.transitions, forbidden),
+            torch.where(self.allowed_start, self.start, forbidden),
+            torch.where(self.allowed_end, self.end, forbidden),
+        )
+
+    def log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """log p(tags | emissions) per sentence: [batch]. emissions [batch, seq, tags]; tags, mask [batch, seq]."""
+        return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+
+    def _path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        transitions, start, end = self.scores()
+        maskf = mask.to(emissions.dtype)
+        emitted = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # [batch, seq]
+        score = start[tags[:, 0]] + (emitted * maskf).sum(1)
+        moves = transitions[tags[:, :-1], tags[:, 1:]]  # [batch, seq - 1]
+        score = score + (moves * maskf[:, 1:]).sum(1)
+        last = mask.sum(1) - 1
+        return score + end[tags.gather(1, last.unsqueeze(1)).squeeze(1)]
+
+    def _forward(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+        """Forward log-scores alpha_t [batch, tags] for every position (frozen past a sentence's end)."""
+        transitions, start, _ = self.scores()
+        alpha = start + emissions[:, 0]
+        alphas = [alpha]
+        for t in range(1, emissions.size(1)):
+            step = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1) + emissions[:, t]
+            alpha = torch.where(mask[:, t : t + 1], step, alpha)
+            alphas.append(alpha)
+        return alphas
+
+    def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """log Z per sentence: [batch]."""
+        _, _, end = self.scores()
+        return torch.logsumexp(self._forward(emissions, mask)[-1] + end, dim=1)
+
+    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """p(tag at position t = k | sentence): [batch, seq, tags]; rows past a sentence's end are zero."""
+        transitions, _, end = self.scores()
+        alphas = self._forward(emissions, mask)
+        log_z = torch.logsumexp(alphas[-1] + end, dim=1, keepdim=True)
+        length = emissions.size(1)
+        beta = end.expand(emissions.size(0), -1)
+        betas = [beta]
+        for t in range(length - 1, 0, -1):
+            step = torch.logsumexp(transitions + (emissions[:, t] + beta).unsqueeze(1), dim=2)
+            # past the end of a sentence beta is the end score, so the last real token sees `end`
+            beta = torch.where(mask[:, t : t + 1], step, beta)
+            betas.append(beta)
+        betas.reverse()
+        scores = torch.stack([a + b for a, b in zip(alphas, betas, strict=True)], dim=1)  # [batch, seq, tags]
+        return (scores - log_z.unsqueeze(1)).exp() * mask.unsqueeze(2).to(emissions.dtype)
+
+    def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+        """The best tag sequence of each sentence (Viterbi), as lists of the sentence's length."""
+        transitions, start, end = self.scores()
+        batch, length, _ = emissions.shape
+        score = start + emissions[:, 0]
+        history = []
+        for t in range(1, length):
+            best, previous = (score.unsqueeze(2) + transitions).max(dim=1)
+            step = best + emissions[:, t]
+            live = mask[:, t : t + 1]
+            score = torch.where(live, step, score)
+            # past the end, point every tag at itself so backtracking passes through unchanged
+            identity = torch.arange(self.num_tags, device=emissions.device).expand(batch, -1)
+            history.append(torch.where(live, previous, identity))
+        best_last = (score + end).argmax(dim=1)
+        path = [best_last]
+        for previous in reversed(history):
+            best_last = previous.gather(1, best_last.unsqueeze(1)).squeeze(1)
+            path.append(best_last)
+        path.reverse()
+        tags = torch.stack(path, dim=1).tolist()
+        lengths = mask.sum(1).tolist()
+        return [row[:n] for row, n in zip(tags, lengths, strict=True)]

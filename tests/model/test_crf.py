@@ -1,0 +1,103 @@
+"""Tests for nerkit.model.crf against brute-force enumeration of every tag sequence on tiny inputs."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from nerkit.model.crf import CRF
+
+
+def _crf(num_tags: int, seed: int, constrained: bool = False) -> CRF:
+    torch.manual_seed(seed)
+    allowed = start = end = None
+    if constrained:
+        allowed = torch.rand(num_tags, num_tags) > 0.3
+        allowed[:, 0] = True  # tag 0 is always reachable, so every length has a valid path
+        start = torch.ones(num_tags, dtype=torch.bool)
+        start[1] = False
+        end = torch.ones(num_tags, dtype=torch.bool)
+        end[-1] = False
+    crf = CRF(num_tags, allowed, start, end).double()
+    with torch.no_grad():
+        for parameter in crf.parameters():
+            parameter.normal_()
+    return crf
+
+
+def _brute_force(crf: CRF, emissions: torch.Tensor, length: int):
+    """Score of every tag sequence of one sentence, by enumeration."""
+    transitions, start, end = crf.scores()
+    paths = {}
+    for path in itertools.product(range(crf.num_tags), repeat=length):
+        score = start[path[0]] + end[path[-1]] + sum(emissions[t, k] for t, k in enumerate(path))
+        score = score + sum(transitions[a, b] for a, b in itertools.pairwise(path))
+        paths[path] = score
+    return paths
+
+
+def _batch(seed: int, lengths: list[int], num_tags: int):
+    torch.manual_seed(seed)
+    emissions = torch.randn(len(lengths), max(lengths), num_tags, dtype=torch.double)
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    return emissions, mask
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_partition_decode_and_marginals_match_brute_force(constrained):
+    num_tags, lengths = 3, [4, 1, 3, 2]
+    crf = _crf(num_tags, seed=1, constrained=constrained)
+    emissions, mask = _batch(2, lengths, num_tags)
+    log_z = crf.log_partition(emissions, mask)
+    decoded = crf.decode(emissions, mask)
+    marginals = crf.marginals(emissions, mask)
+    for b, length in enumerate(lengths):
+        paths = _brute_force(crf, emissions[b], length)
+        scores = torch.stack(list(paths.values()))
+        assert log_z[b].item() == pytest.approx(torch.logsumexp(scores, 0).item(), abs=1e-9)
+        best = max(paths, key=lambda p: paths[p].item())
+        assert decoded[b] == list(best)
+        probabilities = torch.softmax(scores, 0)
+        expected = torch.zeros(length, num_tags, dtype=torch.double)
+        for path, p in zip(paths, probabilities, strict=True):
+            for t, k in enumerate(path):
+                expected[t, k] += p
+        assert torch.allclose(marginals[b, :length], expected, atol=1e-9)
+        assert torch.all(marginals[b, length:] == 0)
+
+
+def test_log_likelihood_of_a_path():
+    num_tags, lengths = 4, [3, 2]
+    crf = _crf(num_tags, seed=3)
+    emissions, mask = _batch(4, lengths, num_tags)
+    tags = torch.tensor([[1, 3, 0], [2, 2, 0]])
+    likelihood = crf.log_likelihood(emissions, tags, mask)
+    for b, length in enumerate(lengths):
+        paths = _brute_force(crf, emissions[b], length)
+        log_z = torch.logsumexp(torch.stack(list(paths.values())), 0)
+        path = tuple(tags[b, :length].tolist())
+        assert likelihood[b].item() == pytest.approx((paths[path] - log_z).item(), abs=1e-9)
+
+
+def test_forbidden_transitions_are_never_decoded():
+    crf = _crf(3, seed=5)
+    allowed = torch.ones(3, 3, dtype=torch.bool)
+    allowed[0, 2] = False  # tag 2 may never follow tag 0
+    crf.allowed.copy_(allowed)
+    emissions = torch.zeros(1, 6, 3, dtype=torch.double)
+    emissions[0, ::2, 0] = 10  # tag 0 wants even positions
+    emissions[0, 1::2, 2] = 10  # tag 2 wants odd positions
+    path = crf.decode(emissions, torch.ones(1, 6, dtype=torch.bool))[0]
+    assert all(not (a == 0 and b == 2) for a, b in itertools.pairwise(path))
+
+
+def test_gradients_flow():
+    crf = _crf(3, seed=6)
+    emissions, mask = _batch(7, [3, 2], 3)
+    emissions.requires_grad_(True)
+    loss = -crf.log_likelihood(emissions, torch.tensor([[0, 1, 2], [1, 1, 0]]), mask).sum()
+    loss.backward()
+    assert emissions.grad is not None and crf.transitions.grad is not None
+    assert torch.all(emissions.grad[1, 2] == 0)  # padding gets no gradient
