@@ -8,6 +8,7 @@ import pytest
 
 from nerkit.data.tags import (
     Span,
+    allowed_transitions,
     convert_tags,
     detect_scheme,
     is_valid_tag,
@@ -113,3 +114,25 @@ def test_detect_scheme_counts_ill_formed_chunks():
     assert report.examples == [0, 3, 3]
     bioes = detect_scheme([["B-PER", "I-PER"], ["S-LOC"]])
     assert (bioes.scheme, bioes.ill_formed, bioes.examples) == ("BIOES", 1, [0])
+
+
+def _valid_sequences(tags, scheme, length):
+    import itertools
+
+    allowed, start, end = allowed_transitions(tags, scheme)
+    for path in itertools.product(range(len(tags)), repeat=length):
+        if start[path[0]] and end[path[-1]] and all(allowed[a][b] for a, b in itertools.pairwise(path)):
+            yield [tags[i] for i in path]
+
+
+@pytest.mark.parametrize("scheme", ["IOB1", "IOB2", "BIOES"])
+def test_allowed_transitions_admit_exactly_the_well_formed_sequences(scheme):
+    import itertools
+
+    prefixes = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES"}[scheme]
+    tags = ["O"] + [f"{p}-{t}" for t in ("A", "B") for p in prefixes]
+    admitted = {tuple(s) for s in _valid_sequences(tags, scheme, 3)}
+    well_formed = {
+        tuple(s) for s in itertools.product(tags, repeat=3) if list(s) == convert_tags(list(s), scheme)
+    }
+    assert admitted == well_formed

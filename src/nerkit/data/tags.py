@@ -150,3 +150,30 @@ def detect_scheme(sentences: Iterable[Sequence[str]], max_examples: int = 5) -> 
                 if len(report.examples) < max_examples:
                     report.examples.append(index)
     return report
+
+
+def allowed_transitions(tags: Sequence[str], scheme: str) -> tuple[list[list[bool]], list[bool], list[bool]]:
+    """Which tag may follow which in `scheme`, which may open and which may close a sentence.
+
+    Returns (allowed[from][to], allowed_start[tag], allowed_end[tag]) over `tags` in their order, so a
+    decoder held to them never writes an ill-formed sequence.
+    """
+    scheme = normalise_scheme(scheme)
+    parts = [split_tag(tag) for tag in tags]
+
+    def may_follow(previous: tuple[str, str] | None, current: tuple[str, str]) -> bool:
+        prefix, label = current
+        before, before_label = previous if previous is not None else (OUTSIDE, "")
+        continues = before != OUTSIDE and before_label == label
+        if scheme == "IOB2":
+            return prefix != "I" or (continues and before in ("B", "I"))
+        if scheme == "IOB1":
+            return prefix != "B" or (continues and before in ("B", "I"))
+        if prefix in ("I", "E"):
+            return continues and before in ("B", "I")
+        return previous is None or before in (OUTSIDE, "E", "S")
+
+    allowed = [[may_follow(a, b) for b in parts] for a in parts]
+    start = [may_follow(None, part) for part in parts]
+    end = [scheme != "BIOES" or prefix in (OUTSIDE, "E", "S") for prefix, _ in parts]
+    return allowed, start, end
