@@ -246,6 +246,25 @@ def _perl_pad(text: str, width: int) -> str:
     return " " * max(0, width - len(text.encode("utf-8"))) + text
 
 
+def _report_types(score: Score) -> list[str]:
+    """The type rows of conlleval's report, in its order and with its one duplicate.
+
+    conlleval sorts the gold types and the predicted types together (by bytes) and drops a repeat only
+    when the previous name is true in Perl, so the empty type (from `B-0`) prints twice when both
+    the gold and the predicted tags have it.
+    """
+    keys = [name for name, c in score.per_type.items() if c.found_gold] + [
+        name for name, c in score.per_type.items() if c.found_pred
+    ]
+    rows: list[str] = []
+    last: str | None = None
+    for name in sorted(keys, key=lambda t: t.encode("utf-8")):
+        if not last or last != name:
+            rows.append(name)
+        last = name
+    return rows
+
+
 def format_report(score: Score) -> str:
     """The report conlleval.pl prints, to the digit."""
     precision = 100 * score.correct / score.found_pred if score.found_pred > 0 else 0.0
@@ -260,7 +279,7 @@ def format_report(score: Score) -> str:
         lines.append(
             f"accuracy: {accuracy:6.2f}%; precision: {precision:6.2f}%; recall: {recall:6.2f}%; FB1: {fb1:6.2f}"
         )
-    for name in sorted(score.per_type, key=lambda t: t.encode("utf-8")):
+    for name in _report_types(score):
         counts = score.per_type[name]
         precision = 100 * counts.correct / counts.found_pred if counts.found_pred else 0.0
         recall = 100 * counts.correct / counts.found_gold if counts.found_gold else 0.0
