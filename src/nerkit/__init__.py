@@ -1,7 +1,21 @@
 """nerkit: train, evaluate and use named-entity-recognition models from CoNLL data."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from nerkit.errors import NerkitError
+
+if TYPE_CHECKING:
+    from nerkit.pipeline import Pipeline
 
 __version__ = "0.1.0"
 
-__all__ = ["NerkitError", "__version__"]
+__all__ = ["NerkitError", "__version__", "load"]
+
+
+def load(path: str, threads: int = 0) -> Pipeline:
+    """Load a model folder written by `nerkit train`: `nerkit.load(path).predict("text")`."""
+    from nerkit.pipeline import load as load_pipeline  # torch loads only when a model does
+
+    return load_pipeline(path, threads)

@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 
 from nerkit import __version__
 from nerkit.data.conll import convert_conll
@@ -17,6 +18,7 @@ from nerkit.errors import NerkitError
 from nerkit.evaluate import format_report, score_file
 from nerkit.files import read_lines, write_text_atomic
 from nerkit.text.document import parse_text
+from nerkit.train_options import EpochLog, TrainOptions
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -82,6 +84,174 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(label: str) -> Callable[[int, int], None] | None:
+    """A one-line progress bar on standard error when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\r" if done < total else "\r" + " " * (width + len(label) + 20) + "\r"
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _train_options(args: argparse.Namespace) -> TrainOptions:
+    names = {f.name for f in fields(TrainOptions)}
+    given = {name: value for name, value in vars(args).items() if name in names and value is not None}
+    return TrainOptions(**given)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from nerkit.train import train
+
+    options = _train_options(args)
+    epoch = 0
+
+    def on_epoch(log: EpochLog) -> None:
+        nonlocal epoch
+        epoch = log.epoch + 1
+        print(log.line(), flush=True)
+        if options.extended_log and log.table():
+            print(log.table(), flush=True)
+
+    bar = _progress("training")
+    result = train(
+        args.train,
+        args.output,
+        dev_path=args.dev,
+        test_path=args.test,
+        embeddings=args.embeddings,
+        options=options,
+        on_epoch=on_epoch,
+        resume=args.resume,
+        on_batch=bar,
+        log_folder=args.log_folder,
+        on_ready=lambda spec, parameters: print(spec.describe(parameters), flush=True),
+    )
+    if result.best_epoch:
+        dev = result.dev
+        how = "interrupted" if result.interrupted else "stopped early" if result.stopped_early else "finished"
+        print(
+            f"{how}: best dev F1 {100 * float(dev['f1']):.2f} at epoch {result.best_epoch}; "
+            f"model saved to {result.output}",
+            flush=True,
+        )
+        if result.interrupted:
+            print("resume with the same command plus --resume", file=sys.stderr)
+    else:
+        print("interrupted before the first epoch ended: no model saved", file=sys.stderr)
+    return 130 if result.interrupted else 0
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        from nerkit.io import read_meta
+        from nerkit.model.spec import ModelSpec
+
+        meta = read_meta(args.model)
+        try:
+            spec = ModelSpec.from_json(meta["spec"])  # type: ignore[arg-type]
+        except (KeyError, TypeError) as error:
+            raise NerkitError(f"model.json has no usable spec ({error})", path=args.model) from None
+        parameters = None
+    elif args.train is not None:
+        from nerkit.train import plan_model
+
+        spec, parameters = plan_model(args.train, args.dev, args.embeddings, _train_options(args))
+    else:
+        raise NerkitError("give a model folder, or --train FILE to size a model before training")
+    _emit(_json(spec.to_json()) if args.json else spec.describe(parameters) + "\n", None)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from nerkit.pipeline import load
+    from nerkit.predict import predict_file
+
+    colours = _parse_colours(args.colors)
+    pipeline = load(args.model, threads=args.threads)
+    summary = predict_file(
+        pipeline,
+        args.input,
+        args.output,
+        input_format=args.input_format,
+        output_format=args.format,
+        batch_size=args.batch_size,
+        colours=colours,
+    )
+    where = f" to {args.output}" if args.output not in (None, "-") else ""
+    print(
+        f"tagged {summary.documents:,} {'sentences' if args.input_format == 'conll' else 'documents'}, "
+        f"{summary.tokens:,} tokens, {summary.entities:,} entities in {summary.seconds:.1f}s "
+        f"({summary.tokens_per_second:,.0f} tokens/s){where}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _parse_colours(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    colours = {}
+    for item in text.split(","):
+        label, sep, colour = item.partition("=")
+        if not sep or not label.strip() or not colour.strip():
+            raise NerkitError(
+                f"--colors item {item!r} is not LABEL=COLOUR", hint="e.g. --colors PER=#ffd166,LOC=lightblue"
+            )
+        colours[label.strip()] = colour.strip()
+    return colours
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from nerkit.pipeline import load
+
+    score = load(args.model, threads=args.threads).evaluate(args.file, tag_column=args.tag_column)
+    _emit(_json(score.to_json()) if args.json else format_report(score), None)
+    return 0
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The model and optimisation options of `train` (and of `spec --train`); defaults from TrainOptions."""
+    d = TrainOptions()
+    group = parser.add_argument_group("training options")
+    group.add_argument("--max-epochs", type=int, help=f"most epochs (default {d.max_epochs})")
+    group.add_argument(
+        "--min-epochs", type=int, help=f"epochs before early stopping may stop (default {d.min_epochs})"
+    )
+    group.add_argument(
+        "--learning-rate", "--lr", type=float, help=f"initial learning rate (default {d.learning_rate})"
+    )
+    group.add_argument(
+        "--po", type=float, help=f"learning-rate decay: lr / (1 + po * epoch) (default {d.po})"
+    )
+    group.add_argument("--batch-size", type=int, help=f"sentences per batch (default {d.batch_size})")
+    group.add_argument(
+        "--dropout", type=float, help=f"dropout on token vectors and LSTM output (default {d.dropout})"
+    )
+    group.add_argument(
+        "--word-dropout", type=float, help=f"share of words replaced by unknown (default {d.word_dropout})"
+    )
+    group.add_argument(
+        "--validation-split",
+        type=float,
+        help=f"share of train held out as dev without --dev (default {d.validation_split})",
+    )
+    group.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
+    group.add_argument(
+        "--patience", type=int, help=f"epochs without a better dev F1 before stopping (default {d.patience})"
+    )
+    group.add_argument("--hidden", type=int, help=f"LSTM units per direction (default {d.hidden})")
+    group.add_argument("--char-filters", type=int, help=f"character CNN filters (default {d.char_filters})")
+    group.add_argument(
+        "--max-vectors", type=int, help=f"vectors kept beyond the data's words (default {d.max_vectors})"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `nerkit` command."""
     parser = argparse.ArgumentParser(
@@ -131,6 +301,59 @@ def build_parser() -> argparse.ArgumentParser:
     tokenize.add_argument("file", help="a UTF-8 text file, or - for standard input")
     tokenize.add_argument("--format", choices=("jsonl", "conll"), default="jsonl", help="output format")
     tokenize.add_argument("--output", "-o", help="where to write (default: standard output)")
+    train = add(
+        "train", cmd_train, "Train a BiLSTM-CNN-CRF tagger on a CoNLL file; keeps the best model by dev F1."
+    )
+    data = train.add_argument_group("data")
+    data.add_argument("--train", required=True, help="the training CoNLL file")
+    data.add_argument("--dev", help="the dev CoNLL file for model selection (default: carve it out of train)")
+    data.add_argument("--test", help="a CoNLL file also scored every epoch (never used for selection)")
+    data.add_argument(
+        "--embeddings", help="word vectors: GloVe, word2vec (.bin) or fastText .vec, plain or .gz"
+    )
+    data.add_argument("--output", "-o", required=True, help="the model folder to write")
+    data.add_argument("--tag-column", type=int, help=tag_column_help)
+    _add_training_options(train)
+    run = train.add_argument_group("run")
+    run.add_argument(
+        "--resume", action="store_true", help="go on from the checkpoint an interrupted run left"
+    )
+    run.add_argument("--extended-log", action="store_true", help="print per-type scores every epoch")
+    run.add_argument("--log-folder", help="also write the epoch log to a dated .log file in this folder")
+    run.add_argument("--threads", type=int, help="CPU threads (default: every core)")
+
+    spec = add("spec", cmd_spec, "Show a model's architecture, or size one from data before training.")
+    spec.add_argument("model", nargs="?", help="a model folder")
+    spec.add_argument("--train", help="size a model for this training CoNLL file instead")
+    spec.add_argument("--dev", help="the dev file training would use (default: carved out of train)")
+    spec.add_argument("--embeddings", help="the word vectors the model would use")
+    spec.add_argument("--tag-column", type=int, help=tag_column_help)
+    spec.add_argument("--json", action="store_true", help="print the spec as JSON")
+    _add_training_options(spec)
+
+    predict = add("predict", cmd_predict, "Tag raw text, CoNLL or JSON lines with a trained model.")
+    predict.add_argument("model", help="a model folder")
+    predict.add_argument("input", help="the input file, or - for standard input")
+    predict.add_argument(
+        "--input-format",
+        choices=("text", "conll", "jsonl"),
+        default="text",
+        help="text: one document per line; conll: tokens as given; jsonl: objects with a text field",
+    )
+    predict.add_argument(
+        "--format", choices=("jsonl", "conll", "html"), default="jsonl", help="output format"
+    )
+    predict.add_argument("--output", "-o", help="where to write (default: standard output)")
+    predict.add_argument("--batch-size", type=int, default=512, help="sentences per model call")
+    predict.add_argument("--colors", help="HTML colours per label, e.g. PER=#ffd166,LOC=lightblue")
+    predict.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
+
+    evaluate = add("evaluate", cmd_evaluate, "Score a model on a tagged CoNLL file by conlleval's rules.")
+    evaluate.add_argument("model", help="a model folder")
+    evaluate.add_argument("file", help="a tagged CoNLL file (tokens as given)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object (fractions 0..1)")
+    evaluate.add_argument("--tag-column", type=int, default=-1, help=tag_column_help)
+    evaluate.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
     return parser
 
 

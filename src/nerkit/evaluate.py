@@ -289,3 +289,21 @@ def format_report(score: Score) -> str:
             f"FB1: {fb1:6.2f}  {counts.found_pred}"
         )
     return "\n".join(lines) + "\n"
+
+
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> float:
+    """How far confidence is from accuracy: the bin-size-weighted mean of |accuracy - mean confidence|
+    over `bins` equal-width confidence bins (0 is perfectly calibrated; 0 for no predictions)."""
+    if len(confidences) != len(correct):
+        raise ValueError("confidences and correct differ in length")
+    if not confidences:
+        return 0.0
+    totals = [[0, 0.0, 0] for _ in range(bins)]  # count, confidence sum, correct count
+    for confidence, right in zip(confidences, correct, strict=True):
+        cell = totals[min(int(confidence * bins), bins - 1)]
+        cell[0] += 1
+        cell[1] += confidence
+        cell[2] += bool(right)
+    return sum(abs(hits - total) for count, total, hits in totals if count) / len(confidences)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nerkit.text.sentences import sentence_spans
@@ -84,3 +85,23 @@ def parse_text(text: str) -> Document:
         if tokens:
             sentences.append(Sentence(start, end, tokens))
     return Document(text, sentences)
+
+
+def document_from_tokens(sentences: Iterable[Sequence[str]]) -> Document:
+    """A Document for pre-tokenised sentences: tokens joined by spaces, each sentence on its own line."""
+    lines: list[str] = []
+    built: list[Sentence] = []
+    offset = 0
+    for words in sentences:
+        if not words:
+            continue
+        tokens = []
+        start = offset
+        for word in words:
+            tokens.append(Token(word, start, start + len(word)))
+            start += len(word) + 1
+        line = " ".join(words)
+        built.append(Sentence(offset, offset + len(line), tokens))
+        lines.append(line + "\n")
+        offset += len(line) + 1
+    return Document("".join(lines), built)

@@ -1,0 +1,111 @@
+"""Sentences encoded once as index arrays, then grouped by length into padded tensor batches."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from nerkit.data.vocab import Vocab, casing
+
+MAX_WORD_CHARS = 24  # longer tokens keep their first 12 and last 12 characters
+
+
+@dataclass(slots=True)
+class EncodedSentence:
+    """One sentence as index arrays, computed once and reused every epoch."""
+
+    words: np.ndarray  # [seq] int64 rows of the word table
+    chars: np.ndarray  # [seq, chars] int64, 0-padded
+    casing: np.ndarray  # [seq] int64
+    tags: np.ndarray | None  # [seq] int64 label rows, or None when untagged
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Padded tensors for a group of sentences of similar length."""
+
+    words: torch.Tensor  # [batch, seq]
+    chars: torch.Tensor  # [batch, seq, chars]
+    casing: torch.Tensor  # [batch, seq]
+    mask: torch.Tensor  # [batch, seq] bool
+    tags: torch.Tensor | None  # [batch, seq]
+    index: list[int]  # position of each row's sentence in the encoded list
+
+
+def _clip(word: str) -> str:
+    half = MAX_WORD_CHARS // 2
+    return word if len(word) <= MAX_WORD_CHARS else word[:half] + word[-half:]
+
+
+def encode_sentence(
+    tokens: Sequence[str], vocab: Vocab, tags: Sequence[str] | None = None
+) -> EncodedSentence:
+    """Index arrays of one sentence; `tags` must be labels of `vocab` (in the model's scheme)."""
+    clipped = [_clip(token) for token in tokens]
+    width = max((len(word) for word in clipped), default=1)
+    chars = np.zeros((len(tokens), width), dtype=np.int64)
+    for row, word in enumerate(clipped):
+        chars[row, : len(word)] = vocab.char_ids(word)
+    return EncodedSentence(
+        words=np.fromiter((vocab.word_id(t) for t in tokens), dtype=np.int64, count=len(tokens)),
+        chars=chars,
+        casing=np.fromiter((casing(t) for t in tokens), dtype=np.int64, count=len(tokens)),
+        tags=None if tags is None else np.array([vocab.label_index[t] for t in tags], dtype=np.int64),
+    )
+
+
+def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
+    """Pad a group of encoded sentences into one batch."""
+    size = len(sentences)
+    length = max(len(s) for s in sentences)
+    width = max(s.chars.shape[1] for s in sentences)
+    words = np.zeros((size, length), dtype=np.int64)
+    chars = np.zeros((size, length, width), dtype=np.int64)
+    cases = np.zeros((size, length), dtype=np.int64)
+    tags = np.zeros((size, length), dtype=np.int64)
+    mask = np.zeros((size, length), dtype=bool)
+    tagged = all(s.tags is not None for s in sentences)
+    for row, sentence in enumerate(sentences):
+        n = len(sentence)
+        words[row, :n] = sentence.words
+        chars[row, :n, : sentence.chars.shape[1]] = sentence.chars
+        cases[row, :n] = sentence.casing
+        mask[row, :n] = True
+        if tagged:
+            tags[row, :n] = sentence.tags
+    return Batch(
+        words=torch.from_numpy(words),
+        chars=torch.from_numpy(chars),
+        casing=torch.from_numpy(cases),
+        mask=torch.from_numpy(mask),
+        tags=torch.from_numpy(tags) if tagged else None,
+        index=index,
+    )
+
+
+def length_batches(
+    sentences: Sequence[EncodedSentence], batch_size: int, rng: random.Random | None = None
+) -> Iterator[Batch]:
+    """Batches of sentences of similar length (empty sentences skipped).
+
+    With `rng` (training) the lengths are jittered before sorting and the batch order is shuffled, so
+    batches differ from epoch to epoch but padding stays small; without it (inference) the order is
+    by length, and `Batch.index` maps rows back to the input.
+    """
+    order = [i for i, s in enumerate(sentences) if len(s)]
+    if rng is None:
+        order.sort(key=lambda i: len(sentences[i]))
+    else:
+        order.sort(key=lambda i: len(sentences[i]) + rng.uniform(-2, 2))
+    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        rng.shuffle(groups)
+    for group in groups:
+        yield collate([sentences[i] for i in group], group)

@@ -1,0 +1,110 @@
+"""Vocabularies of words, characters and labels, and the casing classes of a token."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import regex
+
+PAD = "<pad>"
+UNK = "<unk>"
+
+_DIGITS = regex.compile(r"\d")
+CASINGS = ("pad", "lower", "upper", "title", "mixed", "numeric", "has_digit", "punct", "other")
+_PUNCT = regex.compile(r"[\p{P}\p{S}]+")
+
+
+def normalise_word(word: str) -> str:
+    """The form a learned word row is keyed by: lower case, every digit as 0."""
+    return _DIGITS.sub("0", word.lower())
+
+
+def casing(word: str) -> int:
+    """The casing class of a token, an index into CASINGS (0 is padding)."""
+    if word.isdigit():
+        return CASINGS.index("numeric")
+    if word.islower():
+        return CASINGS.index("lower")
+    if word.isupper():
+        return CASINGS.index("upper")
+    if word[:1].isupper() and word[1:].islower():
+        return CASINGS.index("title")
+    if any(c.isdigit() for c in word):
+        return CASINGS.index("has_digit")
+    if _PUNCT.fullmatch(word):
+        return CASINGS.index("punct")
+    if any(c.isalpha() for c in word):
+        return CASINGS.index("mixed")
+    return CASINGS.index("other")
+
+
+@dataclass
+class Vocab:
+    """Index tables: words (learned rows; 0 pad, 1 unknown), characters (0 pad, 1 unknown), labels."""
+
+    words: list[str]
+    chars: list[str]
+    labels: list[str]
+    word_index: dict[str, int] = field(init=False, repr=False)
+    char_index: dict[str, int] = field(init=False, repr=False)
+    label_index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.word_index = {w: i for i, w in enumerate(self.words)}
+        self.char_index = {c: i for i, c in enumerate(self.chars)}
+        self.label_index = {t: i for i, t in enumerate(self.labels)}
+
+    def word_id(self, word: str) -> int:
+        """Row of a token in the word table: its exact form, lower case, digits as 0; else unknown (1)."""
+        index = self.word_index
+        found = index.get(word)
+        if found is None:
+            found = index.get(word.lower())
+        if found is None:
+            found = index.get(normalise_word(word), 1)
+        return found
+
+    def char_ids(self, word: str) -> list[int]:
+        """Rows of a token's characters (1 for a character never seen in training)."""
+        index = self.char_index
+        return [index.get(c, 1) for c in word]
+
+    def to_json(self) -> dict[str, list[str]]:
+        """The tables as JSON-ready lists."""
+        return {"words": self.words, "chars": self.chars, "labels": self.labels}
+
+    @classmethod
+    def from_json(cls, data: dict[str, list[str]]) -> Vocab:
+        """Rebuild from `to_json`'s output."""
+        return cls(words=list(data["words"]), chars=list(data["chars"]), labels=list(data["labels"]))
+
+
+def build_vocab(
+    train_tokens: Iterable[Iterable[str]],
+    labels: Iterable[str],
+    vector_words: Iterable[str] = (),
+    min_char_count: int = 1,
+) -> Vocab:
+    """Word rows for every pretrained word kept and every training word (normalised) missing from them;
+    characters seen in training at least `min_char_count` times; labels in a stable order (O first)."""
+    words = [PAD, UNK]
+    seen = set(words)
+    for word in vector_words:
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    chars: Counter[str] = Counter()
+    for sentence in train_tokens:
+        for token in sentence:
+            chars.update(token)
+            if token in seen or token.lower() in seen:
+                continue
+            key = normalise_word(token)
+            if key not in seen:
+                seen.add(key)
+                words.append(key)
+    label_list = sorted(set(labels), key=lambda tag: (tag != "O", tag.partition("-")[2], tag))
+    char_list = [PAD, UNK, *sorted(c for c, n in chars.items() if n >= min_char_count)]
+    return Vocab(words=words, chars=char_list, labels=label_list)

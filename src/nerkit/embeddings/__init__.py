@@ -1,0 +1,1 @@
+"""Word features from outside the training data: pretrained vectors."""

@@ -1,0 +1,226 @@
+"""Model folders: weights in safetensors, everything else in JSON; written atomically, loaded without pickle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from nerkit import __version__
+from nerkit.data.vocab import Vocab
+from nerkit.errors import NerkitError
+from nerkit.files import PathLike
+from nerkit.model.spec import ModelSpec
+from nerkit.model.tagger import Tagger
+
+FORMAT = "nerkit-model"
+FORMAT_VERSION = 1
+WEIGHTS = "model.safetensors"
+META = "model.json"
+CHECKPOINT = "checkpoint"
+_PICKLES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+
+
+@dataclass
+class LoadedModel:
+    """A tagger with its vocabulary and the rest of model.json (training options, metrics...)."""
+
+    model: Tagger
+    vocab: Vocab
+    meta: dict[str, object]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_json(path: Path, data: object) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def replace_folder(target: Path, build: Callable[[Path], None]) -> None:
+    """Build a folder beside `target`, move over what `target` held that the new one lacks (logs,
+    checkpoint), then rename it into place: readers see the old folder or the new, never half of one."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    try:
+        build(fresh)
+        if target.exists():
+            for entry in target.iterdir():
+                if not (fresh / entry.name).exists():
+                    os.rename(entry, fresh / entry.name)
+            retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.rename(target, retired)
+            os.rename(fresh, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(fresh, target)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+
+
+def save_model(output: PathLike, model: Tagger, vocab: Vocab, meta: dict[str, object]) -> None:
+    """Write a self-contained model folder atomically: model.safetensors and model.json."""
+
+    def build(folder: Path) -> None:
+        weights = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
+        save_file(weights, folder / WEIGHTS, metadata={"format": FORMAT})
+        (folder / WEIGHTS).chmod(0o644)
+        _write_json(
+            folder / META,
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "nerkit_version": __version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "weights": {"file": WEIGHTS, "sha256": _sha256(folder / WEIGHTS)},
+                "spec": model.spec.to_json(),
+                "vocab": vocab.to_json(),
+                **meta,
+            },
+        )
+
+    replace_folder(Path(output), build)
+
+
+def _damaged(
+    path: Path, what: str, hint: str = "retrain it, or restore the folder from a backup"
+) -> NerkitError:
+    return NerkitError(what, path=path, hint=hint)
+
+
+def read_meta(folder: PathLike) -> dict[str, object]:
+    """model.json of a model folder, checked: a JSON object of the right format and version."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise NerkitError(
+            "no such model folder", path=folder, hint="give the --output folder of `nerkit train`"
+        )
+    if not folder.is_dir():
+        raise NerkitError(
+            "is a file, not a model folder", path=folder, hint="give the folder `nerkit train` wrote"
+        )
+    meta_path = folder / META
+    if not meta_path.exists():
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLES)
+        if pickles:
+            raise _damaged(
+                folder,
+                f"holds {', '.join(pickles)} but no {META}: a pickled model, which nerkit never loads",
+                "nerkit loads only folders written by `nerkit train` (safetensors + JSON)",
+            )
+        raise _damaged(folder, f"not a nerkit model folder: {META} is missing")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _damaged(meta_path, f"is not valid JSON ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _damaged(meta_path, f'is not a nerkit model description (no "format": "{FORMAT}")')
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise NerkitError(
+            f"model format version {version!r}, but this nerkit ({__version__}) reads up to {FORMAT_VERSION}",
+            path=meta_path,
+            hint="upgrade nerkit to load it",
+        )
+    return meta
+
+
+def load_model(folder: PathLike) -> LoadedModel:
+    """Load a model folder written by save_model; never unpickles, never runs code from the folder."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    weights_path = folder / WEIGHTS
+    if not weights_path.exists():
+        raise _damaged(folder, f"{WEIGHTS} is missing")
+    expected = meta.get("weights", {})
+    if isinstance(expected, dict) and expected.get("sha256") and _sha256(weights_path) != expected["sha256"]:
+        raise _damaged(weights_path, "does not match the checksum in model.json (truncated or changed)")
+    try:
+        spec = ModelSpec.from_json(meta["spec"])  # type: ignore[arg-type]
+        vocab = Vocab.from_json(meta["vocab"])  # type: ignore[arg-type]
+    except (KeyError, TypeError, ValueError) as error:
+        raise _damaged(folder / META, f"lacks a usable spec or vocabulary ({error})") from None
+    try:
+        weights = load_file(weights_path)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise _damaged(weights_path, f"cannot be read as safetensors ({error})") from None
+    model = Tagger(spec)
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as error:
+        first = str(error).splitlines()[0] if str(error) else "shapes differ"
+        raise _damaged(weights_path, f"does not fit the spec in model.json ({first})") from None
+    model.eval()
+    return LoadedModel(model=model, vocab=vocab, meta=meta)
+
+
+def save_checkpoint(output: PathLike, model: Tagger, optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Save what resuming needs (weights, optimizer moments, epoch, random states) under output/checkpoint."""
+    folder = Path(output) / CHECKPOINT
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    optimizer_state = optimizer.state_dict()
+    scalars: dict[str, dict[str, object]] = {}
+    for index, values in optimizer_state["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0:
+                tensors[f"optimizer.{index}.{key}"] = value.contiguous()
+            else:
+                scalars.setdefault(str(index), {})[key] = float(value)
+    temporary = folder / ".checkpoint.safetensors.tmp"
+    save_file(tensors, temporary)
+    os.replace(temporary, folder / "checkpoint.safetensors")
+    _write_json(
+        folder / "checkpoint.json",
+        {**state, "optimizer_scalars": scalars, "param_groups": optimizer_state["param_groups"]},
+    )
+
+
+def load_checkpoint(output: PathLike, model: Tagger, optimizer: torch.optim.Optimizer) -> dict:
+    """Restore model and optimizer from output/checkpoint; returns the saved training state."""
+    folder = Path(output) / CHECKPOINT
+    if not (folder / "checkpoint.json").exists():
+        raise NerkitError("nothing to resume: no checkpoint", path=folder, hint="train without --resume")
+    try:
+        state = json.loads((folder / "checkpoint.json").read_text(encoding="utf-8"))
+        tensors = load_file(folder / "checkpoint.safetensors")
+    except (json.JSONDecodeError, SafetensorError, OSError) as error:
+        raise _damaged(
+            folder, f"the checkpoint is damaged ({error})", "train again without --resume"
+        ) from None
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    optimizer_state: dict[str, object] = {"state": {}, "param_groups": state["param_groups"]}
+    for key, value in tensors.items():
+        if key.startswith("optimizer."):
+            _, index, name = key.split(".", 2)
+            optimizer_state["state"].setdefault(int(index), {})[name] = value  # type: ignore[union-attr]
+    for index, values in state["optimizer_scalars"].items():
+        for name, value in values.items():
+            optimizer_state["state"].setdefault(int(index), {})[name] = torch.tensor(value)  # type: ignore[union-attr]
+    optimizer.load_state_dict(optimizer_state)
+    return state
+
+
+def remove_checkpoint(output: PathLike) -> None:
+    """Delete output/checkpoint once a run has finished and cannot be resumed."""
+    shutil.rmtree(Path(output) / CHECKPOINT, ignore_errors=True)

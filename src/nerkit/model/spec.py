@@ -1,0 +1,73 @@
+"""The sized architecture of a tagger, derived from the data and the embeddings, as plain JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from nerkit.data.vocab import CASINGS
+from nerkit.errors import NerkitError
+
+
+@dataclass
+class ModelSpec:
+    """Every size and switch of a BiLSTM-CNN-CRF tagger; saved with the model and shown by `nerkit spec`."""
+
+    labels: list[str]  # the model's tags, in its scheme
+    scheme: str  # the scheme the model tags in (BIOES)
+    output_scheme: str  # the scheme of the training data, used for output
+    words: int  # rows of the word table
+    pretrained_words: int  # of which initialised from pretrained vectors
+    word_dim: int
+    chars: int
+    char_dim: int = 30
+    char_filters: int = 50
+    char_kernel: int = 3
+    casing_dim: int = 8
+    hidden: int = 200  # LSTM units per direction
+    layers: int = 1
+    dropout: float = 0.5
+    word_dropout: float = 0.05  # share of training tokens replaced by the unknown word
+
+    @property
+    def casings(self) -> int:
+        """Rows of the casing table."""
+        return len(CASINGS)
+
+    def to_json(self) -> dict[str, object]:
+        """The spec as a JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ModelSpec:
+        """Rebuild a spec; unknown or missing keys are an error naming them."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise NerkitError(
+                f"the model spec has unknown keys {unknown}", hint="was it written by a newer nerkit?"
+            )
+        try:
+            return cls(**data)  # type: ignore[arg-type]
+        except TypeError as error:
+            raise NerkitError(f"the model spec is incomplete: {error}") from None
+
+    def describe(self, parameters: int | None = None) -> str:
+        """A few lines for people: layer by layer, with sizes."""
+        char_out = self.char_filters
+        token = self.word_dim + char_out + self.casing_dim
+        entity_types = sorted({label.partition("-")[2] for label in self.labels if label != "O"})
+        lines = [
+            f"BiLSTM-CNN-CRF tagger, {len(self.labels)} tags in {self.scheme} "
+            f"(output in {self.output_scheme}), types: {', '.join(entity_types) or 'none'}",
+            f"  word table      {self.words:,} x {self.word_dim} ({self.pretrained_words:,} from pretrained vectors)",
+            f"  characters      {self.chars:,} x {self.char_dim} -> CNN, {self.char_filters} filters of width "
+            f"{self.char_kernel}, max-pooled",
+            f"  casing          {self.casings} classes x {self.casing_dim}",
+            f"  token vector    {token} = {self.word_dim} + {char_out} + {self.casing_dim}, dropout {self.dropout}, "
+            f"word dropout {self.word_dropout}",
+            f"  BiLSTM          {self.layers} layer(s) x {self.hidden} units per direction",
+            f"  CRF             {len(self.labels)} x {len(self.labels)} transitions, {self.scheme} constraints",
+        ]
+        if parameters is not None:
+            lines.append(f"  parameters      {parameters:,}")
+        return "\n".join(lines)

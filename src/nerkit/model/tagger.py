@@ -1,0 +1,105 @@
+"""The BiLSTM-CNN-CRF tagger: word, character and casing features, a BiLSTM, and a constrained CRF."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from nerkit.data.batches import Batch, EncodedSentence, length_batches
+from nerkit.data.tags import allowed_transitions
+from nerkit.model.crf import CRF
+from nerkit.model.spec import ModelSpec
+
+
+class Tagger(nn.Module):
+    """Emission scores from word + character-CNN + casing features through a BiLSTM, decoded by a CRF."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.word_embedding = nn.Embedding(spec.words, spec.word_dim, padding_idx=0)
+        self.char_embedding = nn.Embedding(spec.chars, spec.char_dim, padding_idx=0)
+        self.char_cnn = nn.Conv1d(
+            spec.char_dim, spec.char_filters, spec.char_kernel, padding=spec.char_kernel // 2
+        )
+        self.casing_embedding = nn.Embedding(spec.casings, spec.casing_dim, padding_idx=0)
+        self.dropout = nn.Dropout(spec.dropout)
+        token_dim = spec.word_dim + spec.char_filters + spec.casing_dim
+        self.lstm = nn.LSTM(
+            token_dim,
+            spec.hidden,
+            num_layers=spec.layers,
+            bidirectional=True,
+            batch_first=True,
+            dropout=spec.dropout if spec.layers > 1 else 0.0,
+        )
+        self.project = nn.Linear(2 * spec.hidden, len(spec.labels))
+        allowed, start, end = allowed_transitions(spec.labels, spec.scheme)
+        self.crf = CRF(
+            len(spec.labels),
+            torch.tensor(allowed, dtype=torch.bool),
+            torch.tensor(start, dtype=torch.bool),
+            torch.tensor(end, dtype=torch.bool),
+        )
+
+    def emissions(self, batch: Batch) -> torch.Tensor:
+        """Emission scores [batch, seq, tags]."""
+        words = batch.words
+        if self.training and self.spec.word_dropout > 0:
+            drop = (torch.rand(words.shape) < self.spec.word_dropout) & batch.mask
+            words = words.masked_fill(drop, 1)
+        size, length, width = batch.chars.shape
+        chars = self.char_embedding(batch.chars.view(size * length, width)).transpose(1, 2)  # [n, dim, chars]
+        char_features = self.char_cnn(chars)
+        char_features = char_features.masked_fill((batch.chars.view(size * length, 1, width) == 0), -1e4)
+        char_features = char_features.max(dim=2).values.view(size, length, -1)
+        tokens = torch.cat(
+            [self.word_embedding(words), char_features, self.casing_embedding(batch.casing)], dim=2
+        )  # [batch, seq, token_dim]
+        lengths = batch.mask.sum(1).cpu()
+        packed = pack_padded_sequence(self.dropout(tokens), lengths, batch_first=True, enforce_sorted=False)
+        output, _ = self.lstm(packed)
+        output, _ = pad_packed_sequence(output, batch_first=True, total_length=length)
+        return self.project(self.dropout(output))
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        """Mean negative log-likelihood of the batch's gold tags per sentence."""
+        assert batch.tags is not None
+        return -self.crf.log_likelihood(self.emissions(batch), batch.tags, batch.mask).mean()
+
+    def predict(self, batch: Batch, confidence: bool = True) -> tuple[list[list[int]], list[list[float]]]:
+        """Best tag rows per sentence and, with `confidence`, the CRF marginal of each chosen tag."""
+        emissions = self.emissions(batch)
+        paths = self.crf.decode(emissions, batch.mask)
+        if not confidence:
+            return paths, [[] for _ in paths]
+        marginals = self.crf.marginals(emissions, batch.mask)  # [batch, seq, tags]
+        lengths = batch.mask.sum(1).tolist()
+        chosen = torch.zeros(batch.mask.shape, dtype=torch.long)
+        for row, path in enumerate(paths):
+            chosen[row, : len(path)] = torch.tensor(path)
+        picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2)  # [batch, seq]
+        return paths, [picked[row, :n].tolist() for row, n in enumerate(lengths)]
+
+    def parameter_count(self) -> int:
+        """How many trainable numbers the model has."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+
+def tag_encoded(
+    model: Tagger, encoded: Sequence[EncodedSentence], batch_size: int = 512, confidence: bool = True
+) -> tuple[list[list[int]], list[list[float]]]:
+    """Best label rows (and, with `confidence`, their marginals) for encoded sentences, in input order."""
+    paths: list[list[int]] = [[] for _ in encoded]
+    confidences: list[list[float]] = [[] for _ in encoded]
+    model.eval()
+    with torch.inference_mode():
+        for batch in length_batches(encoded, batch_size):
+            batch_paths, batch_confidences = model.predict(batch, confidence)
+            for row, index in enumerate(batch.index):
+                paths[index] = batch_paths[row]
+                confidences[index] = batch_confidences[row]
+    return paths, confidences

@@ -1,0 +1,105 @@
+"""A loaded model put to work: raw text to entities with offsets and confidence, or tokens to tags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from nerkit.data.batches import encode_sentence
+from nerkit.data.conll import read_conll
+from nerkit.data.tags import convert_tags, tags_to_spans
+from nerkit.data.vocab import Vocab
+from nerkit.evaluate import Score, score_sequences
+from nerkit.files import PathLike
+from nerkit.io import load_model
+from nerkit.model.spec import ModelSpec
+from nerkit.model.tagger import Tagger, tag_encoded
+from nerkit.text.document import Document, Entity, Sentence, parse_text
+
+
+@dataclass
+class TaggedTokens:
+    """Predicted tags of one pre-tokenised sentence, in the model's output scheme, with confidences."""
+
+    tags: list[str]
+    confidences: list[float]  # marginal probability of each token's tag; empty when not asked for
+
+
+def add_entities(document: Document, sentence: Sentence, tagged: TaggedTokens) -> None:
+    """Append the entities of one tagged sentence to its document, with character offsets.
+
+    An entity's confidence is the lowest marginal probability among its tokens' tags.
+    """
+    for span in tags_to_spans(tagged.tags):
+        start = sentence.tokens[span.start].start
+        end = sentence.tokens[span.end - 1].end
+        confidence = round(min(tagged.confidences[span.start : span.end]), 4) if tagged.confidences else None
+        document.entities.append(Entity(start, end, span.label, document.text[start:end], confidence))
+
+
+class Pipeline:
+    """Sentences, tokens, tags and entities from a trained model: `nerkit.load(path).predict(text)`."""
+
+    def __init__(self, model: Tagger, vocab: Vocab, meta: dict[str, object]) -> None:
+        self.model = model
+        self.vocab = vocab
+        self.labels = vocab.labels
+        self.meta = meta
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The model's architecture."""
+        return self.model.spec
+
+    @property
+    def entity_types(self) -> list[str]:
+        """The entity types the model can find, sorted."""
+        return sorted({label.partition("-")[2] for label in self.labels if label != "O"})
+
+    def tag_tokens(
+        self, sentences: Sequence[Sequence[str]], batch_size: int = 512, confidence: bool = True
+    ) -> list[TaggedTokens]:
+        """Tags for pre-tokenised sentences, in the training data's scheme (and their marginals)."""
+        encoded = [encode_sentence(tokens, self.vocab) for tokens in sentences]
+        paths, confidences = tag_encoded(self.model, encoded, batch_size, confidence)
+        scheme = self.spec.output_scheme
+        return [
+            TaggedTokens(convert_tags([self.labels[i] for i in path], scheme), confidence)
+            for path, confidence in zip(paths, confidences, strict=True)
+        ]
+
+    def tag_documents(self, documents: Sequence[Document], batch_size: int = 512) -> list[Document]:
+        """Find the entities of already-split documents (their sentences and tokens set)."""
+        sentences = [sentence for document in documents for sentence in document.sentences]
+        tagged = iter(self.tag_tokens([[t.text for t in s.tokens] for s in sentences], batch_size))
+        for document in documents:
+            for sentence in document.sentences:
+                add_entities(document, sentence, next(tagged))
+        return list(documents)
+
+    def predict_many(self, texts: Iterable[str], batch_size: int = 512) -> list[Document]:
+        """Documents with entities for raw texts; every offset points into its text."""
+        return self.tag_documents([parse_text(text) for text in texts], batch_size)
+
+    def predict(self, text: str) -> Document:
+        """One raw text to a Document with its entities."""
+        return self.predict_many([text])[0]
+
+    def evaluate(self, path: PathLike, tag_column: int = -1, batch_size: int = 512) -> Score:
+        """conlleval's figures for the model on a tagged CoNLL file (tokens as given, both read as IOB2)."""
+        sentences = list(read_conll(path, tag_column=tag_column))
+        tagged = self.tag_tokens([s.tokens for s in sentences], batch_size, confidence=False)
+        return score_sequences(
+            [convert_tags(s.tags, "IOB2") for s in sentences],
+            [convert_tags(t.tags, "IOB2") for t in tagged],
+        )
+
+
+def load(path: PathLike, threads: int = 0) -> Pipeline:
+    """Load a model folder written by `nerkit train`, ready to predict."""
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    loaded = load_model(path)
+    return Pipeline(loaded.model, loaded.vocab, loaded.meta)

@@ -1,0 +1,135 @@
+"""Entities highlighted in HTML: one self-contained page, a colour per label, a legend, text escaped."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+
+from nerkit.errors import NerkitError
+from nerkit.text.document import Document, Entity
+
+COMMON_LABEL_COLOURS = {"PER": "#ffd6a5", "LOC": "#caffbf", "ORG": "#a0c4ff", "MISC": "#fdffb6"}
+OTHER_LABEL_COLOURS = ("#ffadad", "#bdb2ff", "#9bf6ff", "#ffc6ff", "#e6ccb2", "#d9ed92", "#d6e2e9", "#c9ada7")
+CSS_COLOUR = re.compile(r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[A-Za-z]+")
+
+PAGE_STYLE = """\
+body {
+  max-width: 60rem;
+  margin: 2rem auto;
+  padding: 0 1.5rem;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif,
+    "Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji";
+  font-size: 1.0625rem;
+  line-height: 1.7;
+  color: #1f2328;
+  background: #fff;
+}
+h1 { font-size: 1.6rem; font-weight: 600; margin: 0 0 1rem; }
+.legend { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; list-style: none; margin: 0 0 1.5rem; padding: 0; }
+.legend li { display: flex; align-items: center; gap: 0.4rem; }
+.legend .key { padding: 0.1rem 0.5rem; border-radius: 0.3rem; font-size: 0.8rem; font-weight: 600; color: #1f2328; }
+.legend .count, .empty { color: #656d76; }
+.doc { border: 1px solid #d0d7de; border-radius: 0.5rem; padding: 0.75rem 1.25rem 1rem; margin: 0 0 1.25rem; }
+.caption { font-size: 0.75rem; color: #656d76; text-transform: uppercase; letter-spacing: 0.06em; }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; }
+mark.entity {
+  color: #1f2328;
+  padding: 0.1em 0.35em;
+  border-radius: 0.3em;
+  box-decoration-break: clone;
+  -webkit-box-decoration-break: clone;
+}
+mark.entity .label {
+  margin-left: 0.4em;
+  font-size: 0.65em;
+  font-weight: 700;
+  letter-spacing: 0.04em;
+  text-transform: uppercase;
+  vertical-align: 0.1em;
+  color: rgba(0, 0, 0, 0.6);
+}
+"""
+
+
+def label_colours(labels: Iterable[str], colours: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A stable background colour per label: fixed ones for PER/LOC/ORG/MISC, palette ones for the rest."""
+    overrides = dict(colours or {})
+    for label, value in overrides.items():
+        if not CSS_COLOUR.fullmatch(value):
+            raise NerkitError(
+                f"colour {value!r} for {label} is not a CSS colour", hint="use #rrggbb or a colour name"
+            )
+    unique = sorted(set(labels))
+    others = [label for label in unique if label not in COMMON_LABEL_COLOURS]
+    assigned = {label: OTHER_LABEL_COLOURS[i % len(OTHER_LABEL_COLOURS)] for i, label in enumerate(others)}
+    return {
+        label: overrides.get(label) or COMMON_LABEL_COLOURS.get(label) or assigned[label] for label in unique
+    }
+
+
+def _shown_entities(document: Document) -> list[Entity]:
+    """The entities to highlight: inside the text, by start (longest first), none overlapping an earlier one."""
+    shown: list[Entity] = []
+    end_of_last = 0
+    for entity in sorted(document.entities, key=lambda entity: (entity.start, -entity.end)):
+        if end_of_last <= entity.start < entity.end <= len(document.text):
+            shown.append(entity)
+            end_of_last = entity.end
+    return shown
+
+
+def render_fragment(document: Document, colours: Mapping[str, str]) -> str:
+    """The document's text as escaped HTML, each entity in a `<mark>` on its label's colour."""
+    entities = _shown_entities(document)
+    colour_of = label_colours((entity.label for entity in entities), colours)
+    parts = []
+    position = 0
+    for entity in entities:
+        title = entity.label if entity.confidence is None else f"{entity.label} {entity.confidence:.2f}"
+        parts.append(escape(document.text[position : entity.start]))
+        parts.append(
+            f'<mark class="entity" style="background: {colour_of[entity.label]}" title="{escape(title)}">'
+            f"{escape(document.text[entity.start : entity.end])}"
+            f'<span class="label">{escape(entity.label)}</span></mark>'
+        )
+        position = entity.end
+    parts.append(escape(document.text[position:]))
+    return "".join(parts)
+
+
+def _legend(counts: Mapping[str, int], colour_of: Mapping[str, str]) -> str:
+    """Each label on its colour with its count, or a line saying there are no entities."""
+    if not counts:
+        return '<p class="empty">no entities found</p>'
+    items = "".join(
+        f'<li><span class="key" style="background: {colour}">{escape(label)}</span>'
+        f'<span class="count">{counts[label]}</span></li>'
+        for label, colour in colour_of.items()
+    )
+    return f'<ul class="legend">{items}</ul>'
+
+
+def render_html(
+    documents: Sequence[Document], title: str = "nerkit entities", colours: Mapping[str, str] | None = None
+) -> str:
+    """One complete, self-contained HTML page: a title, a legend of labels with counts, then each document."""
+    counts = Counter(entity.label for document in documents for entity in _shown_entities(document))
+    colour_of = label_colours(counts, colours)
+    if not documents:
+        body = '<p class="empty">no documents</p>'
+    else:
+        blocks = "\n".join(
+            f'<div class="doc"><div class="caption">document {number}</div>'
+            f'<div class="text">{render_fragment(document, colour_of)}</div></div>'
+            for number, document in enumerate(documents, start=1)
+        )
+        body = f"{_legend(counts, colour_of)}\n{blocks}"
+    return (
+        "<!doctype html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>\n{PAGE_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{escape(title)}</h1>\n{body}\n</body>\n</html>\n"
+    )

@@ -1,0 +1,381 @@
+"""Training: data to a sized model, the epoch loop, learning-rate decay, early stopping, logs, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nerkit.data.batches import EncodedSentence, encode_sentence, length_batches
+from nerkit.data.conll import ConllSentence, read_conll
+from nerkit.data.tags import Span, convert_tags, detect_scheme, tags_to_spans
+from nerkit.data.vocab import Vocab, build_vocab
+from nerkit.embeddings.static import WordVectors, load_vectors
+from nerkit.errors import NerkitError
+from nerkit.evaluate import Score, expected_calibration_error, score_sequences
+from nerkit.files import PathLike
+from nerkit.io import load_checkpoint, load_model, remove_checkpoint, save_checkpoint, save_model
+from nerkit.model.spec import ModelSpec
+from nerkit.model.tagger import Tagger, tag_encoded
+from nerkit.train_options import EpochLog, TrainOptions
+
+MODEL_SCHEME = "BIOES"
+
+
+@dataclass
+class Corpus:
+    """Sentences of one split: tokens, tags as in the file, and the tags in the model's scheme."""
+
+    tokens: list[tuple[str, ...]] = field(default_factory=list)
+    tags: list[tuple[str, ...]] = field(default_factory=list)
+    documents: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def read_corpus(path: PathLike, tag_column: int = -1) -> Corpus:
+    """Read a tagged CoNLL file into a Corpus."""
+    corpus = Corpus()
+    sentence: ConllSentence
+    for sentence in read_conll(path, tag_column=tag_column):
+        corpus.tokens.append(sentence.tokens)
+        corpus.tags.append(sentence.tags)
+        corpus.documents.append(sentence.document)
+    return corpus
+
+
+def split_validation(corpus: Corpus, share: float, seed: int) -> tuple[Corpus, Corpus]:
+    """Carve a dev split of `share` of the sentences out of train, reproducibly."""
+    if not 0 < share < 1:
+        raise NerkitError(
+            f"validation split {share} must be between 0 and 1",
+            hint="give --dev FILE, or --validation-split 0.1 to hold out a tenth of train",
+        )
+    order = list(range(len(corpus)))
+    random.Random(seed).shuffle(order)
+    cut = max(1, round(len(order) * share))
+    if cut >= len(order):
+        raise NerkitError(f"too few sentences ({len(order)}) to hold out a dev split", hint="give --dev FILE")
+    held = set(order[:cut])
+    dev, train = Corpus(), Corpus()
+    for i in range(len(corpus)):
+        part = dev if i in held else train
+        part.tokens.append(corpus.tokens[i])
+        part.tags.append(corpus.tags[i])
+        part.documents.append(corpus.documents[i])
+    return train, dev
+
+
+def to_iob2(tags: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Tags rewritten as IOB2, the scheme conlleval's rules read correctly."""
+    return [convert_tags(t, "IOB2") for t in tags]
+
+
+def score_predictions(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> Score:
+    """conlleval's figures for predicted against gold tags, both read as IOB2."""
+    return score_sequences(to_iob2(gold), to_iob2(predicted))
+
+
+def score_summary(score: Score, extended: bool) -> dict[str, object]:
+    """Precision, recall, F1 (and per type when extended) of a Score, for an epoch log."""
+    summary: dict[str, object] = {"precision": score.precision, "recall": score.recall, "f1": score.f1}
+    if extended:
+        summary["per_label"] = score.type_scores()
+    return summary
+
+
+def label_paths_to_tags(
+    paths: Sequence[Sequence[int]], labels: Sequence[str], scheme: str
+) -> list[list[str]]:
+    """Label rows to tag strings, rewritten from the model's scheme into `scheme`."""
+    return [convert_tags([labels[i] for i in path], scheme) for path in paths]
+
+
+@dataclass
+class Prepared:
+    """The data of a run, read and checked, with the vocabulary and the model sized from it."""
+
+    train: Corpus
+    dev: Corpus
+    test: Corpus | None
+    vocab: Vocab
+    spec: ModelSpec
+    vectors: WordVectors | None
+
+
+def prepare(
+    train_path: PathLike,
+    dev_path: PathLike | None = None,
+    test_path: PathLike | None = None,
+    embeddings: PathLike | None = None,
+    options: TrainOptions | None = None,
+) -> Prepared:
+    """Read the splits (carving dev out of train when no dev file is given), load the vectors the data
+    needs, build the vocabulary and size the model: everything a run does before its first epoch."""
+    options = options or TrainOptions()
+    train_corpus = read_corpus(train_path, options.tag_column)
+    if dev_path is not None:
+        dev_corpus = read_corpus(dev_path, options.tag_column)
+    else:
+        train_corpus, dev_corpus = split_validation(train_corpus, options.validation_split, options.seed)
+    test_corpus = read_corpus(test_path, options.tag_column) if test_path is not None else None
+    output_scheme = detect_scheme(train_corpus.tags).scheme or "IOB2"
+    label_set = {"O"} | {tag for tags in train_corpus.tags for tag in convert_tags(tags, MODEL_SCHEME)}
+    _warn_unseen_types(label_set, dev_corpus, "dev")
+    if test_corpus is not None:
+        _warn_unseen_types(label_set, test_corpus, "test")
+    vectors = None
+    if embeddings is not None:
+        splits = [c for c in (train_corpus, dev_corpus, test_corpus) if c is not None]
+        keep = {word for corpus in splits for sentence in corpus.tokens for word in sentence}
+        vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
+    vocab = build_vocab(train_corpus.tokens, label_set, vectors.words if vectors is not None else ())
+    spec = ModelSpec(
+        labels=vocab.labels,
+        scheme=MODEL_SCHEME,
+        output_scheme=output_scheme,
+        words=len(vocab.words),
+        pretrained_words=len(vectors.words) if vectors is not None else 0,
+        word_dim=vectors.dim if vectors is not None else options.word_dim,
+        chars=len(vocab.chars),
+        char_filters=options.char_filters,
+        casing_dim=options.casing_dim,
+        hidden=options.hidden,
+        dropout=options.dropout,
+        word_dropout=options.word_dropout,
+    )
+    return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors)
+
+
+def plan_model(
+    train_path: PathLike,
+    dev_path: PathLike | None = None,
+    embeddings: PathLike | None = None,
+    options: TrainOptions | None = None,
+) -> tuple[ModelSpec, int]:
+    """The spec and parameter count of the model `train` would build for this data, without training."""
+    data = prepare(train_path, dev_path, None, embeddings, options)
+    return data.spec, Tagger(data.spec).parameter_count()
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    output: Path
+    best_epoch: int
+    dev: dict[str, object]
+    logs: list[EpochLog]
+    stopped_early: bool
+    interrupted: bool
+
+
+def _set_seed(seed: int) -> random.Random:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return random.Random(seed)
+
+
+def train(
+    train_path: PathLike,
+    output: PathLike,
+    dev_path: PathLike | None = None,
+    test_path: PathLike | None = None,
+    embeddings: PathLike | None = None,
+    options: TrainOptions | None = None,
+    on_epoch: Callable[[EpochLog], None] | None = None,
+    resume: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
+    log_folder: PathLike | None = None,
+    on_ready: Callable[[ModelSpec, int], None] | None = None,
+) -> TrainResult:
+    """Train a tagger on a CoNLL file and save the best model (by dev F1) to `output`.
+
+    `on_epoch` gets each epoch's log; `on_batch(done, total)` is called after every training batch (for a
+    progress bar). With `log_folder`, the epoch lines (and per-type tables) also go to a dated .log file
+    there, as the seed's output logs do. `on_ready(spec, parameters)` is called once the model is sized.
+    Ctrl-C stops cleanly: the best model so far stays saved and `resume=True` goes on.
+    """
+    options = options or TrainOptions()
+    torch.set_num_threads(options.threads or os.cpu_count() or 1)
+    rng = _set_seed(options.seed)
+    output = Path(output)
+
+    data = prepare(train_path, dev_path, test_path, embeddings, options)
+    train_corpus, dev_corpus, test_corpus, vocab = data.train, data.dev, data.test, data.vocab
+    model = Tagger(data.spec)
+    if data.vectors is not None:
+        with torch.no_grad():
+            rows = torch.from_numpy(data.vectors.vectors)
+            model.word_embedding.weight[2 : 2 + len(rows)] = rows
+    if on_ready is not None:
+        on_ready(data.spec, model.parameter_count())
+    optimizer = torch.optim.Adam(model.parameters(), lr=options.learning_rate)
+
+    encoded_train = [
+        encode_sentence(t, vocab, convert_tags(g, MODEL_SCHEME))
+        for t, g in zip(train_corpus.tokens, train_corpus.tags, strict=True)
+    ]
+    encoded_dev = [encode_sentence(t, vocab) for t in dev_corpus.tokens]
+    encoded_test = (
+        [encode_sentence(t, vocab) for t in test_corpus.tokens] if test_corpus is not None else None
+    )
+    train_tokens = sum(len(s) for s in encoded_train)
+    batch_count = -(-sum(1 for s in encoded_train if len(s)) // options.batch_size)
+
+    logs: list[EpochLog] = []
+    best_f1, best_epoch, start_epoch = -1.0, 0, 1
+    if resume:
+        state = load_checkpoint(output, model, optimizer)
+        best_f1, best_epoch, start_epoch = state["best_f1"], state["best_epoch"], state["epoch"] + 1
+        logs = [EpochLog(**entry) for entry in state["logs"]]
+        rng.setstate(_tuple_state(state["rng"]))
+        torch.set_rng_state(torch.tensor(state["torch_rng"], dtype=torch.uint8))
+    else:
+        (output / "train_log.jsonl").unlink(missing_ok=True)
+        remove_checkpoint(output)
+    stopped_early = interrupted = False
+    log_file = None
+    if log_folder is not None:
+        Path(log_folder).mkdir(parents=True, exist_ok=True)
+        log_file = Path(log_folder) / f"nerkit-train-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    metadata = {"training": asdict(options), "data": {"train": str(train_path), "dev": str(dev_path or "")}}
+    try:
+        for epoch in range(start_epoch, options.max_epochs + 1):
+            learning_rate = lr_at(options, epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate
+            model.train()
+            started = time.perf_counter()
+            total_loss, batches = 0.0, 0
+            for batch in length_batches(encoded_train, options.batch_size, rng):
+                optimizer.zero_grad(set_to_none=True)
+                loss = model.loss(batch)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip)
+                optimizer.step()
+                total_loss += loss.item()
+                batches += 1
+                if on_batch is not None:
+                    on_batch(batches, batch_count)
+            seconds = time.perf_counter() - started
+            paths, _ = tag_encoded(model, encoded_dev, confidence=False)
+            dev_score = score_predictions(dev_corpus.tags, label_paths_to_tags(paths, vocab.labels, "IOB2"))
+            test_summary = None
+            if encoded_test is not None and test_corpus is not None:
+                test_paths, _ = tag_encoded(model, encoded_test, confidence=False)
+                test_score = score_predictions(
+                    test_corpus.tags, label_paths_to_tags(test_paths, vocab.labels, "IOB2")
+                )
+                test_summary = score_summary(test_score, options.extended_log)
+            improved = dev_score.f1 > best_f1
+            log = EpochLog(
+                epoch=epoch,
+                loss=total_loss / max(batches, 1),
+                learning_rate=learning_rate,
+                seconds=seconds,
+                tokens_per_second=train_tokens / seconds,
+                dev=score_summary(dev_score, options.extended_log),
+                test=test_summary,
+                best=improved,
+            )
+            logs.append(log)
+            if improved:
+                best_f1, best_epoch = dev_score.f1, epoch
+                save_model(output, model, vocab, {**metadata, "dev": log.dev, "best_epoch": epoch})
+            save_checkpoint(
+                output,
+                model,
+                optimizer,
+                {
+                    "epoch": epoch,
+                    "best_f1": best_f1,
+                    "best_epoch": best_epoch,
+                    "logs": [asdict(entry) for entry in logs],
+                    "rng": rng.getstate(),
+                    "torch_rng": torch.get_rng_state().tolist(),
+                },
+            )
+            _append_log(output, log)
+            if log_file is not None:
+                with log_file.open("a", encoding="utf-8") as handle:
+                    handle.write(log.line() + "\n" + (log.table() + "\n" if log.table() else ""))
+            if on_epoch is not None:
+                on_epoch(log)
+            if epoch >= options.min_epochs and epoch - best_epoch >= options.patience:
+                stopped_early = True
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    if best_epoch:
+        best = load_model(output)
+        calibration = dev_calibration(best.model, encoded_dev, dev_corpus.tags, vocab.labels)
+        kept = {key: best.meta[key] for key in ("training", "data", "dev", "best_epoch") if key in best.meta}
+        save_model(output, best.model, vocab, {**kept, "calibration": calibration})
+    if not interrupted:
+        remove_checkpoint(output)
+    best_dev = next((entry.dev for entry in logs if entry.epoch == best_epoch), {})
+    return TrainResult(output, best_epoch, best_dev, logs, stopped_early, interrupted)
+
+
+def dev_calibration(
+    model: Tagger, encoded: Sequence[EncodedSentence], gold: Sequence[Sequence[str]], labels: Sequence[str]
+) -> dict[str, float]:
+    """Expected calibration error (10 bins) of token tags and of entities on dev; an entity's confidence
+    is its tokens' lowest marginal, and it is right when gold has the same span and type."""
+    paths, marginals = tag_encoded(model, encoded)
+    predicted = label_paths_to_tags(paths, labels, "IOB2")
+    token_conf: list[float] = []
+    token_right: list[bool] = []
+    entity_conf: list[float] = []
+    entity_right: list[bool] = []
+    for tags, confidences, gold_tags in zip(predicted, marginals, to_iob2(gold), strict=True):
+        token_conf.extend(confidences)
+        token_right.extend(p == g for p, g in zip(tags, gold_tags, strict=True))
+        gold_spans: set[Span] = set(tags_to_spans(gold_tags))
+        for span in tags_to_spans(tags):
+            entity_conf.append(min(confidences[span.start : span.end]))
+            entity_right.append(span in gold_spans)
+    return {
+        "token_ece": expected_calibration_error(token_conf, token_right),
+        "entity_ece": expected_calibration_error(entity_conf, entity_right),
+        "entities": len(entity_conf),
+    }
+
+
+def _tuple_state(state: object) -> object:
+    """random.Random state back from JSON lists to the nested tuples it needs."""
+    if isinstance(state, list):
+        return tuple(_tuple_state(item) for item in state)
+    return state
+
+
+def _warn_unseen_types(labels: set[str], corpus: Corpus, name: str) -> None:
+    known = {label.partition("-")[2] for label in labels}
+    unseen = sorted({tag.partition("-")[2] for tags in corpus.tags for tag in tags} - known - {""})
+    if unseen:
+        print(
+            f"nerkit: warning: {name} has entity types never seen in train: {', '.join(unseen)}; "
+            "the model cannot predict them",
+            file=sys.stderr,
+        )
+
+
+def _append_log(output: Path, log: EpochLog) -> None:
+    with (output / "train_log.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(log)) + "\n")
+
+
+def lr_at(options: TrainOptions, epoch: int) -> float:
+    """The learning rate of an epoch (1-based) under the `po` decay: lr / (1 + po * (epoch - 1))."""
+    return options.learning_rate / (1 + options.po * (epoch - 1))

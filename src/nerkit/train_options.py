@@ -1,0 +1,77 @@
+"""Training options and epoch records: plain data, importable without loading torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass
+class TrainOptions:
+    """Every training option (the seed's NerDLApproach settings, under clear names)."""
+
+    max_epochs: int = 30
+    min_epochs: int = 5
+    learning_rate: float = 0.002
+    po: float = 0.05  # learning-rate decay: lr / (1 + po * epoch)
+    batch_size: int = 32
+    dropout: float = 0.5
+    word_dropout: float = 0.05
+    validation_split: float = 0.1  # share of train held out as dev when no dev file is given
+    seed: int = 42
+    patience: int = 5  # epochs without a better dev F1 before stopping
+    clip: float = 5.0
+    hidden: int = 200
+    char_filters: int = 50
+    casing_dim: int = 8
+    tag_column: int = -1
+    extended_log: bool = False
+    max_vectors: int = 50_000  # the file's first (most frequent) words kept beyond the data's own
+    word_dim: int = 100  # size of the learned word table when no vectors are given
+    threads: int = 0  # 0: every core
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> TrainOptions:
+        """Options from a dict, ignoring keys this version does not know."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})  # type: ignore[arg-type]
+
+
+@dataclass
+class EpochLog:
+    """One epoch's record: printed as a line, written as a JSON line."""
+
+    epoch: int
+    loss: float
+    learning_rate: float
+    seconds: float
+    tokens_per_second: float
+    dev: dict[str, object]
+    test: dict[str, object] | None = None
+    best: bool = False
+
+    def line(self) -> str:
+        """The epoch as one line for people."""
+        dev = self.dev
+        text = (
+            f"epoch {self.epoch:3d}  loss {self.loss:8.4f}  lr {self.learning_rate:.5f}  "
+            f"{self.seconds:6.1f}s  {self.tokens_per_second:8,.0f} tok/s  "
+            f"dev P {100 * dev['precision']:.2f} R {100 * dev['recall']:.2f} F1 {100 * dev['f1']:.2f}"
+        )
+        if self.test is not None:
+            text += f"  test F1 {100 * self.test['f1']:.2f}"
+        return text + ("  *" if self.best else "")
+
+    def table(self) -> str:
+        """The extended log: per entity type, precision, recall, F1 and support on dev (and test)."""
+        lines = []
+        for name, summary in (("dev", self.dev), ("test", self.test)):
+            per_label = summary.get("per_label") if summary else None
+            if not isinstance(per_label, dict):
+                continue
+            lines.append(f"  {name:<5}{'type':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+            for label, row in per_label.items():
+                lines.append(
+                    f"       {label:<16}{100 * row['precision']:>10.2f}{100 * row['recall']:>10.2f}"
+                    f"{100 * row['f1']:>10.2f}{row['support']:>10,}"
+                )
+        return "\n".join(lines)
