@@ -21,3 +21,35 @@ def write(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _write
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model trained once per test session on samples/ (about a second); do not change it."""
+    from nerkit.train import train
+    from nerkit.train_options import TrainOptions
+
+    output = tmp_path_factory.mktemp("tiny") / "model"
+    options = TrainOptions(
+        max_epochs=2,
+        min_epochs=1,
+        learning_rate=0.05,
+        hidden=16,
+        char_filters=8,
+        word_dim=16,
+        seed=1,
+        threads=1,
+    )
+    train(SAMPLES / "train.conll", output, dev_path=SAMPLES / "dev.conll", options=options)
+    return output
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tiny_model: Path):
+    """The tiny model loaded once per test session; tests must not change it."""
+    import nerkit
+
+    return nerkit.load(str(tiny_model), threads=1)

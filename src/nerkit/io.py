@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,18 +55,21 @@ def _write_json(path: Path, data: object) -> None:
 
 def replace_folder(target: Path, build: Callable[[Path], None]) -> None:
     """Build a folder beside `target`, move over what `target` held that the new one lacks (logs,
-    checkpoint), then rename it into place: readers see the old folder or the new, never half of one."""
+    checkpoint), then rename it into place: readers see the old folder or the new (or, for the instant
+    between two renames, none), never half of one; on failure the old folder is left as it was."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir()
+    moved: list[str] = []
     try:
         build(fresh)
         if target.exists():
             for entry in target.iterdir():
                 if not (fresh / entry.name).exists():
                     os.rename(entry, fresh / entry.name)
+                    moved.append(entry.name)
             retired = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.rename(target, retired)
             os.rename(fresh, target)
@@ -74,6 +77,10 @@ def replace_folder(target: Path, build: Callable[[Path], None]) -> None:
         else:
             os.rename(fresh, target)
     except BaseException:
+        if target.exists():
+            for name in moved:
+                if (fresh / name).exists():
+                    os.rename(fresh / name, target / name)
         shutil.rmtree(fresh, ignore_errors=True)
         raise
 
@@ -88,6 +95,7 @@ def save_model(output: PathLike, model: Tagger, vocab: Vocab, meta: dict[str, ob
         _write_json(
             folder / META,
             {
+                **meta,
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
                 "nerkit_version": __version__,
@@ -95,7 +103,6 @@ def save_model(output: PathLike, model: Tagger, vocab: Vocab, meta: dict[str, ob
                 "weights": {"file": WEIGHTS, "sha256": _sha256(folder / WEIGHTS)},
                 "spec": model.spec.to_json(),
                 "vocab": vocab.to_json(),
-                **meta,
             },
         )
 
@@ -136,13 +143,29 @@ def read_meta(folder: PathLike) -> dict[str, object]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _damaged(meta_path, f'is not a nerkit model description (no "format": "{FORMAT}")')
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _damaged(meta_path, f"has no valid format_version (found {version!r})")
+    if version > FORMAT_VERSION:
         raise NerkitError(
-            f"model format version {version!r}, but this nerkit ({__version__}) reads up to {FORMAT_VERSION}",
+            f"model format version {version}, but this nerkit ({__version__}) reads up to {FORMAT_VERSION}",
             path=meta_path,
             hint="upgrade nerkit to load it",
         )
     return meta
+
+
+def _shape_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
+    """The first difference between the tensors a spec needs and those a weights file holds, or ''."""
+    for name in sorted(set(expected) | set(found)):
+        if name not in found:
+            return f"tensor {name} is missing"
+        if name not in expected:
+            return f"tensor {name} is not part of this model"
+        if tuple(found[name].shape) != tuple(expected[name].shape):
+            return f"tensor {name} has shape {tuple(found[name].shape)}, the spec needs {tuple(expected[name].shape)}"
+        if found[name].dtype != expected[name].dtype:
+            return f"tensor {name} is {found[name].dtype}, the model needs {expected[name].dtype}"
+    return ""
 
 
 def load_model(folder: PathLike) -> LoadedModel:
@@ -158,66 +181,85 @@ def load_model(folder: PathLike) -> LoadedModel:
     try:
         spec = ModelSpec.from_json(meta["spec"])  # type: ignore[arg-type]
         vocab = Vocab.from_json(meta["vocab"])  # type: ignore[arg-type]
+    except NerkitError as error:
+        raise _damaged(folder / META, error.what, error.hint) from None
     except (KeyError, TypeError, ValueError) as error:
         raise _damaged(folder / META, f"lacks a usable spec or vocabulary ({error})") from None
+    sizes = {"labels": (len(vocab.labels), len(spec.labels)), "words": (len(vocab.words), spec.words)}
+    sizes["characters"] = (len(vocab.chars), spec.chars)
+    for name, (found, expected) in sizes.items():
+        if found != expected or (name == "labels" and vocab.labels != spec.labels):
+            raise _damaged(folder / META, f"its vocabulary has {found} {name} but its spec {expected}")
     try:
         weights = load_file(weights_path)
     except (SafetensorError, OSError, ValueError) as error:
         raise _damaged(weights_path, f"cannot be read as safetensors ({error})") from None
     model = Tagger(spec)
-    try:
-        model.load_state_dict(weights, strict=True)
-    except RuntimeError as error:
-        first = str(error).splitlines()[0] if str(error) else "shapes differ"
-        raise _damaged(weights_path, f"does not fit the spec in model.json ({first})") from None
+    mismatch = _shape_mismatch(model.state_dict(), weights)
+    if mismatch:
+        raise _damaged(weights_path, f"does not fit the spec in model.json: {mismatch}")
+    model.load_state_dict(weights, strict=True)
     model.eval()
     return LoadedModel(model=model, vocab=vocab, meta=meta)
 
 
-def save_checkpoint(output: PathLike, model: Tagger, optimizer: torch.optim.Optimizer, state: dict) -> None:
+def save_checkpoint(
+    output: PathLike, model: Tagger, optimizers: Sequence[torch.optim.Optimizer], state: dict
+) -> None:
     """Save what resuming needs (weights, optimizer moments, epoch, random states) under output/checkpoint."""
     folder = Path(output) / CHECKPOINT
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
-    optimizer_state = optimizer.state_dict()
-    scalars: dict[str, dict[str, object]] = {}
-    for index, values in optimizer_state["state"].items():
-        for key, value in values.items():
-            if isinstance(value, torch.Tensor) and value.dim() > 0:
-                tensors[f"optimizer.{index}.{key}"] = value.contiguous()
-            else:
-                scalars.setdefault(str(index), {})[key] = float(value)
+    scalars: list[dict[str, dict[str, float]]] = []
+    groups = []
+    for number, optimizer in enumerate(optimizers):
+        optimizer_state = optimizer.state_dict()
+        scalars.append({})
+        groups.append(optimizer_state["param_groups"])
+        for index, values in optimizer_state["state"].items():
+            for key, value in values.items():
+                if isinstance(value, torch.Tensor) and value.dim() > 0:
+                    tensors[f"optimizer{number}.{index}.{key}"] = value.contiguous()
+                else:
+                    scalars[number].setdefault(str(index), {})[key] = float(value)
     temporary = folder / ".checkpoint.safetensors.tmp"
     save_file(tensors, temporary)
     os.replace(temporary, folder / "checkpoint.safetensors")
-    _write_json(
-        folder / "checkpoint.json",
-        {**state, "optimizer_scalars": scalars, "param_groups": optimizer_state["param_groups"]},
-    )
+    _write_json(folder / "checkpoint.json", {**state, "optimizer_scalars": scalars, "param_groups": groups})
 
 
-def load_checkpoint(output: PathLike, model: Tagger, optimizer: torch.optim.Optimizer) -> dict:
-    """Restore model and optimizer from output/checkpoint; returns the saved training state."""
+def load_checkpoint(output: PathLike, model: Tagger, optimizers: Sequence[torch.optim.Optimizer]) -> dict:
+    """Restore model and optimizers from output/checkpoint; returns the saved training state."""
     folder = Path(output) / CHECKPOINT
     if not (folder / "checkpoint.json").exists():
         raise NerkitError("nothing to resume: no checkpoint", path=folder, hint="train without --resume")
     try:
         state = json.loads((folder / "checkpoint.json").read_text(encoding="utf-8"))
         tensors = load_file(folder / "checkpoint.safetensors")
-    except (json.JSONDecodeError, SafetensorError, OSError) as error:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        for number, optimizer in enumerate(optimizers):
+            restored: dict[int, dict[str, torch.Tensor]] = {}
+            prefix = f"optimizer{number}."
+            for key, value in tensors.items():
+                if key.startswith(prefix):
+                    index, name = key[len(prefix) :].split(".", 1)
+                    restored.setdefault(int(index), {})[name] = value
+            for index, values in state["optimizer_scalars"][number].items():
+                for name, value in values.items():
+                    restored.setdefault(int(index), {})[name] = torch.tensor(value)
+            optimizer.load_state_dict({"state": restored, "param_groups": state["param_groups"][number]})
+    except (
+        json.JSONDecodeError,
+        SafetensorError,
+        OSError,
+        KeyError,
+        IndexError,
+        ValueError,
+        RuntimeError,
+    ) as error:
         raise _damaged(
-            folder, f"the checkpoint is damaged ({error})", "train again without --resume"
+            folder, f"the checkpoint is damaged or from another run ({error})", "train again without --resume"
         ) from None
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    optimizer_state: dict[str, object] = {"state": {}, "param_groups": state["param_groups"]}
-    for key, value in tensors.items():
-        if key.startswith("optimizer."):
-            _, index, name = key.split(".", 2)
-            optimizer_state["state"].setdefault(int(index), {})[name] = value  # type: ignore[union-attr]
-    for index, values in state["optimizer_scalars"].items():
-        for name, value in values.items():
-            optimizer_state["state"].setdefault(int(index), {})[name] = torch.tensor(value)  # type: ignore[union-attr]
-    optimizer.load_state_dict(optimizer_state)
     return state
 
 

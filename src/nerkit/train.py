@@ -220,7 +220,12 @@ def train(
             model.word_embedding.weight[2 : 2 + len(rows)] = rows
     if on_ready is not None:
         on_ready(data.spec, model.parameter_count())
-    optimizer = torch.optim.Adam(model.parameters(), lr=options.learning_rate)
+    # the word table is large: sparse gradients and a sparse Adam update only the rows a batch uses
+    dense = [p for name, p in model.named_parameters() if name != "word_embedding.weight"]
+    optimizers = [
+        torch.optim.SparseAdam([model.word_embedding.weight], lr=options.learning_rate),
+        torch.optim.Adam(dense, lr=options.learning_rate),
+    ]
 
     encoded_train = [
         encode_sentence(t, vocab, convert_tags(g, MODEL_SCHEME))
@@ -236,7 +241,7 @@ def train(
     logs: list[EpochLog] = []
     best_f1, best_epoch, start_epoch = -1.0, 0, 1
     if resume:
-        state = load_checkpoint(output, model, optimizer)
+        state = load_checkpoint(output, model, optimizers)
         best_f1, best_epoch, start_epoch = state["best_f1"], state["best_epoch"], state["epoch"] + 1
         logs = [EpochLog(**entry) for entry in state["logs"]]
         rng.setstate(_tuple_state(state["rng"]))
@@ -253,17 +258,20 @@ def train(
     try:
         for epoch in range(start_epoch, options.max_epochs + 1):
             learning_rate = lr_at(options, epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate
+            for optimizer in optimizers:
+                for group in optimizer.param_groups:
+                    group["lr"] = learning_rate
             model.train()
             started = time.perf_counter()
             total_loss, batches = 0.0, 0
             for batch in length_batches(encoded_train, options.batch_size, rng):
-                optimizer.zero_grad(set_to_none=True)
+                for optimizer in optimizers:
+                    optimizer.zero_grad(set_to_none=True)
                 loss = model.loss(batch)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), options.clip)
-                optimizer.step()
+                torch.nn.utils.clip_grad_norm_(dense, options.clip)
+                for optimizer in optimizers:
+                    optimizer.step()
                 total_loss += loss.item()
                 batches += 1
                 if on_batch is not None:
@@ -296,7 +304,7 @@ def train(
             save_checkpoint(
                 output,
                 model,
-                optimizer,
+                optimizers,
                 {
                     "epoch": epoch,
                     "best_f1": best_f1,

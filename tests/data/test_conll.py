@@ -80,7 +80,8 @@ def test_untagged_file_of_tokens(write):
 
 
 def test_reading_streams_sentence_by_sentence(write):
-    reader = read_conll(write("a O\n\nb O\n\nc X-BAD\n"))
+    # one sentence is held back (to attach -DOCSTART- lines after the last), the rest stream
+    reader = read_conll(write("a O\n\nb O\n\nc O\n\nd X-BAD\n"))
     assert next(reader).tokens == ("a",)
     assert next(reader).tokens == ("b",)
     with pytest.raises(NerkitError):

@@ -22,6 +22,7 @@ class ConllSentence:
     document: int = 0  # how many -DOCSTART- lines came before it in the file
     docstart: tuple[str, ...] = ()  # the raw -DOCSTART- lines just before it (kept for writing back)
     delimiter: str = " "  # the file's column separator: a space or a tab
+    trailing: tuple[str, ...] = ()  # -DOCSTART- lines after the file's last sentence (kept for writing back)
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -60,6 +61,7 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
     documents = 0
     docstart: list[str] = []
     valid_tags: set[str] = set()
+    pending: ConllSentence | None = None  # held back one sentence, to attach -DOCSTART- lines after the last
     sentences = 0
     any_content = False
 
@@ -80,7 +82,9 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
         if not line.strip():
             if rows:
                 sentences += 1
-                yield flush()
+                if pending is not None:
+                    yield pending
+                pending = flush()
             continue
         any_content = True
         if tabbed is None:
@@ -89,7 +93,9 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
         if fields[0] == DOCSTART:
             if rows:
                 sentences += 1
-                yield flush()
+                if pending is not None:
+                    yield pending
+                pending = flush()
             documents += 1
             docstart.append(line)
             continue
@@ -106,7 +112,11 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
         rows.append(fields)
     if rows:
         sentences += 1
-        yield flush()
+        if pending is not None:
+            yield pending
+        pending = flush()
+    if pending is not None:
+        yield replace(pending, trailing=tuple(docstart)) if docstart else pending
     if not any_content:
         raise NerkitError("the file is empty", path=path, hint="give a CoNLL file with one token per line")
     if not sentences:
@@ -172,6 +182,9 @@ def format_conll(sentences: Iterable[ConllSentence], delimiter: str | None = Non
         for row in zip(*sentence.columns, strict=True):
             yield separator.join(row) + "\n"
         yield "\n"
+        for docstart in sentence.trailing:
+            yield docstart + "\n"
+            yield "\n"
 
 
 def write_conll(path: PathLike, sentences: Iterable[ConllSentence], delimiter: str | None = None) -> None:

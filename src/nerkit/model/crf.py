@@ -85,7 +85,8 @@ class CRF(nn.Module):
             betas.append(beta)
         betas.reverse()
         scores = torch.stack([a + b for a, b in zip(alphas, betas, strict=True)], dim=1)  # [batch, seq, tags]
-        return (scores - log_z.unsqueeze(1)).exp() * mask.unsqueeze(2).to(emissions.dtype)
+        probabilities = (scores - log_z.unsqueeze(1)).exp().clamp(0.0, 1.0)  # float rounding can pass 1
+        return probabilities * mask.unsqueeze(2).to(emissions.dtype)
 
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
         """The best tag sequence of each sentence (Viterbi), as lists of the sentence's length."""

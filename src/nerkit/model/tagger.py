@@ -20,7 +20,7 @@ class Tagger(nn.Module):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
         self.spec = spec
-        self.word_embedding = nn.Embedding(spec.words, spec.word_dim, padding_idx=0)
+        self.word_embedding = nn.Embedding(spec.words, spec.word_dim, padding_idx=0, sparse=True)
         self.char_embedding = nn.Embedding(spec.chars, spec.char_dim, padding_idx=0)
         self.char_cnn = nn.Conv1d(
             spec.char_dim, spec.char_filters, spec.char_kernel, padding=spec.char_kernel // 2

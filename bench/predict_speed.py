@@ -1,0 +1,102 @@
+"""Benchmark: `nerkit predict` tokens/s on pre-tokenised CoNLL input, process start and model load included.
+
+    python bench/predict_speed.py MODEL ../shared/data/conll2003/valid.txt --tokens 250000 --repeats 5
+
+The dev split is repeated until it holds at least `--tokens` tokens; each repeat runs the CLI as a user
+would (`nerkit predict MODEL input.conll --input-format conll --format conll --output out.conll`) and is
+timed from process start to exit. Also times raw-text input (`--input-format text --format jsonl`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from nerkit.data.conll import ConllSentence, format_conll, read_conll
+
+
+def build_inputs(source: Path, tokens: int, folder: Path) -> tuple[Path, Path, int]:
+    """A CoNLL file (token column only) and a text file (one sentence per line) of at least `tokens`."""
+    sentences = [s.tokens for s in read_conll(source)]
+    per_copy = sum(len(s) for s in sentences)
+    copies = -(-tokens // per_copy)
+    conll = folder / "input.conll"
+    text = folder / "input.txt"
+    with conll.open("w", encoding="utf-8") as handle:
+        for _ in range(copies):
+            handle.writelines(format_conll(_untagged(sentences)))
+    with text.open("w", encoding="utf-8") as handle:
+        for _ in range(copies):
+            handle.writelines(" ".join(s) + "\n" for s in sentences)
+    return conll, text, copies * per_copy
+
+
+def _untagged(sentences: list[tuple[str, ...]]) -> Iterator[ConllSentence]:
+    for tokens in sentences:
+        yield ConllSentence(columns=(tokens,), tag_column=None, line=0)
+
+
+def time_cli(arguments: list[str]) -> float:
+    """Seconds one CLI run takes, start to exit."""
+    command = [str(Path(sys.executable).with_name("nerkit")), *arguments]
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        sys.exit(f"nerkit predict failed:\n{completed.stderr}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a model folder")
+    parser.add_argument("conll", type=Path, help="a CoNLL file to repeat as input (the dev split)")
+    parser.add_argument("--tokens", type=int, default=250_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=Path("bench/results/predict_speed.json"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        conll, text, tokens = build_inputs(args.conll, args.tokens, folder)
+        settings = {
+            "conll_to_conll": [args.model, str(conll), "--input-format", "conll", "--format", "conll"],
+            "text_to_jsonl": [args.model, str(text), "--input-format", "text", "--format", "jsonl"],
+        }
+        results = {}
+        for name, arguments in settings.items():
+            times = [
+                time_cli(["predict", *arguments, "--output", str(folder / "out")])
+                for _ in range(args.repeats)
+            ]
+            median = statistics.median(times)
+            results[name] = {
+                "tokens": tokens,
+                "seconds": times,
+                "median_seconds": median,
+                "tokens_per_second": tokens / median,
+            }
+            print(
+                f"{name}: {tokens:,} tokens in {median:.2f}s (median of {len(times)}) = {tokens / median:,.0f} tokens/s"
+            )
+        startup = [time_cli(["spec", args.model]) for _ in range(args.repeats)]
+        results["cli_start_and_read_spec_seconds"] = statistics.median(startup)
+    summary = {
+        "benchmark": "nerkit predict through the CLI, process start and model load included",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
