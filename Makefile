@@ -34,7 +34,25 @@ demo: install
 	$(BIN)/nerkit tokenize samples/raw.txt --output $(DEMO)/raw.tokens.jsonl
 	@head -c 300 $(DEMO)/raw.tokens.jsonl; echo " ..."
 	@echo
-	@echo "Done. Outputs are in $(DEMO)/."
+	@echo "== 5. Size a model from the data before training (nerkit spec --train) =="
+	$(BIN)/nerkit spec --train samples/train.conll --dev samples/dev.conll
+	@echo
+	@echo "== 6. Train a BiLSTM-CNN-CRF tagger, keeping the best epoch by dev F1 (nerkit train) =="
+	$(BIN)/nerkit train --train samples/train.conll --dev samples/dev.conll --test samples/test.conll \
+		--output $(DEMO)/model --log-folder $(DEMO)/logs
+	@echo "   model folder: $(DEMO)/model (model.safetensors, model.json, train_log.jsonl); log: $(DEMO)/logs/"
+	@echo
+	@echo "== 7. Evaluate it on the held-out test split, conlleval's way (nerkit evaluate) =="
+	$(BIN)/nerkit evaluate $(DEMO)/model samples/test.conll
+	@echo
+	@echo "== 8. Find entities in raw text (nerkit predict): JSON lines, then an HTML page =="
+	$(BIN)/nerkit predict $(DEMO)/model samples/raw.txt --output $(DEMO)/raw.entities.jsonl
+	@head -n 2 $(DEMO)/raw.entities.jsonl
+	$(BIN)/nerkit predict $(DEMO)/model samples/raw.txt --format html --output $(DEMO)/raw.entities.html
+	@echo "   open $(DEMO)/raw.entities.html in a browser to see the entities highlighted"
+	@echo
+	@echo "Done. Outputs are in $(DEMO)/: dev_scores.json, train.bioes.conll, raw.tokens.jsonl, model/, logs/,"
+	@echo "raw.entities.jsonl and raw.entities.html."
 
 test: install
 	$(BIN)/ruff check src tests bench samples

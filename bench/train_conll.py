@@ -1,6 +1,7 @@
 """Benchmark: a default `nerkit train` run on CoNLL-2003 (dev F1, minutes, peak RSS), per seed, as JSON.
 
     python bench/train_conll.py ../shared/data --seeds 1 2 3 --output bench/results/train_conll.json
+    python bench/train_conll.py ../shared/data --output /tmp/try.json --dropout 0.4   # options go to train
 
 Each run is the CLI exactly as a user types it (`nerkit train --train … --dev … --embeddings …`),
 timed from process start to exit; peak RSS is the child's maximum resident set size.
@@ -71,11 +72,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--output", type=Path, default=Path("bench/results/train_conll.json"))
     parser.add_argument("--keep", type=Path, help="keep the (last) model in this folder")
-    parser.add_argument(
-        "extra", nargs=argparse.REMAINDER, help="options passed on to nerkit train (after --)"
-    )
-    args = parser.parse_args()
-    extra = [item for item in args.extra if item != "--"]
+    args, extra = parser.parse_known_args()  # anything else is passed on to nerkit train
     runs = []
     for seed in args.seeds:
         result = run(args.data, seed, extra, args.keep)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,188 @@ def test_stdin_input(write):
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["sentences"][0]["end"] == 8
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TINY = ["--hidden", "8", "--char-filters", "4", "--threads", "1", "--seed", "3"]
+
+
+@pytest.fixture(autouse=False)
+def restore_threads():
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_train_prints_spec_epochs_and_where_the_model_went(capsys, tmp_path, restore_threads):
+    output = tmp_path / "model"
+    code, out, err = run(
+        capsys,
+        "train",
+        "--train", str(SAMPLES / "train.conll"),
+        "--dev", str(SAMPLES / "dev.conll"),
+        "--test", str(SAMPLES / "test.conll"),
+        "--output", str(output),
+        "--max-epochs", "2",
+        "--extended-log",
+        *TINY,
+    )  # fmt: skip
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "BiLSTM-CNN-CRF tagger, 17 tags in BIOES (output in IOB2), types: LOC, MISC, ORG, PER"
+    assert sum(line.startswith("epoch ") for line in lines) == 2
+    assert any("test F1" in line for line in lines)
+    assert "  dev  type             precision    recall        f1   support" in lines
+    assert lines[-1].startswith("finished: best dev F1 ") and lines[-1].endswith(f"model saved to {output}")
+    assert sorted(p.name for p in output.iterdir()) == ["model.json", "model.safetensors", "train_log.jsonl"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--validation-split", "1.5"], "validation split 1.5 must be between 0 and 1; give --dev FILE"),
+        (
+            ["--resume", "--dev", str(SAMPLES / "dev.conll")],
+            "nothing to resume: no checkpoint; train without",
+        ),
+        (["--embeddings", "missing.vec"], "missing.vec: no such vectors file; check the --embeddings path"),
+    ],
+)
+def test_train_errors(capsys, tmp_path, restore_threads, argv, expected):
+    argv = [a if a != "missing.vec" else str(tmp_path / a) for a in argv]
+    code, _, err = run(
+        capsys,
+        "train",
+        "--train",
+        str(SAMPLES / "train.conll"),
+        "--output",
+        str(tmp_path / "m"),
+        *argv,
+        *TINY,
+    )
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("nerkit: error: ")
+    assert expected in err
+
+
+def test_train_bad_training_file(capsys, write, tmp_path):
+    path = write("a O\nb X-PER\n")
+    code, _, err = run(capsys, "train", "--train", str(path), "--output", str(tmp_path / "m"))
+    assert code == 2
+    assert err == (
+        f"nerkit: error: {path}:2: invalid tag 'X-PER' in column 2; "
+        "tags are O, or B-, I-, E- or S- followed by a type (B-PER, I-creative-work)\n"
+    )
+    assert not (tmp_path / "m").exists()
+
+
+def test_spec_of_a_model_and_before_training(capsys, tiny_model, write):
+    code, out, _ = run(capsys, "spec", str(tiny_model))
+    assert code == 0
+    assert out.splitlines()[1] == "  word table      875 x 16 (0 from pretrained vectors)"
+    code, out, _ = run(capsys, "spec", str(tiny_model), "--json")
+    assert json.loads(out)["hidden"] == 16
+    vectors = write(
+        "maria 0.5 0.25 -1\nvoss 1 0 0\nvisited 0 1 0\nhalvery 0 0 1\n. 0.5 0.5 0.5\n", name="v.txt"
+    )
+    code, out, _ = run(capsys, "spec", "--train", str(SAMPLES / "train.conll"), "--embeddings", str(vectors))
+    assert code == 0
+    assert "  word table      " in out and "x 3 (5 from pretrained vectors)" in out
+    assert out.splitlines()[-1].startswith("  parameters      ")
+
+
+def test_spec_needs_a_model_or_training_data(capsys):
+    code, _, err = run(capsys, "spec")
+    assert code == 2
+    assert err == "nerkit: error: give a model folder, or --train FILE to size a model before training\n"
+
+
+def test_evaluate_report_and_json(capsys, tiny_model):
+    code, out, _ = run(capsys, "evaluate", str(tiny_model), str(SAMPLES / "test.conll"), "--threads", "1")
+    assert code == 0
+    assert out.startswith("processed 1559 tokens with 188 phrases; found: ")
+    code, out, _ = run(
+        capsys, "evaluate", str(tiny_model), str(SAMPLES / "test.conll"), "--json", "--threads", "1"
+    )
+    score = json.loads(out)
+    assert set(score) == {
+        "precision", "recall", "f1", "accuracy", "macro_f1", "tokens", "found_gold", "found_pred", "correct",
+        "per_label",
+    }  # fmt: skip
+    assert score["found_gold"] == 188
+
+
+def test_predict_text_from_stdin_one_line_per_input_line(tiny_model):
+    result = subprocess.run(
+        [sys.executable, "-m", "nerkit", "predict", str(tiny_model), "-", "--threads", "1"],
+        input="Maria Voss visited Halvery.\n\n   \n<script>x</script>\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["text"] for row in rows] == ["Maria Voss visited Halvery.", "", "   ", "<script>x</script>"]
+    assert rows[1]["entities"] == [] and rows[2]["entities"] == []
+    for row in rows:
+        for entity in row["entities"]:
+            assert row["text"][entity["start"] : entity["end"]] == entity["text"]
+            assert 0 <= entity["confidence"] <= 1
+    assert result.stderr.startswith("tagged 4 documents, ")
+
+
+def test_predict_conll_and_html_files(capsys, tiny_model, tmp_path):
+    output = tmp_path / "out.conll"
+    argv = ["predict", str(tiny_model), str(SAMPLES / "test.conll"), "--threads", "1"]
+    code, _, err = run(capsys, *argv, "--input-format", "conll", "--format", "conll", "-o", str(output))
+    assert code == 0
+    assert err.startswith("tagged 120 sentences, 1,559 tokens, ") and err.endswith(f" to {output}\n")
+    first = output.read_text(encoding="utf-8").split("\n\n")[1].splitlines()[0].split(" ")
+    assert len(first) == 3  # token, gold tag, predicted tag
+    page = tmp_path / "out.html"
+    code, _, _ = run(capsys, *argv, "--format", "html", "--colors", "PER=#ffd166", "-o", str(page))
+    assert code == 0
+    assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--colors", "PER"],
+            "--colors item 'PER' is not LABEL=COLOUR; e.g. --colors PER=#ffd166,LOC=lightblue",
+        ),
+        (
+            ["--colors", "PER=url(x)"],
+            "colour 'url(x)' for PER is not a CSS colour; use #rrggbb or a colour name",
+        ),
+    ],
+)
+def test_predict_bad_colours(capsys, tiny_model, argv, expected):
+    code, out, err = run(
+        capsys,
+        "predict",
+        str(tiny_model),
+        str(SAMPLES / "raw.txt"),
+        "--format",
+        "html",
+        *argv,
+        "--threads",
+        "1",
+    )
+    assert code == 2
+    assert out == ""
+    assert err == f"nerkit: error: {expected}\n"
+
+
+def test_damaged_model_gives_one_line(capsys, tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.json").write_text("{not json", encoding="utf-8")
+    for command in (["predict", str(tmp_path / "model"), "-"], ["evaluate", str(tmp_path / "model"), "x"]):
+        code, out, err = run(capsys, *command)
+        assert code == 2
+        assert out == ""
+        assert err.startswith(f"nerkit: error: {tmp_path / 'model' / 'model.json'}: is not valid JSON (")
+        assert err.count("\n") == 1

@@ -210,7 +210,7 @@ def save_checkpoint(
     folder = Path(output) / CHECKPOINT
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
-    scalars: list[dict[str, dict[str, float]]] = []
+    scalars: list[dict[str, dict[str, float | int]]] = []
     groups = []
     for number, optimizer in enumerate(optimizers):
         optimizer_state = optimizer.state_dict()
@@ -220,8 +220,10 @@ def save_checkpoint(
             for key, value in values.items():
                 if isinstance(value, torch.Tensor) and value.dim() > 0:
                     tensors[f"optimizer{number}.{index}.{key}"] = value.contiguous()
-                else:
-                    scalars[number].setdefault(str(index), {})[key] = float(value)
+                else:  # SparseAdam counts steps in a Python int, Adam in a 0-d tensor
+                    scalars[number].setdefault(str(index), {})[key] = (
+                        value if isinstance(value, int) else float(value)
+                    )
     temporary = folder / ".checkpoint.safetensors.tmp"
     save_file(tensors, temporary)
     os.replace(temporary, folder / "checkpoint.safetensors")
@@ -246,7 +248,9 @@ def load_checkpoint(output: PathLike, model: Tagger, optimizers: Sequence[torch.
                     restored.setdefault(int(index), {})[name] = value
             for index, values in state["optimizer_scalars"][number].items():
                 for name, value in values.items():
-                    restored.setdefault(int(index), {})[name] = torch.tensor(value)
+                    restored.setdefault(int(index), {})[name] = (
+                        value if isinstance(value, int) else torch.tensor(value, dtype=torch.float32)
+                    )
             optimizer.load_state_dict({"state": restored, "param_groups": state["param_groups"][number]})
     except (
         json.JSONDecodeError,

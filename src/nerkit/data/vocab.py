@@ -64,7 +64,7 @@ class Vocab:
             found = index.get(word.lower())
         if found is None:
             found = index.get(normalise_word(word), 1)
-        return found
+        return found or 1  # a literal "<pad>" token is unknown, never the padding row
 
     def char_ids(self, word: str) -> list[int]:
         """Rows of a token's characters (1 for a character never seen in training)."""
