@@ -192,3 +192,10 @@ def test_training_batches_padding_close_to_sorted():
         # within a batch, a sentence sorted before another is at most 3 tokens longer
         assert jittered <= sorted_padding + 3 * 200
         assert jittered < random_padding / 3
+
+
+def test_max_tokens_caps_the_padded_size_of_a_batch(vocab):
+    sentences = [encode_sentence(["w"] * n, vocab) for n in (1, 2, 3, 10, 10, 10, 40)]
+    batches = list(length_batches(sentences, batch_size=100, max_tokens=30))
+    assert [b.index for b in batches] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b.words.numel() for b in batches] == [9, 30, 40]  # one sentence over the cap still comes

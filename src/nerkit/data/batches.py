@@ -91,21 +91,36 @@ def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
 
 
 def length_batches(
-    sentences: Sequence[EncodedSentence], batch_size: int, rng: random.Random | None = None
+    sentences: Sequence[EncodedSentence],
+    batch_size: int,
+    rng: random.Random | None = None,
+    max_tokens: int = 0,
 ) -> Iterator[Batch]:
     """Batches of sentences of similar length (empty sentences skipped).
 
     With `rng` (training) the lengths are jittered before sorting and the batch order is shuffled, so
     batches differ from epoch to epoch but padding stays small; without it (inference) the order is
-    by length, and `Batch.index` maps rows back to the input.
+    by length, and `Batch.index` maps rows back to the input. `max_tokens` (0: no limit) caps a batch's
+    padded size, sentences times the longest, so long sentences come in smaller batches.
     """
     order = [i for i, s in enumerate(sentences) if len(s)]
     if rng is None:
         order.sort(key=lambda i: len(sentences[i]))
     else:
         order.sort(key=lambda i: len(sentences[i]) + rng.uniform(-2, 2))
-    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    groups: list[list[int]] = []
+    group: list[int] = []
+    longest = 0
+    for i in order:
+        length = max(longest, len(sentences[i]))
+        if group and (len(group) == batch_size or (max_tokens and (len(group) + 1) * length > max_tokens)):
+            groups.append(group)
+            group, length = [], len(sentences[i])
+        group.append(i)
+        longest = length
+    if group:
+        groups.append(group)
     if rng is not None:
         rng.shuffle(groups)
-    for group in groups:
-        yield collate([sentences[i] for i in group], group)
+    for chosen in groups:
+        yield collate([sentences[i] for i in chosen], chosen)

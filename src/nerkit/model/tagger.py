@@ -13,6 +13,8 @@ from nerkit.data.tags import allowed_transitions
 from nerkit.model.crf import CRF
 from nerkit.model.spec import ModelSpec
 
+INFERENCE_TOKENS = 16_384  # padded tokens per inference batch: bounds the memory of long sentences
+
 
 class Tagger(nn.Module):
     """Emission scores from word + character-CNN + casing features through a BiLSTM, decoded by a CRF."""
@@ -97,7 +99,7 @@ def tag_encoded(
     confidences: list[list[float]] = [[] for _ in encoded]
     model.eval()
     with torch.inference_mode():
-        for batch in length_batches(encoded, batch_size):
+        for batch in length_batches(encoded, batch_size, max_tokens=INFERENCE_TOKENS):
             batch_paths, batch_confidences = model.predict(batch, confidence)
             for row, index in enumerate(batch.index):
                 paths[index] = batch_paths[row]
