@@ -15,6 +15,7 @@ from nerkit.errors import NerkitError
 from nerkit.io import load_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
+from nerkit.pipeline import load
 from nerkit.train import (
     Corpus,
     lr_at,
@@ -521,3 +522,15 @@ def test_resume_after_a_finished_run_raises(tiny, tmp_path):
     train(train_file, tmp_path / "m", dev_path=dev_file, options=_options(max_epochs=1))
     with pytest.raises(NerkitError, match="nothing to resume: no checkpoint"):
         train(train_file, tmp_path / "m", dev_path=dev_file, options=_options(max_epochs=2), resume=True)
+
+
+def test_document_context_training_and_prediction(tmp_path):
+    output = tmp_path / "model"
+    options = _options(context_tokens=40, batch_size=4, max_epochs=1)
+    train(SAMPLES / "train.conll", output, dev_path=SAMPLES / "dev.conll", options=options)
+    pipeline = load(output, threads=1)
+    assert pipeline.spec.context_tokens == 40
+    score = pipeline.evaluate(SAMPLES / "test.conll")
+    assert score.tokens == 1559
+    document = pipeline.predict("Maria Voss visited Halvery. She met Bob Lund there.")
+    assert all(document.text[e.start : e.end] == e.text for e in document.entities)

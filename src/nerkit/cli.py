@@ -109,11 +109,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from nerkit.train import train
 
     options = _train_options(args)
-    epoch = 0
 
     def on_epoch(log: EpochLog) -> None:
-        nonlocal epoch
-        epoch = log.epoch + 1
         print(log.line(), flush=True)
         if options.extended_log and log.table():
             print(log.table(), flush=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from nerkit.data.batches import encode_sentence
-from nerkit.data.conll import read_conll
+from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import convert_tags, tags_to_spans
 from nerkit.data.vocab import Vocab
 from nerkit.evaluate import Score, score_sequences
@@ -60,11 +60,19 @@ class Pipeline:
         return sorted({label.partition("-")[2] for label in self.labels if label != "O"})
 
     def tag_tokens(
-        self, sentences: Sequence[Sequence[str]], batch_size: int = 512, confidence: bool = True
+        self,
+        sentences: Sequence[Sequence[str]],
+        batch_size: int = 512,
+        confidence: bool = True,
+        documents: Sequence[int] | None = None,
     ) -> list[TaggedTokens]:
-        """Tags for pre-tokenised sentences, in the training data's scheme (and their marginals)."""
+        """Tags for pre-tokenised sentences, in the training data's scheme (and their marginals).
+
+        `documents` gives each sentence's document, so a model trained in document context reads
+        neighbouring sentences together; without it every sentence stands alone.
+        """
         encoded = [encode_sentence(tokens, self.vocab) for tokens in sentences]
-        paths, confidences = tag_encoded(self.model, encoded, batch_size, confidence)
+        paths, confidences = tag_encoded(self.model, encoded, batch_size, confidence, documents)
         scheme = self.spec.output_scheme
         return [
             TaggedTokens(convert_tags([self.labels[i] for i in path], scheme), confidence)
@@ -74,7 +82,9 @@ class Pipeline:
     def tag_documents(self, documents: Sequence[Document], batch_size: int = 512) -> list[Document]:
         """Find the entities of already-split documents (their sentences and tokens set)."""
         sentences = [sentence for document in documents for sentence in document.sentences]
-        tagged = iter(self.tag_tokens([[t.text for t in s.tokens] for s in sentences], batch_size))
+        owners = [number for number, document in enumerate(documents) for _ in document.sentences]
+        tokens = [[t.text for t in s.tokens] for s in sentences]
+        tagged = iter(self.tag_tokens(tokens, batch_size, documents=owners))
         for document in documents:
             for sentence in document.sentences:
                 add_entities(document, sentence, next(tagged))
@@ -91,7 +101,9 @@ class Pipeline:
     def evaluate(self, path: PathLike, tag_column: int = -1, batch_size: int = 512) -> Score:
         """conlleval's figures for the model on a tagged CoNLL file (tokens as given, both read as IOB2)."""
         sentences = list(read_conll(path, tag_column=tag_column))
-        tagged = self.tag_tokens([s.tokens for s in sentences], batch_size, confidence=False)
+        tagged = self.tag_tokens(
+            [s.tokens for s in sentences], batch_size, confidence=False, documents=document_ids(sentences)
+        )
         return score_sequences(
             [convert_tags(s.tags, "IOB2") for s in sentences],
             [convert_tags(t.tags, "IOB2") for t in tagged],

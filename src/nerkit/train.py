@@ -14,8 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nerkit.data.batches import EncodedSentence, encode_sentence, length_batches
-from nerkit.data.conll import ConllSentence, read_conll
+from nerkit.data.batches import (
+    EncodedSentence,
+    encode_sentence,
+    join_sentences,
+    length_batches,
+    pack_sentences,
+)
+from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import Span, convert_tags, detect_scheme, tags_to_spans
 from nerkit.data.vocab import Vocab, build_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
@@ -44,13 +50,12 @@ class Corpus:
 
 def read_corpus(path: PathLike, tag_column: int = -1) -> Corpus:
     """Read a tagged CoNLL file into a Corpus."""
-    corpus = Corpus()
-    sentence: ConllSentence
-    for sentence in read_conll(path, tag_column=tag_column):
-        corpus.tokens.append(sentence.tokens)
-        corpus.tags.append(sentence.tags)
-        corpus.documents.append(sentence.document)
-    return corpus
+    sentences = list(read_conll(path, tag_column=tag_column))
+    return Corpus(
+        tokens=[s.tokens for s in sentences],
+        tags=[s.tags for s in sentences],
+        documents=document_ids(sentences),
+    )
 
 
 def split_validation(corpus: Corpus, share: float, seed: int) -> tuple[Corpus, Corpus]:
@@ -152,6 +157,7 @@ def prepare(
         hidden=options.hidden,
         dropout=options.dropout,
         word_dropout=options.word_dropout,
+        context_tokens=options.context_tokens,
     )
     return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors)
 
@@ -231,6 +237,11 @@ def train(
         encode_sentence(t, vocab, convert_tags(g, MODEL_SCHEME))
         for t, g in zip(train_corpus.tokens, train_corpus.tags, strict=True)
     ]
+    if options.context_tokens:
+        groups = pack_sentences(
+            [len(s) for s in encoded_train], train_corpus.documents, options.context_tokens
+        )
+        encoded_train = [join_sentences([encoded_train[i] for i in group]) for group in groups]
     encoded_dev = [encode_sentence(t, vocab) for t in dev_corpus.tokens]
     encoded_test = (
         [encode_sentence(t, vocab) for t in test_corpus.tokens] if test_corpus is not None else None
@@ -277,11 +288,13 @@ def train(
                 if on_batch is not None:
                     on_batch(batches, batch_count)
             seconds = time.perf_counter() - started
-            paths, _ = tag_encoded(model, encoded_dev, confidence=False)
+            paths, _ = tag_encoded(model, encoded_dev, confidence=False, documents=dev_corpus.documents)
             dev_score = score_predictions(dev_corpus.tags, label_paths_to_tags(paths, vocab.labels, "IOB2"))
             test_summary = None
             if encoded_test is not None and test_corpus is not None:
-                test_paths, _ = tag_encoded(model, encoded_test, confidence=False)
+                test_paths, _ = tag_encoded(
+                    model, encoded_test, confidence=False, documents=test_corpus.documents
+                )
                 test_score = score_predictions(
                     test_corpus.tags, label_paths_to_tags(test_paths, vocab.labels, "IOB2")
                 )
@@ -327,7 +340,7 @@ def train(
         interrupted = True
     if best_epoch:
         best = load_model(output)
-        calibration = dev_calibration(best.model, encoded_dev, dev_corpus.tags, vocab.labels)
+        calibration = dev_calibration(best.model, encoded_dev, dev_corpus, vocab.labels)
         kept = {key: best.meta[key] for key in ("training", "data", "dev", "best_epoch") if key in best.meta}
         save_model(output, best.model, vocab, {**kept, "calibration": calibration})
     if not interrupted:
@@ -337,17 +350,17 @@ def train(
 
 
 def dev_calibration(
-    model: Tagger, encoded: Sequence[EncodedSentence], gold: Sequence[Sequence[str]], labels: Sequence[str]
+    model: Tagger, encoded: Sequence[EncodedSentence], dev: Corpus, labels: Sequence[str]
 ) -> dict[str, float]:
     """Expected calibration error (10 bins) of token tags and of entities on dev; an entity's confidence
     is its tokens' lowest marginal, and it is right when gold has the same span and type."""
-    paths, marginals = tag_encoded(model, encoded)
+    paths, marginals = tag_encoded(model, encoded, documents=dev.documents)
     predicted = label_paths_to_tags(paths, labels, "IOB2")
     token_conf: list[float] = []
     token_right: list[bool] = []
     entity_conf: list[float] = []
     entity_right: list[bool] = []
-    for tags, confidences, gold_tags in zip(predicted, marginals, to_iob2(gold), strict=True):
+    for tags, confidences, gold_tags in zip(predicted, marginals, to_iob2(dev.tags), strict=True):
         token_conf.extend(confidences)
         token_right.extend(p == g for p, g in zip(tags, gold_tags, strict=True))
         gold_spans: set[Span] = set(tags_to_spans(gold_tags))

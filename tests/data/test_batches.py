@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from nerkit.data.batches import MAX_WORD_CHARS, EncodedSentence, collate, encode_sentence, length_batches
+from nerkit.data.batches import (
+    MAX_WORD_CHARS,
+    EncodedSentence,
+    collate,
+    encode_sentence,
+    join_sentences,
+    length_batches,
+    pack_sentences,
+)
 from nerkit.data.vocab import CASINGS, PAD, UNK, Vocab
 
 LOWER, UPPER, TITLE, NUMERIC, PUNCT = (
@@ -199,3 +207,22 @@ def test_max_tokens_caps_the_padded_size_of_a_batch(vocab):
     batches = list(length_batches(sentences, batch_size=100, max_tokens=30))
     assert [b.index for b in batches] == [[0, 1, 2], [3, 4, 5], [6]]
     assert [b.words.numel() for b in batches] == [9, 30, 40]  # one sentence over the cap still comes
+
+
+def test_pack_sentences_keeps_documents_apart_and_respects_the_budget():
+    lengths = [3, 4, 2, 9, 1, 1, 12, 2]
+    documents = [1, 1, 1, 1, 2, 2, 2, 3]
+    assert pack_sentences(lengths, documents, max_tokens=9) == [[0, 1, 2], [3], [4, 5], [6], [7]]
+    assert pack_sentences([], [], max_tokens=9) == []
+    assert pack_sentences([5, 5], [-1, -2], max_tokens=100) == [[0], [1]]  # sentences of their own
+
+
+def test_join_sentences_concatenates_and_pads_characters(vocab):
+    first = encode_sentence(["the", "Paris"], vocab, ["O", "S-LOC"])
+    second = encode_sentence(["."], vocab, ["O"])
+    joined = join_sentences([first, second])
+    assert joined.words.tolist() == [2, 3, 5]
+    assert joined.chars.tolist() == [[14, 10, 9, 0, 0], [7, 8, 12, 11, 13], [2, 0, 0, 0, 0]]
+    assert joined.casing.tolist() == [LOWER, TITLE, PUNCT]
+    assert joined.tags is not None and joined.tags.tolist() == [0, 3, 0]
+    assert join_sentences([first, encode_sentence(["."], vocab)]).tags is None

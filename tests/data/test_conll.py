@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nerkit.data.conll import ConllSentence, format_conll, read_conll, write_conll
+from nerkit.data.conll import ConllSentence, document_ids, format_conll, read_conll, write_conll
 from nerkit.errors import NerkitError
 
 CANONICAL = (
@@ -150,3 +150,9 @@ def test_sample_corpus_is_canonical(tmp_path):
         target = tmp_path / name
         write_conll(target, read_conll(root / name))
         assert target.read_bytes() == (root / name).read_bytes(), name
+
+
+def test_document_ids(write):
+    sentences = list(read_conll(write("a O\n\n-DOCSTART- O\n\nb O\n\nc O\n\n-DOCSTART- O\n\nd O\n")))
+    assert document_ids(sentences) == [-1, 1, 1, 2]
+    assert document_ids(list(read_conll(write("a O\n\nb O\n")))) == [-1, -2]

@@ -251,3 +251,17 @@ def test_parameter_count():
         + 2 * len(LABELS)
     )
     assert model.parameter_count() == expected
+
+
+def test_tag_encoded_in_document_context_splits_back_per_sentence():
+    model, vocab = _model(seed=3, randomise=True)
+    model.spec.context_tokens = 16
+    encoded = [encode_sentence(tokens, vocab) for tokens, _ in SENTENCES]
+    alone, alone_confidences = tag_encoded(model, encoded)
+    together, confidences = tag_encoded(model, encoded, documents=[1, 1, 1, 2, 3])
+    assert [len(p) for p in together] == [len(tokens) for tokens, _ in SENTENCES]
+    assert [len(c) for c in confidences] == [len(tokens) for tokens, _ in SENTENCES]
+    # sentences alone in their document are tagged exactly as without context
+    assert together[3:] == alone[3:] and confidences[3:] == alone_confidences[3:]
+    # without documents the model reads every sentence alone
+    assert tag_encoded(model, encoded)[0] == alone

@@ -124,3 +124,35 @@ def length_batches(
         rng.shuffle(groups)
     for chosen in groups:
         yield collate([sentences[i] for i in chosen], chosen)
+
+
+def pack_sentences(lengths: Sequence[int], documents: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Consecutive sentences of one document packed into groups of at most `max_tokens` tokens (a longer
+    sentence forms a group alone), so a model can read each sentence with its neighbours as context."""
+    groups: list[list[int]] = []
+    size = 0
+    for index, (length, document) in enumerate(zip(lengths, documents, strict=True)):
+        if groups and documents[groups[-1][-1]] == document and size + length <= max_tokens:
+            groups[-1].append(index)
+            size += length
+        else:
+            groups.append([index])
+            size = length
+    return groups
+
+
+def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
+    """Several encoded sentences as one sequence (tags kept only when every sentence has them)."""
+    width = max(s.chars.shape[1] for s in sentences)
+    chars = np.zeros((sum(len(s) for s in sentences), width), dtype=np.int64)
+    row = 0
+    for sentence in sentences:
+        chars[row : row + len(sentence), : sentence.chars.shape[1]] = sentence.chars
+        row += len(sentence)
+    tagged = all(s.tags is not None for s in sentences)
+    return EncodedSentence(
+        words=np.concatenate([s.words for s in sentences]),
+        chars=chars,
+        casing=np.concatenate([s.casing for s in sentences]),
+        tags=np.concatenate([s.tags for s in sentences]) if tagged else None,  # type: ignore[misc]
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag
@@ -208,3 +208,14 @@ def convert_conll(path: PathLike, output: PathLike, scheme: str, tag_column: int
 
     write_conll(output, converted())
     return count
+
+
+def document_id(sentence: ConllSentence, index: int) -> int:
+    """The -DOCSTART- document a sentence belongs to; a sentence before any -DOCSTART- line (or in a
+    file without them) is a document of its own, `-1 - index`: nothing says its neighbours belong with it."""
+    return sentence.document if sentence.document else -1 - index
+
+
+def document_ids(sentences: Sequence[ConllSentence]) -> list[int]:
+    """`document_id` of each sentence of a file, in order."""
+    return [document_id(sentence, index) for index, sentence in enumerate(sentences)]

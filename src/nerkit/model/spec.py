@@ -27,6 +27,7 @@ class ModelSpec:
     layers: int = 1
     dropout: float = 0.5
     word_dropout: float = 0.05  # share of training tokens replaced by the unknown word
+    context_tokens: int = 0  # >0: sentences of a document are read together, up to this many tokens
 
     @property
     def casings(self) -> int:
@@ -65,7 +66,12 @@ class ModelSpec:
             f"  casing          {self.casings} classes x {self.casing_dim}",
             f"  token vector    {token} = {self.word_dim} + {char_out} + {self.casing_dim}, dropout {self.dropout}, "
             f"word dropout {self.word_dropout}",
-            f"  BiLSTM          {self.layers} layer(s) x {self.hidden} units per direction",
+            f"  BiLSTM          {self.layers} layer(s) x {self.hidden} units per direction"
+            + (
+                f", reading sentences in document context of up to {self.context_tokens} tokens"
+                if self.context_tokens
+                else ""
+            ),
             f"  CRF             {len(self.labels)} x {len(self.labels)} transitions, {self.scheme} constraints",
         ]
         if parameters is not None:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from nerkit.data.batches import Batch, EncodedSentence, length_batches
+from nerkit.data.batches import Batch, EncodedSentence, join_sentences, length_batches, pack_sentences
 from nerkit.data.tags import allowed_transitions
 from nerkit.model.crf import CRF
 from nerkit.model.spec import ModelSpec
@@ -92,16 +92,38 @@ class Tagger(nn.Module):
 
 
 def tag_encoded(
-    model: Tagger, encoded: Sequence[EncodedSentence], batch_size: int = 512, confidence: bool = True
+    model: Tagger,
+    encoded: Sequence[EncodedSentence],
+    batch_size: int = 512,
+    confidence: bool = True,
+    documents: Sequence[int] | None = None,
 ) -> tuple[list[list[int]], list[list[float]]]:
-    """Best label rows (and, with `confidence`, their marginals) for encoded sentences, in input order."""
-    paths: list[list[int]] = [[] for _ in encoded]
-    confidences: list[list[float]] = [[] for _ in encoded]
+    """Best label rows (and, with `confidence`, their marginals) for encoded sentences, in input order.
+
+    When the model reads sentences in context (`spec.context_tokens`) and `documents` gives each
+    sentence's document, neighbouring sentences of a document are tagged together, as in training.
+    """
+    groups = [[i] for i in range(len(encoded))]
+    units = list(encoded)
+    if model.spec.context_tokens and documents is not None:
+        groups = pack_sentences([len(s) for s in encoded], documents, model.spec.context_tokens)
+        units = [join_sentences([encoded[i] for i in group]) for group in groups]
+    unit_paths: list[list[int]] = [[] for _ in units]
+    unit_confidences: list[list[float]] = [[] for _ in units]
     model.eval()
     with torch.inference_mode():
-        for batch in length_batches(encoded, batch_size, max_tokens=INFERENCE_TOKENS):
+        for batch in length_batches(units, batch_size, max_tokens=INFERENCE_TOKENS):
             batch_paths, batch_confidences = model.predict(batch, confidence)
             for row, index in enumerate(batch.index):
-                paths[index] = batch_paths[row]
-                confidences[index] = batch_confidences[row]
+                unit_paths[index] = batch_paths[row]
+                unit_confidences[index] = batch_confidences[row]
+    paths: list[list[int]] = [[] for _ in encoded]
+    confidences: list[list[float]] = [[] for _ in encoded]
+    for group, path, marginals in zip(groups, unit_paths, unit_confidences, strict=True):
+        start = 0
+        for index in group:
+            end = start + len(encoded[index])
+            paths[index] = path[start:end]
+            confidences[index] = marginals[start:end]
+            start = end
     return paths, confidences
