@@ -18,6 +18,7 @@ from nerkit.model.tagger import Tagger
 from nerkit.pipeline import load
 from nerkit.train import (
     Corpus,
+    average_weights,
     lr_at,
     plan_model,
     prepare,
@@ -534,3 +535,30 @@ def test_document_context_training_and_prediction(tmp_path):
     assert score.tokens == 1559
     document = pipeline.predict("Maria Voss visited Halvery. She met Bob Lund there.")
     assert all(document.text[e.start : e.end] == e.text for e in document.entities)
+
+
+def test_average_weights():
+    first = {"w": torch.tensor([1.0, 2.0]), "mask": torch.tensor([True, False])}
+    second = {"w": torch.tensor([3.0, 6.0]), "mask": torch.tensor([False, False])}
+    averaged = average_weights([first, second])
+    assert averaged["w"].tolist() == [2.0, 4.0]
+    assert averaged["mask"].tolist() == [False, False]
+
+
+def test_averaged_weights_resume_exactly(tiny, tmp_path):
+    train_file, dev_file = tiny
+    options = _options(max_epochs=4, average_epochs=3)
+    train(train_file, tmp_path / "whole", dev_path=dev_file, options=options)
+    interrupted = train(
+        train_file, tmp_path / "split", dev_path=dev_file, options=options, on_epoch=_interrupt_after_epoch(2)
+    )
+    assert interrupted.interrupted
+    train(train_file, tmp_path / "split", dev_path=dev_file, options=options, resume=True)
+    whole = (tmp_path / "whole" / "model.safetensors").read_bytes()
+    assert whole == (tmp_path / "split" / "model.safetensors").read_bytes()
+
+    def scores(folder: Path) -> list[dict]:
+        timing = {"seconds", "tokens_per_second"}
+        return [{k: v for k, v in line.items() if k not in timing} for line in _log_lines(folder)]
+
+    assert scores(tmp_path / "whole") == scores(tmp_path / "split")

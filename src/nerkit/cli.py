@@ -247,6 +247,17 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--max-vectors", type=int, help=f"vectors kept beyond the data's words (default {d.max_vectors})"
     )
+    group.add_argument(
+        "--average-epochs",
+        type=int,
+        help=f"evaluate and keep the mean of the last N epochs' weights (1: off; default {d.average_epochs})",
+    )
+    group.add_argument(
+        "--context-tokens",
+        type=int,
+        help="read neighbouring sentences of a -DOCSTART- document together, up to this many tokens "
+        f"(0: each sentence alone; default {d.context_tokens})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

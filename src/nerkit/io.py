@@ -204,12 +204,19 @@ def load_model(folder: PathLike) -> LoadedModel:
 
 
 def save_checkpoint(
-    output: PathLike, model: Tagger, optimizers: Sequence[torch.optim.Optimizer], state: dict
+    output: PathLike,
+    model: Tagger,
+    optimizers: Sequence[torch.optim.Optimizer],
+    state: dict,
+    snapshots: Sequence[dict[str, torch.Tensor]] = (),
 ) -> None:
-    """Save what resuming needs (weights, optimizer moments, epoch, random states) under output/checkpoint."""
+    """Save what resuming needs (weights, optimizer moments, the weight snapshots being averaged, epoch,
+    random states) under output/checkpoint."""
     folder = Path(output) / CHECKPOINT
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    for number, snapshot in enumerate(snapshots):
+        tensors.update({f"snapshot{number}.{k}": v.contiguous() for k, v in snapshot.items()})
     scalars: list[dict[str, dict[str, float | int]]] = []
     groups = []
     for number, optimizer in enumerate(optimizers):
@@ -227,11 +234,17 @@ def save_checkpoint(
     temporary = folder / ".checkpoint.safetensors.tmp"
     save_file(tensors, temporary)
     os.replace(temporary, folder / "checkpoint.safetensors")
-    _write_json(folder / "checkpoint.json", {**state, "optimizer_scalars": scalars, "param_groups": groups})
+    _write_json(
+        folder / "checkpoint.json",
+        {**state, "optimizer_scalars": scalars, "param_groups": groups, "snapshots": len(snapshots)},
+    )
 
 
-def load_checkpoint(output: PathLike, model: Tagger, optimizers: Sequence[torch.optim.Optimizer]) -> dict:
-    """Restore model and optimizers from output/checkpoint; returns the saved training state."""
+def load_checkpoint(
+    output: PathLike, model: Tagger, optimizers: Sequence[torch.optim.Optimizer]
+) -> tuple[dict, list[dict[str, torch.Tensor]]]:
+    """Restore model and optimizers from output/checkpoint; returns the saved training state and the
+    weight snapshots being averaged."""
     folder = Path(output) / CHECKPOINT
     if not (folder / "checkpoint.json").exists():
         raise NerkitError("nothing to resume: no checkpoint", path=folder, hint="train without --resume")
@@ -252,6 +265,10 @@ def load_checkpoint(output: PathLike, model: Tagger, optimizers: Sequence[torch.
                         value if isinstance(value, int) else torch.tensor(value, dtype=torch.float32)
                     )
             optimizer.load_state_dict({"state": restored, "param_groups": state["param_groups"][number]})
+        snapshots = []
+        for number in range(state.get("snapshots", 0)):
+            prefix = f"snapshot{number}."
+            snapshots.append({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     except (
         json.JSONDecodeError,
         SafetensorError,
@@ -264,7 +281,7 @@ def load_checkpoint(output: PathLike, model: Tagger, optimizers: Sequence[torch.
         raise _damaged(
             folder, f"the checkpoint is damaged or from another run ({error})", "train again without --resume"
         ) from None
-    return state
+    return state, snapshots
 
 
 def remove_checkpoint(output: PathLike) -> None:

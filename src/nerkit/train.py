@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -250,9 +251,10 @@ def train(
     batch_count = -(-sum(1 for s in encoded_train if len(s)) // options.batch_size)
 
     logs: list[EpochLog] = []
+    snapshots: list[dict[str, torch.Tensor]] = []  # weights at the end of the last epochs, oldest first
     best_f1, best_epoch, start_epoch = -1.0, 0, 1
     if resume:
-        state = load_checkpoint(output, model, optimizers)
+        state, snapshots = load_checkpoint(output, model, optimizers)
         best_f1, best_epoch, start_epoch = state["best_f1"], state["best_epoch"], state["epoch"] + 1
         logs = [EpochLog(**entry) for entry in state["logs"]]
         rng.setstate(_tuple_state(state["rng"]))
@@ -261,6 +263,8 @@ def train(
         (output / "train_log.jsonl").unlink(missing_ok=True)
         remove_checkpoint(output)
     stopped_early = interrupted = False
+    # with average_epochs > 1 the model evaluated and saved is the mean of the last epochs' weights
+    averaged = copy.deepcopy(model) if options.average_epochs > 1 else model  # no draw from the RNG
     log_file = None
     if log_folder is not None:
         Path(log_folder).mkdir(parents=True, exist_ok=True)
@@ -288,12 +292,15 @@ def train(
                 if on_batch is not None:
                     on_batch(batches, batch_count)
             seconds = time.perf_counter() - started
-            paths, _ = tag_encoded(model, encoded_dev, confidence=False, documents=dev_corpus.documents)
+            if options.average_epochs > 1:
+                snapshots = [*snapshots, _copy_weights(model)][-options.average_epochs :]
+                averaged.load_state_dict(average_weights(snapshots))
+            paths, _ = tag_encoded(averaged, encoded_dev, confidence=False, documents=dev_corpus.documents)
             dev_score = score_predictions(dev_corpus.tags, label_paths_to_tags(paths, vocab.labels, "IOB2"))
             test_summary = None
             if encoded_test is not None and test_corpus is not None:
                 test_paths, _ = tag_encoded(
-                    model, encoded_test, confidence=False, documents=test_corpus.documents
+                    averaged, encoded_test, confidence=False, documents=test_corpus.documents
                 )
                 test_score = score_predictions(
                     test_corpus.tags, label_paths_to_tags(test_paths, vocab.labels, "IOB2")
@@ -313,7 +320,7 @@ def train(
             logs.append(log)
             if improved:
                 best_f1, best_epoch = dev_score.f1, epoch
-                save_model(output, model, vocab, {**metadata, "dev": log.dev, "best_epoch": epoch})
+                save_model(output, averaged, vocab, {**metadata, "dev": log.dev, "best_epoch": epoch})
             save_checkpoint(
                 output,
                 model,
@@ -326,6 +333,7 @@ def train(
                     "rng": rng.getstate(),
                     "torch_rng": torch.get_rng_state().tolist(),
                 },
+                snapshots,
             )
             _append_log(output, log)
             if log_file is not None:
@@ -347,6 +355,19 @@ def train(
         remove_checkpoint(output)
     best_dev = next((entry.dev for entry in logs if entry.epoch == best_epoch), {})
     return TrainResult(output, best_epoch, best_dev, logs, stopped_early, interrupted)
+
+
+def _copy_weights(model: Tagger) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+def average_weights(snapshots: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of several weight snapshots (buffers that are not floats: the last one's)."""
+    last = snapshots[-1]
+    return {
+        name: torch.stack([s[name] for s in snapshots]).mean(0) if tensor.is_floating_point() else tensor
+        for name, tensor in last.items()
+    }
 
 
 def dev_calibration(

@@ -27,9 +27,8 @@ class TrainOptions:
     extended_log: bool = False
     max_vectors: int = 50_000  # the file's first (most frequent) words kept beyond the data's own
     word_dim: int = 100  # size of the learned word table when no vectors are given
-    context_tokens: int = (
-        0  # >0: neighbouring sentences of a document are read together, up to this many tokens
-    )
+    average_epochs: int = 1  # >1: evaluate and keep the mean of the last this-many epochs' weights
+    context_tokens: int = 0  # >0: sentences of a document are read together, up to this many tokens
     threads: int = 0  # 0: every core
 
     @classmethod
