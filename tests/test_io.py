@@ -317,7 +317,7 @@ def test_weights_that_do_not_fit_the_spec_name_the_tensor(model_copy):
     edit_meta(model_copy, lambda meta: meta["spec"].update(hidden=32))
     assert load_error(model_copy) == (
         f"{model_copy / 'model.safetensors'}: does not fit the spec in model.json: tensor "
-        f"lstm.bias_hh_l0 has shape (64,), the spec needs (128,); {RETRAIN}"
+        f"lstms.0.0.bias_hh_l0 has shape (64,), the spec needs (128,); {RETRAIN}"
     )
 
 
