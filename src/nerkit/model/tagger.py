@@ -53,10 +53,11 @@ class Tagger(nn.Module):
             drop = (torch.rand(words.shape) < self.spec.word_dropout) & batch.mask
             words = words.masked_fill(drop, 1)
         size, length, width = batch.chars.shape
-        chars = self.char_embedding(batch.chars.view(size * length, width)).transpose(1, 2)  # [n, dim, chars]
-        char_features = self.char_cnn(chars)
-        char_features = char_features.masked_fill((batch.chars.view(size * length, 1, width) == 0), -1e4)
-        char_features = char_features.max(dim=2).values.view(size, length, -1)
+        # the character CNN runs once per distinct word of the batch, not once per token
+        spellings, where = torch.unique(batch.chars.view(size * length, width), dim=0, return_inverse=True)
+        chars = self.char_embedding(spellings).transpose(1, 2)  # [words, dim, chars]
+        char_features = self.char_cnn(chars).masked_fill((spellings == 0).unsqueeze(1), -1e4)
+        char_features = char_features.max(dim=2).values[where].view(size, length, -1)
         tokens = torch.cat(
             [self.word_embedding(words), char_features, self.casing_embedding(batch.casing)], dim=2
         )  # [batch, seq, token_dim]
