@@ -248,7 +248,6 @@ def train(
         [encode_sentence(t, vocab) for t in test_corpus.tokens] if test_corpus is not None else None
     )
     train_tokens = sum(len(s) for s in encoded_train)
-    batch_count = -(-sum(1 for s in encoded_train if len(s)) // options.batch_size)
 
     logs: list[EpochLog] = []
     snapshots: list[dict[str, torch.Tensor]] = []  # weights at the end of the last epochs, oldest first
@@ -279,7 +278,8 @@ def train(
             model.train()
             started = time.perf_counter()
             total_loss, batches = 0.0, 0
-            for batch in length_batches(encoded_train, options.batch_size, rng):
+            epoch_batches = list(length_batches(encoded_train, options.batch_size, rng))
+            for batch in epoch_batches:
                 for optimizer in optimizers:
                     optimizer.zero_grad(set_to_none=True)
                 loss = model.loss(batch)
@@ -290,7 +290,7 @@ def train(
                 total_loss += loss.item()
                 batches += 1
                 if on_batch is not None:
-                    on_batch(batches, batch_count)
+                    on_batch(batches, len(epoch_batches))
             seconds = time.perf_counter() - started
             if options.average_epochs > 1:
                 snapshots = [*snapshots, _copy_weights(model)][-options.average_epochs :]

@@ -226,3 +226,11 @@ def test_join_sentences_concatenates_and_pads_characters(vocab):
     assert joined.casing.tolist() == [LOWER, TITLE, PUNCT]
     assert joined.tags is not None and joined.tags.tolist() == [0, 3, 0]
     assert join_sentences([first, encode_sentence(["."], vocab)]).tags is None
+
+
+def test_joined_sentences_count_as_the_sentences_they_hold(vocab):
+    one = encode_sentence(["the"], vocab)
+    three = join_sentences([one, one, one])
+    assert three.sentences == 3
+    batches = list(length_batches([three, one, three, one, one], batch_size=4))
+    assert [b.index for b in batches] == [[1, 3, 4, 0], [2]]

@@ -16,12 +16,13 @@ MAX_WORD_CHARS = 24  # longer tokens keep their first 12 and last 12 characters
 
 @dataclass(slots=True)
 class EncodedSentence:
-    """One sentence as index arrays, computed once and reused every epoch."""
+    """One sentence (or several read together) as index arrays, computed once and reused every epoch."""
 
     words: np.ndarray  # [seq] int64 rows of the word table
     chars: np.ndarray  # [seq, chars] int64, 0-padded
     casing: np.ndarray  # [seq] int64
     tags: np.ndarray | None  # [seq] int64 label rows, or None when untagged
+    sentences: int = 1  # how many sentences it holds (see join_sentences)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -96,7 +97,8 @@ def length_batches(
     rng: random.Random | None = None,
     max_tokens: int = 0,
 ) -> Iterator[Batch]:
-    """Batches of sentences of similar length (empty sentences skipped).
+    """Batches of sentences of similar length (empty sentences skipped), each holding `batch_size`
+    sentences (joined sentences count as the sentences they hold, so fewer of them make a batch).
 
     With `rng` (training) the lengths are jittered before sorting and the batch order is shuffled, so
     batches differ from epoch to epoch but padding stays small; without it (inference) the order is
@@ -110,13 +112,14 @@ def length_batches(
         order.sort(key=lambda i: len(sentences[i]) + rng.uniform(-2, 2))
     groups: list[list[int]] = []
     group: list[int] = []
-    longest = 0
+    longest = held = 0
     for i in order:
         length = max(longest, len(sentences[i]))
-        if group and (len(group) == batch_size or (max_tokens and (len(group) + 1) * length > max_tokens)):
+        if group and (held >= batch_size or (max_tokens and (len(group) + 1) * length > max_tokens)):
             groups.append(group)
-            group, length = [], len(sentences[i])
+            group, length, held = [], len(sentences[i]), 0
         group.append(i)
+        held += sentences[i].sentences
         longest = length
     if group:
         groups.append(group)
@@ -155,4 +158,5 @@ def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
         chars=chars,
         casing=np.concatenate([s.casing for s in sentences]),
         tags=np.concatenate([s.tags for s in sentences]) if tagged else None,  # type: ignore[misc]
+        sentences=sum(s.sentences for s in sentences),
     )
