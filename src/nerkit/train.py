@@ -159,6 +159,7 @@ def prepare(
         dropout=options.dropout,
         word_dropout=options.word_dropout,
         context_tokens=options.context_tokens,
+        locked_dropout=options.locked_dropout,
     )
     return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors)
 

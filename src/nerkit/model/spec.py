@@ -27,6 +27,7 @@ class ModelSpec:
     layers: int = 1
     dropout: float = 0.5
     word_dropout: float = 0.05  # share of training tokens replaced by the unknown word
+    locked_dropout: bool = False  # one dropout mask per sentence, the same at every position
     context_tokens: int = 0  # >0: sentences of a document are read together, up to this many tokens
 
     @property
@@ -64,7 +65,7 @@ class ModelSpec:
             f"  characters      {self.chars:,} x {self.char_dim} -> CNN, {self.char_filters} filters of width "
             f"{self.char_kernel}, max-pooled",
             f"  casing          {self.casings} classes x {self.casing_dim}",
-            f"  token vector    {token} = {self.word_dim} + {char_out} + {self.casing_dim}, dropout {self.dropout}, "
+            f"  token vector    {token} = {self.word_dim} + {char_out} + {self.casing_dim}, dropout {self.dropout}{' (locked)' if self.locked_dropout else ''}, "
             f"word dropout {self.word_dropout}",
             f"  BiLSTM          {self.layers} layer(s) x {self.hidden} units per direction"
             + (

@@ -61,7 +61,16 @@ class Tagger(nn.Module):
         tokens = torch.cat(
             [self.word_embedding(words), char_features, self.casing_embedding(batch.casing)], dim=2
         )  # [batch, seq, token_dim]
-        return self.project(self.dropout(self._bilstm(self.dropout(tokens), batch.mask.sum(1))))
+        return self.project(self._drop(self._bilstm(self._drop(tokens), batch.mask.sum(1))))
+
+    def _drop(self, values: torch.Tensor) -> torch.Tensor:
+        """Dropout on [batch, seq, dim]; with `spec.locked_dropout` one mask per sentence, the same at
+        every position (variational dropout), else a fresh mask per value."""
+        if not (self.training and self.spec.locked_dropout and self.spec.dropout > 0):
+            return self.dropout(values)
+        keep = 1.0 - self.spec.dropout
+        mask = torch.empty(values.size(0), 1, values.size(2)).bernoulli_(keep) / keep
+        return values * mask
 
     def _bilstm(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """BiLSTM states [batch, seq, 2 * hidden] of left-aligned padded sequences, without packing.
@@ -74,7 +83,7 @@ class Tagger(nn.Module):
         output = inputs
         for layer, (forward, backward) in enumerate(self.lstms):
             if layer:
-                output = self.dropout(output)
+                output = self._drop(output)
             ahead, _ = forward(output)
             behind, _ = backward(_gather(output, order))
             output = torch.cat([ahead, _gather(behind, order)], dim=2)
