@@ -104,6 +104,8 @@ def _options(**changes) -> TrainOptions:
         "learning_rate": 0.05,
         "batch_size": 8,
         "seed": 3,
+        "context_tokens": 0,  # sentence by sentence unless a test asks for context
+        "average_epochs": 1,
         **changes,
     }
     return TrainOptions(**settings)

@@ -28,8 +28,8 @@ class TrainOptions:
     max_vectors: int = 50_000  # the file's first (most frequent) words kept beyond the data's own
     word_dim: int = 100  # size of the learned word table when no vectors are given
     locked_dropout: bool = False  # one dropout mask per sentence, the same at every position
-    average_epochs: int = 1  # >1: evaluate and keep the mean of the last this-many epochs' weights
-    context_tokens: int = 0  # >0: sentences of a document are read together, up to this many tokens
+    average_epochs: int = 3  # >1: evaluate and keep the mean of the last this-many epochs' weights
+    context_tokens: int = 256  # >0: sentences of a document are read together, up to this many tokens
     threads: int = 0  # 0: every core
 
     @classmethod
