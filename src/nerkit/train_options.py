@@ -29,7 +29,7 @@ class TrainOptions:
     word_dim: int = 100  # size of the learned word table when no vectors are given
     locked_dropout: bool = False  # one dropout mask per sentence, the same at every position
     average_epochs: int = 3  # >1: evaluate and keep the mean of the last this-many epochs' weights
-    context_tokens: int = 256  # >0: sentences of a document are read together, up to this many tokens
+    context_tokens: int = 512  # >0: sentences of a document are read together, up to this many tokens
     threads: int = 0  # 0: every core
 
     @classmethod
