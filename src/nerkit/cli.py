@@ -154,7 +154,9 @@ def cmd_spec(args: argparse.Namespace) -> int:
             spec = ModelSpec.from_json(meta["spec"])  # type: ignore[arg-type]
         except (KeyError, TypeError) as error:
             raise NerkitError(f"model.json has no usable spec ({error})", path=args.model) from None
-        parameters = None
+        from nerkit.model.tagger import Tagger
+
+        parameters = Tagger(spec).parameter_count()
     elif args.train is not None:
         from nerkit.train import plan_model
 
