@@ -12,7 +12,7 @@ from nerkit.errors import NerkitError
 
 CANONICAL = (
     "-DOCSTART- -X- -X- O\n\n"
-    "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\nWelsh JJ B-NP B-MISC\n\n"
+    "Corvane NNP B-NP B-ORG\nhires VBZ B-VP O\nVeldorian JJ B-NP B-MISC\n\n"
     "Maria NNP B-NP B-PER\nVoss NNP I-NP I-PER\n\n"
     "-DOCSTART- -X- -X- O\n\n"
     "Halvery NNP B-NP B-LOC\n\n"
@@ -21,7 +21,11 @@ CANONICAL = (
 
 def test_reads_sentences_documents_and_columns(write):
     sentences = list(read_conll(write(CANONICAL)))
-    assert [s.tokens for s in sentences] == [("EU", "rejects", "Welsh"), ("Maria", "Voss"), ("Halvery",)]
+    assert [s.tokens for s in sentences] == [
+        ("Corvane", "hires", "Veldorian"),
+        ("Maria", "Voss"),
+        ("Halvery",),
+    ]
     assert [s.tags for s in sentences] == [("B-ORG", "O", "B-MISC"), ("B-PER", "I-PER"), ("B-LOC",)]
     assert [s.document for s in sentences] == [1, 1, 2]
     assert [s.line for s in sentences] == [3, 7, 12]
