@@ -19,10 +19,9 @@ from pathlib import Path
 
 import torch
 
-from nerkit.data.batches import encode_sentence, join_sentences, length_batches, pack_sentences
-from nerkit.data.tags import convert_tags
-from nerkit.model.tagger import Tagger, tag_encoded
-from nerkit.train import MODEL_SCHEME, average_weights, label_paths_to_tags, lr_at, prepare, score_predictions
+from nerkit.data.batches import encode_sentence, length_batches
+from nerkit.model.tagger import Tagger
+from nerkit.train import average_weights, encode_training, init_word_vectors, lr_at, prepare, score_encoded
 from nerkit.train_options import TrainOptions
 
 
@@ -47,28 +46,18 @@ def main() -> None:
         options,
     )
     model = Tagger(data.spec)
-    with torch.no_grad():
-        rows = torch.from_numpy(data.vectors.vectors)
-        model.word_embedding.weight[2 : 2 + len(rows)] = rows
+    if data.vectors is not None:
+        init_word_vectors(model, data.vocab, data.vectors)
     dense = [p for n, p in model.named_parameters() if n != "word_embedding.weight"]
     optimizers = [
         torch.optim.SparseAdam([model.word_embedding.weight], lr=options.learning_rate),
         torch.optim.Adam(dense, lr=options.learning_rate),
     ]
-    encoded = [
-        encode_sentence(t, data.vocab, convert_tags(g, MODEL_SCHEME))
-        for t, g in zip(data.train.tokens, data.train.tags, strict=True)
-    ]
-    if options.context_tokens:
-        groups = pack_sentences([len(s) for s in encoded], data.train.documents, options.context_tokens)
-        encoded = [join_sentences([encoded[i] for i in group]) for group in groups]
+    encoded = encode_training(data.train, data.vocab, options.context_tokens)
     dev = [encode_sentence(t, data.vocab) for t in data.dev.tokens]
 
     def dev_f1(tagger: Tagger) -> float:
-        paths, _ = tag_encoded(tagger, dev, confidence=False, documents=data.dev.documents)
-        return (
-            100 * score_predictions(data.dev.tags, label_paths_to_tags(paths, data.vocab.labels, "IOB2")).f1
-        )
+        return 100 * score_encoded(tagger, dev, data.dev, data.vocab.labels).f1
 
     snapshots: list[dict[str, torch.Tensor]] = []
     averaged = copy.deepcopy(model)

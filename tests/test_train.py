@@ -564,3 +564,36 @@ def test_averaged_weights_resume_exactly(tiny, tmp_path):
         return [{k: v for k, v in line.items() if k not in timing} for line in _log_lines(folder)]
 
     assert scores(tmp_path / "whole") == scores(tmp_path / "split")
+
+
+def test_init_word_vectors_puts_each_vector_in_its_word_row(tmp_path):
+    import numpy as np
+
+    from nerkit.data.vocab import build_vocab
+    from nerkit.embeddings.static import WordVectors
+    from nerkit.train import init_word_vectors
+
+    vectors = WordVectors(
+        words=["<unk>", "paris", "the"],
+        vectors=np.array([[9.0, 9.0], [1.0, 2.0], [3.0, 4.0]], dtype=np.float32),
+        dim=2,
+        format="glove",
+        total=3,
+    )
+    vocab = build_vocab([("the", "Paris")], ["O"], vectors.words)
+    spec = ModelSpec(
+        labels=vocab.labels,
+        scheme="BIOES",
+        output_scheme="IOB2",
+        words=len(vocab.words),
+        pretrained_words=3,
+        word_dim=2,
+        chars=len(vocab.chars),
+    )
+    model = Tagger(spec)
+    init_word_vectors(model, vocab, vectors)
+    table = model.word_embedding.weight
+    assert table[vocab.word_index["paris"]].tolist() == [1.0, 2.0]
+    assert table[vocab.word_index["the"]].tolist() == [3.0, 4.0]
+    assert table[0].tolist() == [0.0, 0.0]  # padding untouched
+    assert table[1].tolist() != [9.0, 9.0]  # the unknown row keeps its own initialisation

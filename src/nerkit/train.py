@@ -39,7 +39,7 @@ MODEL_SCHEME = "BIOES"
 
 @dataclass
 class Corpus:
-    """Sentences of one split: tokens, tags as in the file, and the tags in the model's scheme."""
+    """Sentences of one split: tokens, tags as in the file, and the document of each sentence."""
 
     tokens: list[tuple[str, ...]] = field(default_factory=list)
     tags: list[tuple[str, ...]] = field(default_factory=list)
@@ -104,6 +104,36 @@ def label_paths_to_tags(
 ) -> list[list[str]]:
     """Label rows to tag strings, rewritten from the model's scheme into `scheme`."""
     return [convert_tags([labels[i] for i in path], scheme) for path in paths]
+
+
+def score_encoded(
+    model: Tagger, encoded: Sequence[EncodedSentence], corpus: Corpus, labels: Sequence[str]
+) -> Score:
+    """conlleval's figures for the model on a split's encoded sentences against its gold tags."""
+    paths, _ = tag_encoded(model, encoded, confidence=False, documents=corpus.documents)
+    return score_predictions(corpus.tags, label_paths_to_tags(paths, labels, "IOB2"))
+
+
+def encode_training(corpus: Corpus, vocab: Vocab, context_tokens: int) -> list[EncodedSentence]:
+    """The training split encoded once, its tags in the model's scheme; with `context_tokens`, the
+    sentences of each document packed into units read together."""
+    encoded = [
+        encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME))
+        for tokens, tags in zip(corpus.tokens, corpus.tags, strict=True)
+    ]
+    if not context_tokens:
+        return encoded
+    groups = pack_sentences([len(s) for s in encoded], corpus.documents, context_tokens)
+    return [join_sentences([encoded[i] for i in group]) for group in groups]
+
+
+def init_word_vectors(model: Tagger, vocab: Vocab, vectors: WordVectors) -> None:
+    """Copy pretrained vectors into the rows of their words (never the padding or unknown row, even
+    for a vectors file that lists `<pad>` or `<unk>` as words)."""
+    rows = torch.tensor([vocab.word_index[word] for word in vectors.words], dtype=torch.long)
+    kept = rows >= 2
+    with torch.no_grad():
+        model.word_embedding.weight[rows[kept]] = torch.from_numpy(vectors.vectors)[kept]
 
 
 @dataclass
@@ -223,9 +253,7 @@ def train(
     train_corpus, dev_corpus, test_corpus, vocab = data.train, data.dev, data.test, data.vocab
     model = Tagger(data.spec)
     if data.vectors is not None:
-        with torch.no_grad():
-            rows = torch.from_numpy(data.vectors.vectors)
-            model.word_embedding.weight[2 : 2 + len(rows)] = rows
+        init_word_vectors(model, vocab, data.vectors)
     if on_ready is not None:
         on_ready(data.spec, model.parameter_count())
     # the word table is large: sparse gradients and a sparse Adam update only the rows a batch uses
@@ -235,15 +263,7 @@ def train(
         torch.optim.Adam(dense, lr=options.learning_rate),
     ]
 
-    encoded_train = [
-        encode_sentence(t, vocab, convert_tags(g, MODEL_SCHEME))
-        for t, g in zip(train_corpus.tokens, train_corpus.tags, strict=True)
-    ]
-    if options.context_tokens:
-        groups = pack_sentences(
-            [len(s) for s in encoded_train], train_corpus.documents, options.context_tokens
-        )
-        encoded_train = [join_sentences([encoded_train[i] for i in group]) for group in groups]
+    encoded_train = encode_training(train_corpus, vocab, options.context_tokens)
     encoded_dev = [encode_sentence(t, vocab) for t in dev_corpus.tokens]
     encoded_test = (
         [encode_sentence(t, vocab) for t in test_corpus.tokens] if test_corpus is not None else None
@@ -296,16 +316,10 @@ def train(
             if options.average_epochs > 1:
                 snapshots = [*snapshots, _copy_weights(model)][-options.average_epochs :]
                 averaged.load_state_dict(average_weights(snapshots))
-            paths, _ = tag_encoded(averaged, encoded_dev, confidence=False, documents=dev_corpus.documents)
-            dev_score = score_predictions(dev_corpus.tags, label_paths_to_tags(paths, vocab.labels, "IOB2"))
+            dev_score = score_encoded(averaged, encoded_dev, dev_corpus, vocab.labels)
             test_summary = None
             if encoded_test is not None and test_corpus is not None:
-                test_paths, _ = tag_encoded(
-                    averaged, encoded_test, confidence=False, documents=test_corpus.documents
-                )
-                test_score = score_predictions(
-                    test_corpus.tags, label_paths_to_tags(test_paths, vocab.labels, "IOB2")
-                )
+                test_score = score_encoded(averaged, encoded_test, test_corpus, vocab.labels)
                 test_summary = score_summary(test_score, options.extended_log)
             improved = dev_score.f1 > best_f1
             log = EpochLog(
