@@ -81,14 +81,31 @@ class Pipeline:
 
     def tag_documents(self, documents: Sequence[Document], batch_size: int = 512) -> list[Document]:
         """Find the entities of already-split documents (their sentences and tokens set)."""
-        sentences = [sentence for document in documents for sentence in document.sentences]
-        owners = [number for number, document in enumerate(documents) for _ in document.sentences]
-        tokens = [[t.text for t in s.tokens] for s in sentences]
-        tagged = iter(self.tag_tokens(tokens, batch_size, documents=owners))
-        for document in documents:
-            for sentence in document.sentences:
-                add_entities(document, sentence, next(tagged))
+        self.tag_document_sentences(documents, range(len(documents)), batch_size)
         return list(documents)
+
+    def tag_document_sentences(
+        self,
+        documents: Sequence[Document],
+        owners: Sequence[int],
+        batch_size: int = 512,
+        confidence: bool = True,
+    ) -> list[list[TaggedTokens]]:
+        """Tag every sentence of already-split documents and add their entities; `owners[i]` is the
+        context document of `documents[i]` (equal owners are read together). Returns the tags per
+        document, per sentence."""
+        sentences = [sentence for document in documents for sentence in document.sentences]
+        context = [
+            owner for owner, document in zip(owners, documents, strict=True) for _ in document.sentences
+        ]
+        tokens = [[t.text for t in s.tokens] for s in sentences]
+        tagged = iter(self.tag_tokens(tokens, batch_size, confidence, context))
+        results = []
+        for document in documents:
+            results.append([next(tagged) for _ in document.sentences])
+            for sentence, result in zip(document.sentences, results[-1], strict=True):
+                add_entities(document, sentence, result)
+        return results
 
     def predict_many(self, texts: Iterable[str], batch_size: int = 512) -> list[Document]:
         """Documents with entities for raw texts; every offset points into its text."""

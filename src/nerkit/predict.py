@@ -12,7 +12,7 @@ from itertools import islice
 from nerkit.data.conll import ConllSentence, document_id, format_conll, read_conll
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, read_lines, write_text_atomic
-from nerkit.pipeline import Pipeline, TaggedTokens, add_entities
+from nerkit.pipeline import Pipeline, TaggedTokens
 from nerkit.text.document import Document, document_from_tokens, parse_text
 
 INPUT_FORMATS = ("text", "conll", "jsonl")
@@ -79,19 +79,13 @@ def _conll_records(path: PathLike) -> Iterator[_Record]:
 
 
 def _tag_chunk(pipeline: Pipeline, chunk: list[_Record], batch_size: int, confidence: bool) -> None:
-    sentences = [s for record in chunk for s in record.document.sentences]
     owners = [  # a text or JSON line is one document; a CoNLL sentence belongs to its -DOCSTART- document
         document_id(record.conll[0], number) if record.conll else number
         for number, record in enumerate(chunk)
-        for _ in record.document.sentences
     ]
-    tokens = [[t.text for t in s.tokens] for s in sentences]
-    tagged = iter(pipeline.tag_tokens(tokens, batch_size, confidence, owners))
-    for record in chunk:
-        for sentence in record.document.sentences:
-            result = next(tagged)
-            record.tagged.append(result)
-            add_entities(record.document, sentence, result)
+    tagged = pipeline.tag_document_sentences([r.document for r in chunk], owners, batch_size, confidence)
+    for record, results in zip(chunk, tagged, strict=True):
+        record.tagged.extend(results)
 
 
 def _jsonl_lines(record: _Record) -> str:
