@@ -45,6 +45,7 @@ def main() -> None:
         args.data / "embeddings" / "en_vectors_300d.conll2003.txt.gz",
         options,
     )
+    options = options.resolved(has_vectors=data.vectors is not None)
     model = Tagger(data.spec)
     if data.vectors is not None:
         init_word_vectors(model, data.vocab, data.vectors)

@@ -231,10 +231,27 @@ def test_lr_at():
     assert [lr_at(options, e) for e in (1, 2, 3, 4)] == pytest.approx(
         [0.01, 0.01 / 1.5, 0.01 / 2, 0.01 / 2.5]
     )
-    default = TrainOptions()
+    default = TrainOptions().resolved(has_vectors=True)
     assert lr_at(default, 1) == default.learning_rate == 0.002
     assert lr_at(default, 11) == pytest.approx(0.002 / 1.5)
-    assert lr_at(TrainOptions(po=0.0), 30) == 0.002
+    assert lr_at(TrainOptions(po=0.0).resolved(has_vectors=True), 30) == 0.002
+
+
+def test_learning_rate_left_at_zero_depends_on_the_vectors():
+    assert TrainOptions().learning_rate == 0.0
+    assert TrainOptions().resolved(has_vectors=True).learning_rate == 0.002
+    assert TrainOptions().resolved(has_vectors=False).learning_rate == 0.004
+    chosen = TrainOptions(learning_rate=0.01)
+    assert chosen.resolved(has_vectors=False) is chosen
+
+
+def test_the_saved_options_hold_the_learning_rate_used(tmp_path, tiny):
+    train_file, dev_file = tiny
+    options = _options(max_epochs=1, learning_rate=0.0)
+    result = train(train_file, tmp_path / "m", dev_path=dev_file, options=options)
+    meta = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    assert meta["training"]["learning_rate"] == 0.004
+    assert result.logs[0].learning_rate == 0.004
 
 
 # --- determinism ------------------------------------------------------------------------------------------

@@ -18,7 +18,12 @@ from nerkit.errors import NerkitError
 from nerkit.evaluate import format_report, score_file
 from nerkit.files import read_lines, write_text_atomic
 from nerkit.text.document import parse_text
-from nerkit.train_options import EpochLog, TrainOptions
+from nerkit.train_options import (
+    LEARNING_RATE_WITH_VECTORS,
+    LEARNING_RATE_WITHOUT_VECTORS,
+    EpochLog,
+    TrainOptions,
+)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -223,7 +228,13 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         "--min-epochs", type=int, help=f"epochs before early stopping may stop (default {d.min_epochs})"
     )
     group.add_argument(
-        "--learning-rate", "--lr", type=float, help=f"initial learning rate (default {d.learning_rate})"
+        "--learning-rate",
+        "--lr",
+        type=float,
+        help=(
+            f"initial learning rate (default {LEARNING_RATE_WITH_VECTORS} with --embeddings, "
+            f"{LEARNING_RATE_WITHOUT_VECTORS} without)"
+        ),
     )
     group.add_argument(
         "--po", type=float, help=f"learning-rate decay: lr / (1 + po * epoch) (default {d.po})"

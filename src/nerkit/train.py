@@ -250,6 +250,7 @@ def train(
     output = Path(output)
 
     data = prepare(train_path, dev_path, test_path, embeddings, options)
+    options = options.resolved(has_vectors=data.vectors is not None)
     train_corpus, dev_corpus, test_corpus, vocab = data.train, data.dev, data.test, data.vocab
     model = Tagger(data.spec)
     if data.vectors is not None:
