@@ -55,3 +55,33 @@ def tiny_pipeline(tiny_model: Path):
     import nerkit
 
     return nerkit.load(str(tiny_model), threads=1)
+
+
+TINY_BERT_WORDS = ["the", "cat", "sat", "on", "mat", "peter", "paris", "cafe", "visited", "."]
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 2-layer BERT (hidden size 16, 64 positions) with a fast uncased word-piece
+    tokenizer over a few words and every letter, written as a transformer folder."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *TINY_BERT_WORDS, *letters]
+    pieces += [f"##{c}" for c in letters]
+    folder = tmp_path_factory.mktemp("bert") / "tiny-bert"
+    folder.mkdir()
+    tokenizer = transformers.BertTokenizerFast(vocab={p: i for i, p in enumerate(pieces)}, do_lower_case=True)
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=len(pieces),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    transformers.BertModel(config).save_pretrained(folder)
+    return folder

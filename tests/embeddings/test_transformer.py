@@ -18,35 +18,10 @@ from nerkit.embeddings.transformer import (
 )
 from nerkit.errors import NerkitError
 
-transformers = pytest.importorskip("transformers")
-
-WORDS = ["the", "cat", "sat", "on", "mat", "peter", "paris", "cafe", "visited", "."]
-LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *LETTERS, *(f"##{c}" for c in LETTERS)]
-
-
-def make_tiny_bert(folder: Path, positions: int = 64) -> Path:
-    """A randomly initialised 2-layer BERT (hidden size 16) with a fast uncased word-piece tokenizer."""
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = {piece: index for index, piece in enumerate(VOCAB)}
-    tokenizer = transformers.BertTokenizerFast(vocab=vocab, do_lower_case=True)
-    tokenizer.save_pretrained(folder)
-    torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=len(VOCAB),
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=positions,
-    )
-    transformers.BertModel(config).save_pretrained(folder)
-    return folder
-
 
 @pytest.fixture(scope="module")
-def bert_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_bert(tmp_path_factory.mktemp("bert") / "tiny-bert")
+def bert_folder(tiny_bert: Path) -> Path:
+    return tiny_bert
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +29,18 @@ def bert(bert_folder: Path):
     return load_transformer(bert_folder)
 
 
-def ids(*pieces: str) -> list[int]:
-    return [VOCAB.index(p) for p in pieces]
+@pytest.fixture(scope="module")
+def ids(bert):
+    def pieces_to_ids(*pieces: str) -> list[int]:
+        return bert.tokenizer.convert_tokens_to_ids(list(pieces))
+
+    return pieces_to_ids
 
 
 # --- loading ----------------------------------------------------------------------------------------------
 
 
-def test_load_reads_sizes_and_special_tokens(bert):
+def test_load_reads_sizes_and_special_tokens(bert, ids):
     assert bert.prefix == ids("[CLS]")
     assert bert.suffix == ids("[SEP]")
     assert bert.window == 62  # 64 positions minus [CLS] and [SEP]
@@ -116,19 +95,19 @@ def test_truncated_weights(tmp_path, bert_folder):
 # --- sub-word alignment -----------------------------------------------------------------------------------
 
 
-def test_pieces_per_token(bert):
+def test_pieces_per_token(bert, ids):
     pieces = subword_pieces(bert, [["Peter", "visited", "Café", "🙂", "", "cats"]])
     assert pieces == [
         [ids("peter"), ids("visited"), ids("cafe"), ids("[UNK]"), ids("[UNK]"), ids("cat", "##s")]
     ]
 
 
-def test_very_long_word_keeps_max_pieces(bert):
+def test_very_long_word_keeps_max_pieces(bert, ids):
     (pieces,) = subword_pieces(bert, [["x" * 100]])
     assert pieces[0] == ids("x", *["##x"] * (MAX_PIECES - 1))
 
 
-def test_empty_sentences(bert):
+def test_empty_sentences(bert, ids):
     assert subword_pieces(bert, []) == []
     assert subword_pieces(bert, [[], ["cat"]]) == [[], [ids("cat")]]
 
@@ -166,7 +145,7 @@ def reference_states(bert, sentence_ids: list[int]) -> np.ndarray:
     return hidden[1 : 1 + len(sentence_ids)].numpy()
 
 
-def test_features_match_the_model_run_directly(bert):
+def test_features_match_the_model_run_directly(bert, ids):
     sentence = ["Peter", "cats", "sat"]
     (features,) = token_features(bert, [[sentence]], layers=2, pooling="first")
     states = reference_states(bert, ids("peter", "cat", "##s", "sat"))
@@ -186,7 +165,7 @@ def test_layers_are_the_last_ones(bert):
     np.testing.assert_array_equal(one[:, 0], two[:, 1])
 
 
-def test_long_sentence_is_windowed_not_truncated(bert_folder):
+def test_long_sentence_is_windowed_not_truncated(bert_folder, ids):
     narrow = load_transformer(bert_folder, window=8)
     sentence = ["the", "cat", "sat", "on", "the", "mat"] * 5
     (features,) = token_features(narrow, [[sentence]])

@@ -23,6 +23,9 @@ class EncodedSentence:
     casing: np.ndarray  # [seq] int64
     tags: np.ndarray | None  # [seq] int64 label rows, or None when untagged
     sentences: int = 1  # how many sentences it holds (see join_sentences)
+    features: np.ndarray | None = (
+        None  # [seq, layers, dim] float16 transformer features, if the model has them
+    )
 
     def __len__(self) -> int:
         return len(self.words)
@@ -38,6 +41,7 @@ class Batch:
     mask: torch.Tensor  # [batch, seq] bool
     tags: torch.Tensor | None  # [batch, seq]
     index: list[int]  # position of each row's sentence in the encoded list
+    features: torch.Tensor | None = None  # [batch, seq, layers, dim] float32 transformer features
 
 
 def _clip(word: str) -> str:
@@ -81,6 +85,11 @@ def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
         mask[row, :n] = True
         if tagged:
             tags[row, :n] = sentence.tags
+    features = None
+    if sentences[0].features is not None:
+        features = np.zeros((size, length, *sentences[0].features.shape[1:]), dtype=np.float32)
+        for row, sentence in enumerate(sentences):
+            features[row, : len(sentence)] = sentence.features
     return Batch(
         words=torch.from_numpy(words),
         chars=torch.from_numpy(chars),
@@ -88,6 +97,7 @@ def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
         mask=torch.from_numpy(mask),
         tags=torch.from_numpy(tags) if tagged else None,
         index=index,
+        features=None if features is None else torch.from_numpy(features),
     )
 
 
@@ -159,4 +169,9 @@ def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
         casing=np.concatenate([s.casing for s in sentences]),
         tags=np.concatenate([s.tags for s in sentences]) if tagged else None,  # type: ignore[misc]
         sentences=sum(s.sentences for s in sentences),
+        features=(
+            np.concatenate([s.features for s in sentences])  # type: ignore[misc]
+            if sentences[0].features is not None
+            else None
+        ),
     )
