@@ -89,7 +89,7 @@ def crf_f1(train: list[ConllSentence], dev: list[ConllSentence], folder: Path) -
     return 100 * score_sequences([s.tags for s in dev], predicted).f1, minutes
 
 
-def nerkit_f1(train_file: Path, dev_file: Path, folder: Path, seed: int) -> tuple[float, float]:
+def nerkit_f1(train_file: Path, dev_file: Path, folder: Path, seed: int, threads: int) -> tuple[float, float]:
     """Dev F1 (percent) and minutes of a default `nerkit train` run without vectors."""
     command = [
         str(Path(sys.executable).with_name("nerkit")),
@@ -102,6 +102,7 @@ def nerkit_f1(train_file: Path, dev_file: Path, folder: Path, seed: int) -> tupl
         str(folder / "model"),
         "--seed",
         str(seed),
+        *(["--threads", str(threads)] if threads else []),
     ]
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -116,6 +117,7 @@ def main() -> None:
     parser.add_argument("conll", type=Path, help="a tagged CoNLL file of another domain (WNUT-16 train)")
     parser.add_argument("--dev-share", type=float, default=0.2)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
+    parser.add_argument("--threads", type=int, default=0, help="nerkit's threads (0: every core)")
     parser.add_argument("--output", type=Path, default=Path("bench/results/other_domain.json"))
     args = parser.parse_args()
     sentences = list(read_conll(args.conll))
@@ -130,7 +132,9 @@ def main() -> None:
             folder = Path(scratch)
             write_conll(folder / "train.conll", train)
             write_conll(folder / "dev.conll", dev)
-            ours, ours_minutes = nerkit_f1(folder / "train.conll", folder / "dev.conll", folder, seed)
+            ours, ours_minutes = nerkit_f1(
+                folder / "train.conll", folder / "dev.conll", folder, seed, args.threads
+            )
             crf, crf_minutes = crf_f1(train, dev, folder)
         run = {
             "seed": seed,
@@ -146,6 +150,7 @@ def main() -> None:
         "corpus": str(args.conll),
         "sentences": len(sentences),
         "dev_share": args.dev_share,
+        "nerkit_threads": args.threads or "every core",
         "median_nerkit_f1": statistics.median(r["nerkit_f1"] for r in runs),
         "median_crf_f1": statistics.median(r["crf_f1"] for r in runs),
         "runs": runs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -614,3 +615,70 @@ def test_init_word_vectors_puts_each_vector_in_its_word_row(tmp_path):
     assert table[vocab.word_index["the"]].tolist() == [3.0, 4.0]
     assert table[0].tolist() == [0.0, 0.0]  # padding untouched
     assert table[1].tolist() != [9.0, 9.0]  # the unknown row keeps its own initialisation
+
+
+# --- transformer features ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def transformer_run(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path):
+    folder = tmp_path_factory.mktemp("with-transformer")
+    train_file = _write_corpus(folder / "train.conll", 30, 1)
+    dev_file = _write_corpus(folder / "dev.conll", 8, 2)
+    options = _options(
+        max_epochs=2, transformer=str(tiny_bert), transformer_layers=2, feature_cache=str(folder / "cache")
+    )
+    result = train(train_file, folder / "model", dev_path=dev_file, options=options)
+    return result, folder, options, dev_file
+
+
+def test_transformer_model_folder_is_self_contained(transformer_run, tiny_bert):
+    result, folder, _, _ = transformer_run
+    model = folder / "model"
+    copied = sorted(p.name for p in (model / "transformer").iterdir())
+    assert copied == ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
+    meta = json.loads((model / "model.json").read_text(encoding="utf-8"))
+    assert meta["spec"]["transformer_dim"] == 16
+    assert meta["spec"]["transformer_layers"] == 2
+    assert meta["spec"]["transformer_window"] == 62
+    assert len(meta["transformer"]["sha256"]) == 64
+    assert result.best_epoch >= 1
+
+
+def test_transformer_features_are_cached_per_split(transformer_run):
+    _, folder, _, _ = transformer_run
+    entries = sorted(p for p in (folder / "cache").iterdir())
+    assert len(entries) == 2  # train and dev
+    assert all((entry / "features.f16").is_file() for entry in entries)
+
+
+def test_transformer_model_predicts_without_the_original_folder(transformer_run):
+    _, folder, _, dev_file = transformer_run
+    pipeline = load(folder / "model", threads=1)
+    assert pipeline.transformer is not None
+    assert pipeline.transformer.path == folder / "model" / "transformer"
+    document = pipeline.predict("Peter visited Paris.")
+    assert [t.text for s in document.sentences for t in s.tokens] == ["Peter", "visited", "Paris", "."]
+    saved = json.loads((folder / "model" / "model.json").read_text(encoding="utf-8"))
+    assert pipeline.evaluate(dev_file).f1 == pytest.approx(saved["dev"]["f1"])
+
+
+def test_transformer_model_with_damaged_transformer(transformer_run, tmp_path):
+    _, folder, _, _ = transformer_run
+    copy = tmp_path / "model"
+    shutil.copytree(folder / "model", copy)
+    weights = copy / "transformer" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(NerkitError, match="does not match the checksum"):
+        load_model(copy)
+    shutil.rmtree(copy / "transformer")
+    with pytest.raises(NerkitError, match=r"transformer/model\.safetensors is missing"):
+        load_model(copy)
+
+
+def test_missing_transformer_folder_is_one_clear_error(tmp_path, tiny):
+    train_file, dev_file = tiny
+    options = _options(transformer=str(tmp_path / "nowhere"))
+    with pytest.raises(NerkitError, match="no such transformer folder"):
+        train(train_file, tmp_path / "m", dev_path=dev_file, options=options)
+    assert not (tmp_path / "m").exists()

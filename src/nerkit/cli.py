@@ -271,6 +271,32 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         help="read neighbouring sentences of a -DOCSTART- document together, up to this many tokens "
         f"(0: each sentence alone; default {d.context_tokens})",
     )
+    group.add_argument(
+        "--transformer",
+        metavar="FOLDER",
+        help="a local BERT-family folder (config.json, model.safetensors, tokenizer.json) whose "
+        "contextual features the tagger also reads; it is copied into the model folder",
+    )
+    group.add_argument(
+        "--transformer-layers",
+        type=int,
+        help=f"the transformer's last layers mixed by learned weights (default {d.transformer_layers})",
+    )
+    group.add_argument(
+        "--transformer-pooling",
+        choices=("first", "mean"),
+        help=f"a token's feature from its first sub-word or the mean of all (default {d.transformer_pooling})",
+    )
+    group.add_argument(
+        "--transformer-context",
+        action=argparse.BooleanOptionalAction,
+        help="the transformer reads each sentence with the rest of its -DOCSTART- document (default on)",
+    )
+    group.add_argument(
+        "--feature-cache",
+        metavar="FOLDER",
+        help="where transformer features are cached between runs (default $XDG_CACHE_HOME/nerkit/features)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

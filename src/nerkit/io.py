@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save_file
 
 from nerkit import __version__
 from nerkit.data.vocab import Vocab
+from nerkit.embeddings.transformer import TRANSFORMER_FILES, Transformer, load_transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
@@ -27,6 +28,15 @@ FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
 META = "model.json"
 CHECKPOINT = "checkpoint"
+TRANSFORMER = "transformer"  # the sub-folder holding a feature transformer's config, weights and tokenizer
+_TRANSFORMER_EXTRAS = (
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+)
 _PICKLES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
 
@@ -37,6 +47,7 @@ class LoadedModel:
     model: Tagger
     vocab: Vocab
     meta: dict[str, object]
+    transformer: Transformer | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -85,10 +96,27 @@ def replace_folder(target: Path, build: Callable[[Path], None]) -> None:
         raise
 
 
-def save_model(output: PathLike, model: Tagger, vocab: Vocab, meta: dict[str, object]) -> None:
-    """Write a self-contained model folder atomically: model.safetensors and model.json."""
+def save_model(
+    output: PathLike,
+    model: Tagger,
+    vocab: Vocab,
+    meta: dict[str, object],
+    transformer: PathLike | None = None,
+) -> None:
+    """Write a self-contained model folder atomically: model.safetensors, model.json and, for a model
+    with transformer features, the `transformer` folder's config, weights and tokenizer files."""
+    output = Path(output)
+    extra: dict[str, object] = {}
+    if transformer is not None:
+        transformer = Path(transformer)
+        extra["transformer"] = {"sha256": _sha256(transformer / WEIGHTS)}
 
     def build(folder: Path) -> None:
+        if transformer is not None and transformer.resolve() != (output / TRANSFORMER).resolve():
+            (folder / TRANSFORMER).mkdir()
+            for name in (*TRANSFORMER_FILES, *_TRANSFORMER_EXTRAS):
+                if (transformer / name).is_file():
+                    shutil.copyfile(transformer / name, folder / TRANSFORMER / name)
         weights = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
         save_file(weights, folder / WEIGHTS, metadata={"format": FORMAT})
         (folder / WEIGHTS).chmod(0o644)
@@ -96,6 +124,7 @@ def save_model(output: PathLike, model: Tagger, vocab: Vocab, meta: dict[str, ob
             folder / META,
             {
                 **meta,
+                **extra,
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
                 "nerkit_version": __version__,
@@ -106,7 +135,7 @@ def save_model(output: PathLike, model: Tagger, vocab: Vocab, meta: dict[str, ob
             },
         )
 
-    replace_folder(Path(output), build)
+    replace_folder(output, build)
 
 
 def _damaged(
@@ -200,7 +229,32 @@ def load_model(folder: PathLike) -> LoadedModel:
         raise _damaged(weights_path, f"does not fit the spec in model.json: {mismatch}")
     model.load_state_dict(weights, strict=True)
     model.eval()
-    return LoadedModel(model=model, vocab=vocab, meta=meta)
+    return LoadedModel(model=model, vocab=vocab, meta=meta, transformer=_load_transformer(folder, spec, meta))
+
+
+def _load_transformer(folder: Path, spec: ModelSpec, meta: dict[str, object]) -> Transformer | None:
+    """The model folder's own transformer, checked against model.json, when the spec uses one."""
+    if not spec.transformer_dim:
+        return None
+    path = folder / TRANSFORMER
+    if not (path / WEIGHTS).is_file():
+        raise _damaged(folder, f"{TRANSFORMER}/{WEIGHTS} is missing but the model uses transformer features")
+    expected = meta.get("transformer")
+    if (
+        isinstance(expected, dict)
+        and expected.get("sha256")
+        and _sha256(path / WEIGHTS) != expected["sha256"]
+    ):
+        raise _damaged(path / WEIGHTS, "does not match the checksum in model.json (truncated or changed)")
+    try:
+        transformer = load_transformer(path, window=spec.transformer_window or None)
+    except NerkitError as error:
+        raise _damaged(path, error.what, error.hint) from None
+    if transformer.dim != spec.transformer_dim or transformer.layers < spec.transformer_layers:
+        raise _damaged(
+            path, f"its transformer is {transformer.dim} wide, the spec expects {spec.transformer_dim}"
+        )
+    return transformer
 
 
 def save_checkpoint(

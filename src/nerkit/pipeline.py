@@ -12,6 +12,7 @@ from nerkit.data.batches import encode_sentence
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import convert_tags, tags_to_spans
 from nerkit.data.vocab import Vocab
+from nerkit.embeddings.transformer import Transformer, group_documents, token_features
 from nerkit.evaluate import Score, score_sequences
 from nerkit.files import PathLike
 from nerkit.io import load_model
@@ -43,11 +44,14 @@ def add_entities(document: Document, sentence: Sentence, tagged: TaggedTokens) -
 class Pipeline:
     """Sentences, tokens, tags and entities from a trained model: `nerkit.load(path).predict(text)`."""
 
-    def __init__(self, model: Tagger, vocab: Vocab, meta: dict[str, object]) -> None:
+    def __init__(
+        self, model: Tagger, vocab: Vocab, meta: dict[str, object], transformer: Transformer | None = None
+    ) -> None:
         self.model = model
         self.vocab = vocab
         self.labels = vocab.labels
         self.meta = meta
+        self.transformer = transformer  # the feature transformer, for a model that reads one
 
     @property
     def spec(self) -> ModelSpec:
@@ -72,6 +76,17 @@ class Pipeline:
         neighbouring sentences together; without it every sentence stands alone.
         """
         encoded = [encode_sentence(tokens, self.vocab) for tokens in sentences]
+        if self.transformer is not None:
+            spec = self.spec
+            owners = (
+                documents if documents is not None and spec.transformer_context else range(len(sentences))
+            )
+            grouped = group_documents(sentences, list(owners))
+            features = token_features(
+                self.transformer, grouped, spec.transformer_layers, spec.transformer_pooling
+            )
+            for sentence, values in zip(encoded, features, strict=True):
+                sentence.features = values
         paths, confidences = tag_encoded(self.model, encoded, batch_size, confidence, documents)
         scheme = self.spec.output_scheme
         return [
@@ -131,4 +146,4 @@ def load(path: PathLike, threads: int = 0) -> Pipeline:
     """Load a model folder written by `nerkit train`, ready to predict."""
     torch.set_num_threads(threads or os.cpu_count() or 1)
     loaded = load_model(path)
-    return Pipeline(loaded.model, loaded.vocab, loaded.meta)
+    return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer)

@@ -25,7 +25,9 @@ from nerkit.data.batches import (
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import Span, convert_tags, detect_scheme, tags_to_spans
 from nerkit.data.vocab import Vocab, build_vocab
+from nerkit.embeddings.cache import cached_token_features
 from nerkit.embeddings.static import WordVectors, load_vectors
+from nerkit.embeddings.transformer import Transformer, group_documents, load_transformer
 from nerkit.errors import NerkitError
 from nerkit.evaluate import Score, expected_calibration_error, score_sequences
 from nerkit.files import PathLike
@@ -114,13 +116,41 @@ def score_encoded(
     return score_predictions(corpus.tags, label_paths_to_tags(paths, labels, "IOB2"))
 
 
-def encode_training(corpus: Corpus, vocab: Vocab, context_tokens: int) -> list[EncodedSentence]:
-    """The training split encoded once, its tags in the model's scheme; with `context_tokens`, the
-    sentences of each document packed into units read together."""
+def corpus_features(
+    corpus: Corpus, transformer: Transformer, spec: ModelSpec, cache_dir: PathLike | None = None
+) -> list[np.ndarray]:
+    """Transformer features of every sentence of a split (from the cache when computed before)."""
+    owners = corpus.documents if spec.transformer_context else list(range(len(corpus)))
+    return cached_token_features(
+        transformer,
+        group_documents(corpus.tokens, owners),
+        cache_dir or None,
+        spec.transformer_layers,
+        spec.transformer_pooling,
+    )
+
+
+def encode_split(
+    corpus: Corpus, vocab: Vocab, features: Sequence[np.ndarray] | None = None
+) -> list[EncodedSentence]:
+    """A split's sentences encoded for tagging (no tags), with their transformer features if given."""
+    encoded = [encode_sentence(tokens, vocab) for tokens in corpus.tokens]
+    for sentence, values in zip(encoded, features or [], strict=False):
+        sentence.features = values
+    return encoded
+
+
+def encode_training(
+    corpus: Corpus, vocab: Vocab, context_tokens: int, features: Sequence[np.ndarray] | None = None
+) -> list[EncodedSentence]:
+    """The training split encoded once, its tags in the model's scheme (and its transformer features
+    if given); with `context_tokens`, the sentences of each document packed into units read together."""
     encoded = [
         encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME))
         for tokens, tags in zip(corpus.tokens, corpus.tags, strict=True)
     ]
+    for sentence, values in zip(encoded, features or [], strict=False):
+        sentence.features = values
     if not context_tokens:
         return encoded
     groups = pack_sentences([len(s) for s in encoded], corpus.documents, context_tokens)
@@ -146,6 +176,7 @@ class Prepared:
     vocab: Vocab
     spec: ModelSpec
     vectors: WordVectors | None
+    transformer: Transformer | None = None
 
 
 def prepare(
@@ -175,6 +206,7 @@ def prepare(
         keep = {word for corpus in splits for sentence in corpus.tokens for word in sentence}
         vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
     vocab = build_vocab(train_corpus.tokens, label_set, vectors.words if vectors is not None else ())
+    transformer = load_transformer(options.transformer) if options.transformer else None
     spec = ModelSpec(
         labels=vocab.labels,
         scheme=MODEL_SCHEME,
@@ -190,8 +222,15 @@ def prepare(
         word_dropout=options.word_dropout,
         context_tokens=options.context_tokens,
         locked_dropout=options.locked_dropout,
+        transformer_dim=transformer.dim if transformer is not None else 0,
+        transformer_layers=min(options.transformer_layers, transformer.layers)
+        if transformer is not None
+        else 0,
+        transformer_pooling=options.transformer_pooling,
+        transformer_window=transformer.window if transformer is not None else 0,
+        transformer_context=options.transformer_context,
     )
-    return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors)
+    return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors, transformer)
 
 
 def plan_model(
@@ -264,11 +303,19 @@ def train(
         torch.optim.Adam(dense, lr=options.learning_rate),
     ]
 
-    encoded_train = encode_training(train_corpus, vocab, options.context_tokens)
-    encoded_dev = [encode_sentence(t, vocab) for t in dev_corpus.tokens]
+    transformer = data.transformer
+
+    def features(corpus: Corpus) -> list[np.ndarray] | None:
+        if transformer is None:
+            return None
+        return corpus_features(corpus, transformer, data.spec, options.feature_cache)
+
+    encoded_train = encode_training(train_corpus, vocab, options.context_tokens, features(train_corpus))
+    encoded_dev = encode_split(dev_corpus, vocab, features(dev_corpus))
     encoded_test = (
-        [encode_sentence(t, vocab) for t in test_corpus.tokens] if test_corpus is not None else None
+        encode_split(test_corpus, vocab, features(test_corpus)) if test_corpus is not None else None
     )
+    transformer_path = transformer.path if transformer is not None else None
     train_tokens = sum(len(s) for s in encoded_train)
 
     logs: list[EpochLog] = []
@@ -336,7 +383,8 @@ def train(
             logs.append(log)
             if improved:
                 best_f1, best_epoch = dev_score.f1, epoch
-                save_model(output, averaged, vocab, {**metadata, "dev": log.dev, "best_epoch": epoch})
+                meta = {**metadata, "dev": log.dev, "best_epoch": epoch}
+                save_model(output, averaged, vocab, meta, transformer_path)
             save_checkpoint(
                 output,
                 model,
@@ -366,7 +414,7 @@ def train(
         best = load_model(output)
         calibration = dev_calibration(best.model, encoded_dev, dev_corpus, vocab.labels)
         kept = {key: best.meta[key] for key in ("training", "data", "dev", "best_epoch") if key in best.meta}
-        save_model(output, best.model, vocab, {**kept, "calibration": calibration})
+        save_model(output, best.model, vocab, {**kept, "calibration": calibration}, transformer_path)
     if not interrupted:
         remove_checkpoint(output)
     best_dev = next((entry.dev for entry in logs if entry.epoch == best_epoch), {})

@@ -34,6 +34,11 @@ class TrainOptions:
     average_epochs: int = 3  # >1: evaluate and keep the mean of the last this-many epochs' weights
     context_tokens: int = 512  # >0: sentences of a document are read together, up to this many tokens
     threads: int = 0  # 0: every core
+    transformer: str = ""  # a local transformer folder whose (frozen) features the tagger also reads
+    transformer_layers: int = 4  # its last layers, mixed by learned weights
+    transformer_pooling: str = "first"  # a token's feature: its first sub-word's ("first") or the "mean"
+    transformer_context: bool = True  # the transformer reads each sentence with the rest of its document
+    feature_cache: str = ""  # where transformer features are cached ("": $XDG_CACHE_HOME/nerkit/features)
 
     def resolved(self, has_vectors: bool) -> TrainOptions:
         """These options with the learning rate chosen when left at 0 (automatic)."""

@@ -86,6 +86,18 @@ def load_transformer(path: str | Path, window: int | None = None) -> Transformer
     )
 
 
+def group_documents(sentences: Sequence[Sequence[str]], owners: Sequence[int]) -> list[list[Sequence[str]]]:
+    """Consecutive sentences with the same owner (document id) as one document each, in order."""
+    documents: list[list[Sequence[str]]] = []
+    previous = None
+    for index, (sentence, owner) in enumerate(zip(sentences, owners, strict=True)):
+        if index == 0 or owner != previous:
+            documents.append([])
+        documents[-1].append(sentence)
+        previous = owner
+    return documents
+
+
 def subword_pieces(transformer: Transformer, sentences: Sequence[Sequence[str]]) -> list[list[list[int]]]:
     """Per sentence, per token: its sub-word ids (at most MAX_PIECES; a token the tokenizer drops, such
     as an empty or zero-width one, gets the unknown sub-word, so every token has at least one)."""

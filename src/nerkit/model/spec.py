@@ -29,6 +29,11 @@ class ModelSpec:
     word_dropout: float = 0.05  # share of training tokens replaced by the unknown word
     locked_dropout: bool = False  # one dropout mask per sentence, the same at every position
     context_tokens: int = 0  # >0: sentences of a document are read together, up to this many tokens
+    transformer_dim: int = 0  # >0: contextual features from the model folder's transformer/, this wide
+    transformer_layers: int = 0  # its last layers, mixed by learned weights
+    transformer_pooling: str = "first"  # a token's feature: its first sub-word's, or the mean of all
+    transformer_window: int = 0  # sub-words per transformer window (longer input: overlapping windows)
+    transformer_context: bool = True  # the transformer reads each sentence with its document's others
 
     @property
     def casings(self) -> int:
@@ -56,7 +61,7 @@ class ModelSpec:
     def describe(self, parameters: int | None = None) -> str:
         """A few lines for people: layer by layer, with sizes."""
         char_out = self.char_filters
-        token = self.word_dim + char_out + self.casing_dim
+        token = self.word_dim + char_out + self.casing_dim + self.transformer_dim
         entity_types = sorted({label.partition("-")[2] for label in self.labels if label != "O"})
         lines = [
             f"BiLSTM-CNN-CRF tagger, {len(self.labels)} tags in {self.scheme} "
@@ -65,7 +70,18 @@ class ModelSpec:
             f"  characters      {self.chars:,} x {self.char_dim} -> CNN, {self.char_filters} filters of width "
             f"{self.char_kernel}, max-pooled",
             f"  casing          {self.casings} classes x {self.casing_dim}",
-            f"  token vector    {token} = {self.word_dim} + {char_out} + {self.casing_dim}, dropout {self.dropout}{' (locked)' if self.locked_dropout else ''}, "
+            *(
+                [
+                    f"  transformer     {self.transformer_dim} wide, learned mix of its last {self.transformer_layers} "
+                    f"layers, {self.transformer_pooling} sub-word per token, windows of {self.transformer_window}"
+                    + (", read in document context" if self.transformer_context else "")
+                ]
+                if self.transformer_dim
+                else []
+            ),
+            f"  token vector    {token} = {self.word_dim} + {char_out} + {self.casing_dim}"
+            + (f" + {self.transformer_dim}" if self.transformer_dim else "")
+            + f", dropout {self.dropout}{' (locked)' if self.locked_dropout else ''}, "
             f"word dropout {self.word_dropout}",
             f"  BiLSTM          {self.layers} layer(s) x {self.hidden} units per direction"
             + (

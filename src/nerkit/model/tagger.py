@@ -28,7 +28,10 @@ class Tagger(nn.Module):
         )
         self.casing_embedding = nn.Embedding(spec.casings, spec.casing_dim, padding_idx=0)
         self.dropout = nn.Dropout(spec.dropout)
-        token_dim = spec.word_dim + spec.char_filters + spec.casing_dim
+        token_dim = spec.word_dim + spec.char_filters + spec.casing_dim + spec.transformer_dim
+        if spec.transformer_dim:  # a softmax-weighted mix of the transformer's last layers, scaled
+            self.layer_weights = nn.Parameter(torch.zeros(spec.transformer_layers))
+            self.layer_scale = nn.Parameter(torch.ones(()))
         # each layer: a left-to-right and a right-to-left LSTM over padded batches (see _bilstm)
         self.lstms = nn.ModuleList(
             nn.ModuleList(
@@ -58,9 +61,13 @@ class Tagger(nn.Module):
         chars = self.char_embedding(spellings).transpose(1, 2)  # [words, dim, chars]
         char_features = self.char_cnn(chars).masked_fill((spellings == 0).unsqueeze(1), -1e4)
         char_features = char_features.max(dim=2).values[where].view(size, length, -1)
-        tokens = torch.cat(
-            [self.word_embedding(words), char_features, self.casing_embedding(batch.casing)], dim=2
-        )  # [batch, seq, token_dim]
+        parts = [self.word_embedding(words), char_features, self.casing_embedding(batch.casing)]
+        if self.spec.transformer_dim:
+            if batch.features is None:
+                raise ValueError("this model needs transformer features in its batches")
+            mix = torch.softmax(self.layer_weights, dim=0)
+            parts.append(self.layer_scale * torch.einsum("bsld,l->bsd", batch.features, mix))
+        tokens = torch.cat(parts, dim=2)  # [batch, seq, token_dim]
         return self.project(self._drop(self._bilstm(self._drop(tokens), batch.mask.sum(1))))
 
     def _drop(self, values: torch.Tensor) -> torch.Tensor:
