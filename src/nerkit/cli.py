@@ -19,8 +19,13 @@ from nerkit.evaluate import format_report, score_file
 from nerkit.files import read_lines, write_text_atomic
 from nerkit.text.document import parse_text
 from nerkit.train_options import (
+    DROPOUT,
+    DROPOUT_FINE_TUNE,
+    LEARNING_RATE_FINE_TUNE,
     LEARNING_RATE_WITH_VECTORS,
     LEARNING_RATE_WITHOUT_VECTORS,
+    MAX_EPOCHS,
+    MAX_EPOCHS_FINE_TUNE,
     EpochLog,
     TrainOptions,
 )
@@ -223,7 +228,11 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     """The model and optimisation options of `train` (and of `spec --train`); defaults from TrainOptions."""
     d = TrainOptions()
     group = parser.add_argument_group("training options")
-    group.add_argument("--max-epochs", type=int, help=f"most epochs (default {d.max_epochs})")
+    group.add_argument(
+        "--max-epochs",
+        type=int,
+        help=f"most epochs (default {MAX_EPOCHS}, {MAX_EPOCHS_FINE_TUNE} with --fine-tune)",
+    )
     group.add_argument(
         "--min-epochs", type=int, help=f"epochs before early stopping may stop (default {d.min_epochs})"
     )
@@ -233,7 +242,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         help=(
             f"initial learning rate (default {LEARNING_RATE_WITH_VECTORS} with --embeddings, "
-            f"{LEARNING_RATE_WITHOUT_VECTORS} without)"
+            f"{LEARNING_RATE_WITHOUT_VECTORS} without, {LEARNING_RATE_FINE_TUNE} for the transformer with --fine-tune)"
         ),
     )
     group.add_argument(
@@ -241,7 +250,9 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--batch-size", type=int, help=f"sentences per batch (default {d.batch_size})")
     group.add_argument(
-        "--dropout", type=float, help=f"dropout on token vectors and LSTM output (default {d.dropout})"
+        "--dropout",
+        type=float,
+        help=f"dropout on token vectors and LSTM output (default {DROPOUT}, {DROPOUT_FINE_TUNE} with --fine-tune)",
     )
     group.add_argument(
         "--word-dropout", type=float, help=f"share of words replaced by unknown (default {d.word_dropout})"
@@ -291,6 +302,17 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         "--transformer-context",
         action=argparse.BooleanOptionalAction,
         help="the transformer reads each sentence with the rest of its -DOCSTART- document (default on)",
+    )
+    group.add_argument(
+        "--fine-tune",
+        action="store_true",
+        default=None,
+        help="train the --transformer itself with a tagging head (warm-up and linear decay, clipping)",
+    )
+    group.add_argument(
+        "--head",
+        choices=("crf", "linear"),
+        help=f"the fine-tuned tagger's head (default {d.head})",
     )
     group.add_argument(
         "--feature-cache",

@@ -188,7 +188,7 @@ def prepare(
 ) -> Prepared:
     """Read the splits (carving dev out of train when no dev file is given), load the vectors the data
     needs, build the vocabulary and size the model: everything a run does before its first epoch."""
-    options = options or TrainOptions()
+    options = (options or TrainOptions()).resolved(has_vectors=embeddings is not None)
     train_corpus = read_corpus(train_path, options.tag_column)
     if dev_path is not None:
         dev_corpus = read_corpus(dev_path, options.tag_column)
@@ -206,27 +206,32 @@ def prepare(
         keep = {word for corpus in splits for sentence in corpus.tokens for word in sentence}
         vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
     vocab = build_vocab(train_corpus.tokens, label_set, vectors.words if vectors is not None else ())
+    if options.fine_tune and not options.transformer:
+        raise NerkitError("--fine-tune needs --transformer FOLDER", hint="give a local transformer folder")
     transformer = load_transformer(options.transformer) if options.transformer else None
+    word_dim = vectors.dim if vectors is not None else (0 if options.fine_tune else options.word_dim)
     spec = ModelSpec(
         labels=vocab.labels,
         scheme=MODEL_SCHEME,
         output_scheme=output_scheme,
         words=len(vocab.words),
         pretrained_words=len(vectors.words) if vectors is not None else 0,
-        word_dim=vectors.dim if vectors is not None else options.word_dim,
+        word_dim=word_dim,
         chars=len(vocab.chars),
         char_filters=options.char_filters,
         casing_dim=options.casing_dim,
         hidden=options.hidden,
         dropout=options.dropout,
         word_dropout=options.word_dropout,
-        context_tokens=options.context_tokens,
+        context_tokens=0 if options.fine_tune else options.context_tokens,
         locked_dropout=options.locked_dropout,
+        layers=0 if options.fine_tune else 1,  # a fine-tuned transformer needs no BiLSTM on top
+        head=options.head,
         transformer_dim=transformer.dim if transformer is not None else 0,
-        transformer_layers=min(options.transformer_layers, transformer.layers)
+        transformer_layers=(1 if options.fine_tune else min(options.transformer_layers, transformer.layers))
         if transformer is not None
         else 0,
-        transformer_pooling=options.transformer_pooling,
+        transformer_pooling="first" if options.fine_tune else options.transformer_pooling,
         transformer_window=transformer.window if transformer is not None else 0,
         transformer_context=options.transformer_context,
     )
@@ -288,8 +293,20 @@ def train(
     rng = _set_seed(options.seed)
     output = Path(output)
 
+    options = options.resolved(has_vectors=embeddings is not None)
     data = prepare(train_path, dev_path, test_path, embeddings, options)
-    options = options.resolved(has_vectors=data.vectors is not None)
+    log_file = None
+    if log_folder is not None:
+        Path(log_folder).mkdir(parents=True, exist_ok=True)
+        log_file = Path(log_folder) / f"nerkit-train-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    metadata = {"training": asdict(options), "data": {"train": str(train_path), "dev": str(dev_path or "")}}
+    if options.fine_tune:
+        if resume:
+            raise NerkitError("--resume is not available with --fine-tune", hint="start the run again")
+        from nerkit.finetune import fine_tune
+
+        (output / "train_log.jsonl").unlink(missing_ok=True)
+        return fine_tune(data, output, options, metadata, on_epoch, on_batch, log_file, on_ready)
     train_corpus, dev_corpus, test_corpus, vocab = data.train, data.dev, data.test, data.vocab
     model = Tagger(data.spec)
     if data.vectors is not None:
@@ -333,11 +350,6 @@ def train(
     stopped_early = interrupted = False
     # with average_epochs > 1 the model evaluated and saved is the mean of the last epochs' weights
     averaged = copy.deepcopy(model) if options.average_epochs > 1 else model  # no draw from the RNG
-    log_file = None
-    if log_folder is not None:
-        Path(log_folder).mkdir(parents=True, exist_ok=True)
-        log_file = Path(log_folder) / f"nerkit-train-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    metadata = {"training": asdict(options), "data": {"train": str(train_path), "dev": str(dev_path or "")}}
     try:
         for epoch in range(start_epoch, options.max_epochs + 1):
             learning_rate = lr_at(options, epoch)
@@ -399,10 +411,7 @@ def train(
                 },
                 snapshots,
             )
-            _append_log(output, log)
-            if log_file is not None:
-                with log_file.open("a", encoding="utf-8") as handle:
-                    handle.write(log.line() + "\n" + (log.table() + "\n" if log.table() else ""))
+            write_epoch_log(output, log, log_file)
             if on_epoch is not None:
                 on_epoch(log)
             if epoch >= options.min_epochs and epoch - best_epoch >= options.patience:
@@ -477,9 +486,13 @@ def _warn_unseen_types(labels: set[str], corpus: Corpus, name: str) -> None:
         )
 
 
-def _append_log(output: Path, log: EpochLog) -> None:
+def write_epoch_log(output: Path, log: EpochLog, log_file: Path | None = None) -> None:
+    """Append an epoch's record to the model folder's train_log.jsonl (and its lines to `log_file`)."""
     with (output / "train_log.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(asdict(log)) + "\n")
+    if log_file is not None:
+        with log_file.open("a", encoding="utf-8") as handle:
+            handle.write(log.line() + "\n" + (log.table() + "\n" if log.table() else ""))
 
 
 def lr_at(options: TrainOptions, epoch: int) -> float:

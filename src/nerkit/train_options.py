@@ -6,18 +6,23 @@ from dataclasses import dataclass, fields, replace
 
 LEARNING_RATE_WITH_VECTORS = 0.002  # measured on CoNLL-2003 dev with the shared vectors
 LEARNING_RATE_WITHOUT_VECTORS = 0.004  # measured on WNUT-16 tweets with no vectors (a learned word table)
+LEARNING_RATE_FINE_TUNE = 5e-5  # the transformer's peak rate when fine-tuning (its head: 1e-3)
+MAX_EPOCHS = 30
+MAX_EPOCHS_FINE_TUNE = 8
+DROPOUT = 0.5
+DROPOUT_FINE_TUNE = 0.1
 
 
 @dataclass
 class TrainOptions:
     """Every training option (the seed's NerDLApproach settings, under clear names)."""
 
-    max_epochs: int = 30
+    max_epochs: int = 0  # 0: MAX_EPOCHS, or MAX_EPOCHS_FINE_TUNE when fine-tuning
     min_epochs: int = 5
     learning_rate: float = 0.0  # 0: LEARNING_RATE_WITH_VECTORS, or _WITHOUT_VECTORS when there are none
     po: float = 0.05  # learning-rate decay: lr / (1 + po * epoch)
     batch_size: int = 32
-    dropout: float = 0.5
+    dropout: float = -1.0  # <0: DROPOUT, or DROPOUT_FINE_TUNE when fine-tuning
     word_dropout: float = 0.05
     validation_split: float = 0.1  # share of train held out as dev when no dev file is given
     seed: int = 42
@@ -38,14 +43,21 @@ class TrainOptions:
     transformer_layers: int = 4  # its last layers, mixed by learned weights
     transformer_pooling: str = "first"  # a token's feature: its first sub-word's ("first") or the "mean"
     transformer_context: bool = True  # the transformer reads each sentence with the rest of its document
+    fine_tune: bool = False  # train the transformer itself, with a head on top (needs `transformer`)
+    head: str = "crf"  # the fine-tuned tagger's head: "crf" or "linear"
     feature_cache: str = ""  # where transformer features are cached ("": $XDG_CACHE_HOME/nerkit/features)
 
     def resolved(self, has_vectors: bool) -> TrainOptions:
-        """These options with the learning rate chosen when left at 0 (automatic)."""
-        if self.learning_rate:
+        """These options with the learning rate, epochs and dropout chosen where left automatic."""
+        rate = self.learning_rate
+        if not rate:
+            rate = LEARNING_RATE_WITH_VECTORS if has_vectors else LEARNING_RATE_WITHOUT_VECTORS
+            rate = LEARNING_RATE_FINE_TUNE if self.fine_tune else rate
+        epochs = self.max_epochs or (MAX_EPOCHS_FINE_TUNE if self.fine_tune else MAX_EPOCHS)
+        dropout = self.dropout if self.dropout >= 0 else (DROPOUT_FINE_TUNE if self.fine_tune else DROPOUT)
+        if (rate, epochs, dropout) == (self.learning_rate, self.max_epochs, self.dropout):
             return self
-        rate = LEARNING_RATE_WITH_VECTORS if has_vectors else LEARNING_RATE_WITHOUT_VECTORS
-        return replace(self, learning_rate=rate)
+        return replace(self, learning_rate=rate, max_epochs=epochs, dropout=dropout)
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> TrainOptions:

@@ -24,7 +24,8 @@ class ModelSpec:
     char_kernel: int = 3
     casing_dim: int = 8
     hidden: int = 200  # LSTM units per direction
-    layers: int = 1
+    layers: int = 1  # BiLSTM layers; 0 for a fine-tuned transformer's head
+    head: str = "crf"  # "crf": learned transitions; "linear": per-token scores, decoded under the BIOES rules
     dropout: float = 0.5
     word_dropout: float = 0.05  # share of training tokens replaced by the unknown word
     locked_dropout: bool = False  # one dropout mask per sentence, the same at every position
@@ -64,9 +65,11 @@ class ModelSpec:
         token = self.word_dim + char_out + self.casing_dim + self.transformer_dim
         entity_types = sorted({label.partition("-")[2] for label in self.labels if label != "O"})
         lines = [
-            f"BiLSTM-CNN-CRF tagger, {len(self.labels)} tags in {self.scheme} "
+            f"{'BiLSTM-CNN-CRF' if self.layers else 'fine-tuned transformer'} tagger, {len(self.labels)} tags in {self.scheme} "
             f"(output in {self.output_scheme}), types: {', '.join(entity_types) or 'none'}",
-            f"  word table      {self.words:,} x {self.word_dim} ({self.pretrained_words:,} from pretrained vectors)",
+            f"  word table      {self.words:,} x {self.word_dim} ({self.pretrained_words:,} from pretrained vectors)"
+            if self.word_dim
+            else "  word table      none",
             f"  characters      {self.chars:,} x {self.char_dim} -> CNN, {self.char_filters} filters of width "
             f"{self.char_kernel}, max-pooled",
             f"  casing          {self.casings} classes x {self.casing_dim}",
@@ -88,8 +91,12 @@ class ModelSpec:
                 f", reading sentences in document context of up to {self.context_tokens} tokens"
                 if self.context_tokens
                 else ""
-            ),
-            f"  CRF             {len(self.labels)} x {len(self.labels)} transitions, {self.scheme} constraints",
+            )
+            if self.layers
+            else "  BiLSTM          none: the fine-tuned transformer's token vectors are projected to tag scores",
+            f"  CRF             {len(self.labels)} x {len(self.labels)} transitions, {self.scheme} constraints"
+            if self.head == "crf"
+            else f"  linear head     per-token tag scores, decoded under the {self.scheme} constraints",
         ]
         if parameters is not None:
             lines.append(f"  parameters      {parameters:,}")

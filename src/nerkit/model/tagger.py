@@ -21,7 +21,10 @@ class Tagger(nn.Module):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
         self.spec = spec
-        self.word_embedding = nn.Embedding(spec.words, spec.word_dim, padding_idx=0, sparse=True)
+        # no word table when word_dim is 0 (a fine-tuned transformer without vectors)
+        self.word_embedding = (
+            nn.Embedding(spec.words, spec.word_dim, padding_idx=0, sparse=True) if spec.word_dim else None
+        )
         self.char_embedding = nn.Embedding(spec.chars, spec.char_dim, padding_idx=0)
         self.char_cnn = nn.Conv1d(
             spec.char_dim, spec.char_filters, spec.char_kernel, padding=spec.char_kernel // 2
@@ -40,7 +43,8 @@ class Tagger(nn.Module):
             )
             for layer in range(spec.layers)
         )
-        self.project = nn.Linear(2 * spec.hidden, len(spec.labels))
+        # without LSTM layers (a fine-tuned transformer's head) the token vectors are projected directly
+        self.project = nn.Linear(2 * spec.hidden if spec.layers else token_dim, len(spec.labels))
         allowed, start, end = allowed_transitions(spec.labels, spec.scheme)
         self.crf = CRF(
             len(spec.labels),
@@ -61,14 +65,18 @@ class Tagger(nn.Module):
         chars = self.char_embedding(spellings).transpose(1, 2)  # [words, dim, chars]
         char_features = self.char_cnn(chars).masked_fill((spellings == 0).unsqueeze(1), -1e4)
         char_features = char_features.max(dim=2).values[where].view(size, length, -1)
-        parts = [self.word_embedding(words), char_features, self.casing_embedding(batch.casing)]
+        parts = [char_features, self.casing_embedding(batch.casing)]
+        if self.word_embedding is not None:
+            parts.insert(0, self.word_embedding(words))
         if self.spec.transformer_dim:
             if batch.features is None:
                 raise ValueError("this model needs transformer features in its batches")
             mix = torch.softmax(self.layer_weights, dim=0)
             parts.append(self.layer_scale * torch.einsum("bsld,l->bsd", batch.features, mix))
-        tokens = torch.cat(parts, dim=2)  # [batch, seq, token_dim]
-        return self.project(self._drop(self._bilstm(self._drop(tokens), batch.mask.sum(1))))
+        tokens = self._drop(torch.cat(parts, dim=2))  # [batch, seq, token_dim]
+        if not self.spec.layers:
+            return self.project(tokens)
+        return self.project(self._drop(self._bilstm(tokens, batch.mask.sum(1))))
 
     def _drop(self, values: torch.Tensor) -> torch.Tensor:
         """Dropout on [batch, seq, dim]; with `spec.locked_dropout` one mask per sentence, the same at
@@ -97,9 +105,13 @@ class Tagger(nn.Module):
         return output
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        """Mean negative log-likelihood of the batch's gold tags per sentence."""
+        """Mean negative log-likelihood of the batch's gold tags per sentence (per token for a linear head)."""
         assert batch.tags is not None
-        return -self.crf.log_likelihood(self.emissions(batch), batch.tags, batch.mask).mean()
+        emissions = self.emissions(batch)
+        if self.spec.head == "linear":  # per-token cross-entropy, summed over a sentence like the CRF's
+            losses = nn.functional.cross_entropy(emissions.transpose(1, 2), batch.tags, reduction="none")
+            return (losses * batch.mask).sum(1).mean()
+        return -self.crf.log_likelihood(emissions, batch.tags, batch.mask).mean()
 
     def predict(self, batch: Batch, confidence: bool = True) -> tuple[list[list[int]], list[list[float]]]:
         """Best tag rows per sentence and, with `confidence`, the CRF marginal of each chosen tag."""
