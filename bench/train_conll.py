@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 
-def run(data: Path, seed: int, extra: list[str], keep: Path | None) -> dict[str, object]:
+def run(data: Path, seed: int, extra: list[str], keep: Path | None, vectors: bool) -> dict[str, object]:
     """One training run in a fresh process; returns its figures."""
     with tempfile.TemporaryDirectory() as scratch:
         output = keep if keep is not None else Path(scratch) / "model"
@@ -33,8 +33,11 @@ def run(data: Path, seed: int, extra: list[str], keep: Path | None) -> dict[str,
             str(data / "conll2003" / "train.txt"),
             "--dev",
             str(data / "conll2003" / "valid.txt"),
-            "--embeddings",
-            str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz"),
+            *(
+                ["--embeddings", str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz")]
+                if vectors
+                else []
+            ),
             "--output",
             str(output),
             "--seed",
@@ -72,10 +75,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--output", type=Path, default=Path("bench/results/train_conll.json"))
     parser.add_argument("--keep", type=Path, help="keep the (last) model in this folder")
+    parser.add_argument("--no-vectors", action="store_true", help="train without the shared word vectors")
     args, extra = parser.parse_known_args()  # anything else is passed on to nerkit train
     runs = []
     for seed in args.seeds:
-        result = run(args.data, seed, extra, args.keep)
+        result = run(args.data, seed, extra, args.keep, not args.no_vectors)
         print(
             f"seed {seed}: dev F1 {result['dev_f1']:.2f} in {result['minutes']:.1f} min, "
             f"peak RSS {result['peak_rss_mb']:.0f} MB, {result['epochs']} epochs",
@@ -84,7 +88,7 @@ def main() -> None:
         runs.append(result)
     summary = {
         "benchmark": "nerkit train on CoNLL-2003 with the shared vectors",
-        "options": extra,
+        "options": extra + (["(no --embeddings)"] if args.no_vectors else []),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

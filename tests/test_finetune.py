@@ -147,3 +147,24 @@ def test_automatic_options_when_fine_tuning():
     assert (options.learning_rate, options.max_epochs, options.dropout) == (5e-5, 8, 0.1)
     plain = TrainOptions().resolved(has_vectors=True)
     assert (plain.learning_rate, plain.max_epochs, plain.dropout) == (0.002, 30, 0.5)
+
+
+def test_stacked_word_vectors_stay_fixed(tmp_path, tiny_bert, corpus):
+    train_file, dev_file = corpus
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text(
+        "\n".join(f"{word} {i}.0 0.5 -1.0" for i, word in enumerate(["peter", "paris", "the", "cat", "mat"]))
+        + "\n",
+        encoding="utf-8",
+    )
+    train(
+        train_file,
+        tmp_path / "m",
+        dev_path=dev_file,
+        embeddings=vectors,
+        options=_options(tiny_bert, max_epochs=1),
+    )
+    pipeline = load(tmp_path / "m", threads=1)
+    assert pipeline.spec.word_dim == 3
+    row = pipeline.vocab.word_index["paris"]
+    assert pipeline.model.word_embedding.weight[row].tolist() == [1.0, 0.5, -1.0]

@@ -151,8 +151,10 @@ def fine_tune(
     torch.manual_seed(options.seed)
     vocab, spec = data.vocab, data.spec
     head = Tagger(spec)
-    if data.vectors is not None and spec.word_dim:
-        init_word_vectors(head, vocab, data.vectors)
+    if head.word_embedding is not None:  # stacked word vectors stay as they are: fixed features
+        if data.vectors is not None:
+            init_word_vectors(head, vocab, data.vectors)
+        head.word_embedding.weight.requires_grad_(False)
     if spec.head == "linear":  # decoding keeps the BIOES rules, with no learned transition scores
         for parameter in head.crf.parameters():
             parameter.requires_grad_(False)
