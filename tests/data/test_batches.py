@@ -17,7 +17,7 @@ from nerkit.data.batches import (
     length_batches,
     pack_sentences,
 )
-from nerkit.data.vocab import CASINGS, PAD, UNK, Vocab
+from nerkit.data.vocab import CASINGS, PAD, UNK, Vocab, build_vocab
 
 LOWER, UPPER, TITLE, NUMERIC, PUNCT = (
     CASINGS.index(n) for n in ("lower", "upper", "title", "numeric", "punct")
@@ -234,3 +234,20 @@ def test_joined_sentences_count_as_the_sentences_they_hold(vocab):
     assert three.sentences == 3
     batches = list(length_batches([three, one, three, one, one], batch_size=4))
     assert [b.index for b in batches] == [[1, 3, 4, 0], [2]]
+
+
+def test_join_sentences_features_view_consecutive_rows_and_copy_others():
+    vocab = build_vocab([["a", "b", "c"]], ["O"])
+    base = np.arange(5 * 2 * 3, dtype=np.float16).reshape(5, 2, 3)  # as a memory-mapped cache holds them
+    first, second = encode_sentence(["a", "b"], vocab), encode_sentence(["c", "a", "b"], vocab)
+    first.features, second.features = base[0:2], base[2:5]
+    joined = join_sentences([first, second])
+    assert np.array_equal(joined.features, base)
+    assert np.shares_memory(joined.features, base) and not joined.features.flags.writeable
+    first.features, second.features = base[3:5], base[0:3]  # not back to back: copied
+    swapped = join_sentences([first, second])
+    assert np.array_equal(swapped.features, np.concatenate([base[3:5], base[0:3]]))
+    assert not np.shares_memory(swapped.features, base)
+    batch = collate([first, second], [0, 1])
+    assert batch.features.dtype == torch.float32 and tuple(batch.features.shape) == (2, 3, 2, 3)
+    assert batch.features[0, 2].abs().sum().item() == 0.0  # padding

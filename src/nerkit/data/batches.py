@@ -169,9 +169,23 @@ def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
         casing=np.concatenate([s.casing for s in sentences]),
         tags=np.concatenate([s.tags for s in sentences]) if tagged else None,  # type: ignore[misc]
         sentences=sum(s.sentences for s in sentences),
-        features=(
-            np.concatenate([s.features for s in sentences])  # type: ignore[misc]
-            if sentences[0].features is not None
-            else None
-        ),
+        features=_join_features([s.features for s in sentences]),  # type: ignore[misc]
+    )
+
+
+def _join_features(arrays: Sequence[np.ndarray | None]) -> np.ndarray | None:
+    """Features of joined sentences: a view when they lie back to back in one buffer (as consecutive
+    sentences of a memory-mapped feature cache do), so joining copies nothing; else a concatenation."""
+    if arrays[0] is None:
+        return None
+    first = arrays[0]
+    address = first.__array_interface__["data"][0]
+    contiguous = all(a is not None and a.flags.c_contiguous and a.dtype == first.dtype for a in arrays)
+    for array in arrays:
+        if not contiguous or array.__array_interface__["data"][0] != address:
+            return np.concatenate(arrays)  # type: ignore[arg-type]
+        address += array.nbytes
+    rows = sum(len(a) for a in arrays)  # type: ignore[arg-type]
+    return np.lib.stride_tricks.as_strided(
+        first, shape=(rows, *first.shape[1:]), strides=first.strides, writeable=False
     )
