@@ -69,7 +69,7 @@ def main() -> None:
                 group["lr"] = lr_at(options, epoch)
         model.train()
         epoch_started = time.time()
-        for batch in list(length_batches(encoded, options.batch_size, rng)):
+        for batch in length_batches(encoded, options.batch_size, rng):
             for optimizer in optimizers:
                 optimizer.zero_grad(set_to_none=True)
             model.loss(batch).backward()

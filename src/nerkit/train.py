@@ -17,9 +17,10 @@ import torch
 
 from nerkit.data.batches import (
     EncodedSentence,
+    collate,
     encode_sentence,
     join_sentences,
-    length_batches,
+    length_groups,
     pack_sentences,
 )
 from nerkit.data.conll import document_ids, read_conll
@@ -359,8 +360,10 @@ def train(
             model.train()
             started = time.perf_counter()
             total_loss, batches = 0.0, 0
-            epoch_batches = list(length_batches(encoded_train, options.batch_size, rng))
-            for batch in epoch_batches:
+            # batches are padded one at a time: all of an epoch's at once would copy every feature
+            epoch_batches = length_groups(encoded_train, options.batch_size, rng)
+            for rows in epoch_batches:
+                batch = collate([encoded_train[i] for i in rows], rows)
                 for optimizer in optimizers:
                     optimizer.zero_grad(set_to_none=True)
                 loss = model.loss(batch)

@@ -101,19 +101,19 @@ def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
     )
 
 
-def length_batches(
+def length_groups(
     sentences: Sequence[EncodedSentence],
     batch_size: int,
     rng: random.Random | None = None,
     max_tokens: int = 0,
-) -> Iterator[Batch]:
-    """Batches of sentences of similar length (empty sentences skipped), each holding `batch_size`
-    sentences (joined sentences count as the sentences they hold, so fewer of them make a batch).
+) -> list[list[int]]:
+    """Indices of sentences of similar length grouped into batches (empty sentences skipped), each
+    holding `batch_size` sentences (joined sentences count as the sentences they hold).
 
     With `rng` (training) the lengths are jittered before sorting and the batch order is shuffled, so
     batches differ from epoch to epoch but padding stays small; without it (inference) the order is
-    by length, and `Batch.index` maps rows back to the input. `max_tokens` (0: no limit) caps a batch's
-    padded size, sentences times the longest, so long sentences come in smaller batches.
+    by length. `max_tokens` (0: no limit) caps a batch's padded size, sentences times the longest, so
+    long sentences come in smaller batches.
     """
     order = [i for i, s in enumerate(sentences) if len(s)]
     if rng is None:
@@ -135,7 +135,18 @@ def length_batches(
         groups.append(group)
     if rng is not None:
         rng.shuffle(groups)
-    for chosen in groups:
+    return groups
+
+
+def length_batches(
+    sentences: Sequence[EncodedSentence],
+    batch_size: int,
+    rng: random.Random | None = None,
+    max_tokens: int = 0,
+) -> Iterator[Batch]:
+    """The padded batches of `length_groups`, built one at a time; `Batch.index` maps rows back to the
+    input."""
+    for chosen in length_groups(sentences, batch_size, rng, max_tokens):
         yield collate([sentences[i] for i in chosen], chosen)
 
 
