@@ -204,10 +204,19 @@ def test_train_prints_spec_epochs_and_where_the_model_went(capsys, tmp_path, res
             "nothing to resume: no checkpoint; train without",
         ),
         (["--embeddings", "missing.vec"], "missing.vec: no such vectors file; check the --embeddings path"),
+        (
+            ["--transformer", "missing-bert"],
+            "missing-bert: no such transformer folder; give a folder holding",
+        ),
+        (["--fine-tune"], "--fine-tune needs --transformer FOLDER"),
+        (
+            ["--transformer", str(SAMPLES), "--fine-tune"],
+            "the transformer folder lacks config.json, model.safetensors, tokenizer.json",
+        ),
     ],
 )
 def test_train_errors(capsys, tmp_path, restore_threads, argv, expected):
-    argv = [a if a != "missing.vec" else str(tmp_path / a) for a in argv]
+    argv = [str(tmp_path / a) if a in ("missing.vec", "missing-bert") else a for a in argv]
     code, _, err = run(
         capsys,
         "train",

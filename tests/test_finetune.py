@@ -144,7 +144,7 @@ def test_fine_tune_cannot_resume(tmp_path, tiny_bert, corpus):
 
 def test_automatic_options_when_fine_tuning():
     options = TrainOptions(fine_tune=True, transformer="x").resolved(has_vectors=False)
-    assert (options.learning_rate, options.max_epochs, options.dropout) == (5e-5, 8, 0.1)
+    assert (options.learning_rate, options.max_epochs, options.dropout) == (1e-4, 8, 0.1)
     plain = TrainOptions().resolved(has_vectors=True)
     assert (plain.learning_rate, plain.max_epochs, plain.dropout) == (0.002, 30, 0.5)
 

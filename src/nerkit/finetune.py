@@ -42,7 +42,7 @@ HEAD_LEARNING_RATE = 1e-3  # the head (mix, characters, casing, projection, CRF)
 WEIGHT_DECAY = 0.01
 WARMUP_SHARE = 0.1  # of all steps, the learning rate rising linearly from 0
 CLIP = 1.0
-BATCH_SUBWORDS = 2048  # sub-words (padded) per training step
+BATCH_SUBWORDS = 1024  # sub-words (padded) per training step: about 50 CoNLL sentences
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 
 LEARNING_RATE_WITH_VECTORS = 0.002  # measured on CoNLL-2003 dev with the shared vectors
 LEARNING_RATE_WITHOUT_VECTORS = 0.004  # measured on WNUT-16 tweets with no vectors (a learned word table)
-LEARNING_RATE_FINE_TUNE = 5e-5  # the transformer's peak rate when fine-tuning (its head: 1e-3)
+LEARNING_RATE_FINE_TUNE = 1e-4  # the transformer's peak rate when fine-tuning (its head: 1e-3)
 MAX_EPOCHS = 30
 MAX_EPOCHS_FINE_TUNE = 8
 DROPOUT = 0.5
