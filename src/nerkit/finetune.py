@@ -21,7 +21,7 @@ from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import Transformer, group_documents, subword_pieces, token_features
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
-from nerkit.io import load_model, save_model
+from nerkit.io import save_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
 from nerkit.train import (
@@ -29,12 +29,12 @@ from nerkit.train import (
     Corpus,
     Prepared,
     TrainResult,
-    dev_calibration,
+    close_epoch,
     encode_split,
+    epoch_log,
     init_word_vectors,
+    save_calibrated,
     score_encoded,
-    score_summary,
-    write_epoch_log,
 )
 from nerkit.train_options import EpochLog, TrainOptions
 
@@ -227,24 +227,14 @@ def fine_tune(
             seconds = time.perf_counter() - started
             encoded_dev = _encode_with_features(transformer, data.dev, vocab, spec)
             dev_score = score_encoded(head, encoded_dev, data.dev, vocab.labels)
-            test_summary = None
+            test_score = None
             if data.test is not None:
                 encoded_test = _encode_with_features(transformer, data.test, vocab, spec)
                 test_score = score_encoded(head, encoded_test, data.test, vocab.labels)
-                test_summary = score_summary(test_score, options.extended_log)
-            improved = dev_score.f1 > best_f1
-            log = EpochLog(
-                epoch=epoch,
-                loss=total_loss / max(len(batches), 1),
-                learning_rate=optimizer.param_groups[0]["lr"],
-                seconds=seconds,
-                tokens_per_second=train_tokens / seconds,
-                dev=score_summary(dev_score, options.extended_log),
-                test=test_summary,
-                best=improved,
-            )
+            loss, rate = total_loss / max(len(batches), 1), optimizer.param_groups[0]["lr"]
+            log = epoch_log(epoch, loss, rate, seconds, train_tokens, dev_score, test_score, best_f1, options)
             logs.append(log)
-            if improved:
+            if log.best:
                 best_f1, best_epoch = dev_score.f1, epoch
                 _save(
                     output,
@@ -254,10 +244,7 @@ def fine_tune(
                     scratch,
                     {**metadata, "dev": log.dev, "best_epoch": epoch},
                 )
-            write_epoch_log(output, log, log_file)
-            if on_epoch is not None:
-                on_epoch(log)
-            if epoch >= options.min_epochs and epoch - best_epoch >= options.patience:
+            if close_epoch(output, log, log_file, on_epoch, options, best_epoch):
                 stopped_early = True
                 break
     except KeyboardInterrupt:
@@ -265,12 +252,9 @@ def fine_tune(
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if best_epoch:
-        best = load_model(output)
-        assert best.transformer is not None
-        encoded_dev = _encode_with_features(best.transformer, data.dev, vocab, spec)
-        calibration = dev_calibration(best.model, encoded_dev, data.dev, vocab.labels)
-        kept = {key: best.meta[key] for key in ("training", "data", "dev", "best_epoch") if key in best.meta}
-        save_model(output, best.model, vocab, {**kept, "calibration": calibration}, best.transformer.path)
+        save_calibrated(
+            output, data.dev, lambda best: _encode_with_features(best.transformer, data.dev, vocab, spec)
+        )
     best_dev = next((entry.dev for entry in logs if entry.epoch == best_epoch), {})
     return TrainResult(output, best_epoch, best_dev, logs, stopped_early, interrupted)
 

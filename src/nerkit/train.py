@@ -32,7 +32,7 @@ from nerkit.embeddings.transformer import Transformer, group_documents, load_tra
 from nerkit.errors import NerkitError
 from nerkit.evaluate import Score, expected_calibration_error, score_sequences
 from nerkit.files import PathLike
-from nerkit.io import load_checkpoint, load_model, remove_checkpoint, save_checkpoint, save_model
+from nerkit.io import LoadedModel, load_checkpoint, load_model, remove_checkpoint, save_checkpoint, save_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger, tag_encoded
 from nerkit.train_options import EpochLog, TrainOptions
@@ -380,23 +380,15 @@ def train(
                 snapshots = [*snapshots, _copy_weights(model)][-options.average_epochs :]
                 averaged.load_state_dict(average_weights(snapshots))
             dev_score = score_encoded(averaged, encoded_dev, dev_corpus, vocab.labels)
-            test_summary = None
+            test_score = None
             if encoded_test is not None and test_corpus is not None:
                 test_score = score_encoded(averaged, encoded_test, test_corpus, vocab.labels)
-                test_summary = score_summary(test_score, options.extended_log)
-            improved = dev_score.f1 > best_f1
-            log = EpochLog(
-                epoch=epoch,
-                loss=total_loss / max(batches, 1),
-                learning_rate=learning_rate,
-                seconds=seconds,
-                tokens_per_second=train_tokens / seconds,
-                dev=score_summary(dev_score, options.extended_log),
-                test=test_summary,
-                best=improved,
+            loss = total_loss / max(batches, 1)
+            log = epoch_log(
+                epoch, loss, learning_rate, seconds, train_tokens, dev_score, test_score, best_f1, options
             )
             logs.append(log)
-            if improved:
+            if log.best:
                 best_f1, best_epoch = dev_score.f1, epoch
                 meta = {**metadata, "dev": log.dev, "best_epoch": epoch}
                 save_model(output, averaged, vocab, meta, transformer_path)
@@ -414,23 +406,53 @@ def train(
                 },
                 snapshots,
             )
-            write_epoch_log(output, log, log_file)
-            if on_epoch is not None:
-                on_epoch(log)
-            if epoch >= options.min_epochs and epoch - best_epoch >= options.patience:
+            if close_epoch(output, log, log_file, on_epoch, options, best_epoch):
                 stopped_early = True
                 break
     except KeyboardInterrupt:
         interrupted = True
     if best_epoch:
-        best = load_model(output)
-        calibration = dev_calibration(best.model, encoded_dev, dev_corpus, vocab.labels)
-        kept = {key: best.meta[key] for key in ("training", "data", "dev", "best_epoch") if key in best.meta}
-        save_model(output, best.model, vocab, {**kept, "calibration": calibration}, transformer_path)
+        save_calibrated(output, dev_corpus, lambda best: encoded_dev)
     if not interrupted:
         remove_checkpoint(output)
     best_dev = next((entry.dev for entry in logs if entry.epoch == best_epoch), {})
     return TrainResult(output, best_epoch, best_dev, logs, stopped_early, interrupted)
+
+
+def epoch_log(
+    epoch: int,
+    loss: float,
+    learning_rate: float,
+    seconds: float,
+    tokens: int,
+    dev: Score,
+    test: Score | None,
+    best_f1: float,
+    options: TrainOptions,
+) -> EpochLog:
+    """An epoch's record from its scores, marked best when its dev F1 beats `best_f1`."""
+    return EpochLog(
+        epoch=epoch,
+        loss=loss,
+        learning_rate=learning_rate,
+        seconds=seconds,
+        tokens_per_second=tokens / seconds,
+        dev=score_summary(dev, options.extended_log),
+        test=score_summary(test, options.extended_log) if test is not None else None,
+        best=dev.f1 > best_f1,
+    )
+
+
+def save_calibrated(
+    output: Path, dev: Corpus, encode_dev: Callable[[LoadedModel], Sequence[EncodedSentence]]
+) -> None:
+    """Rewrite the saved best model with the calibration of its confidences on dev added; `encode_dev`
+    gives the dev split encoded for that model."""
+    best = load_model(output)
+    calibration = dev_calibration(best.model, encode_dev(best), dev, best.vocab.labels)
+    kept = {key: best.meta[key] for key in ("training", "data", "dev", "best_epoch") if key in best.meta}
+    transformer = best.transformer.path if best.transformer is not None else None
+    save_model(output, best.model, best.vocab, {**kept, "calibration": calibration}, transformer)
 
 
 def _copy_weights(model: Tagger) -> dict[str, torch.Tensor]:
@@ -487,6 +509,21 @@ def _warn_unseen_types(labels: set[str], corpus: Corpus, name: str) -> None:
             "the model cannot predict them",
             file=sys.stderr,
         )
+
+
+def close_epoch(
+    output: Path,
+    log: EpochLog,
+    log_file: Path | None,
+    on_epoch: Callable[[EpochLog], None] | None,
+    options: TrainOptions,
+    best_epoch: int,
+) -> bool:
+    """Write and report an epoch's record; True when early stopping ends the run there."""
+    write_epoch_log(output, log, log_file)
+    if on_epoch is not None:
+        on_epoch(log)
+    return log.epoch >= options.min_epochs and log.epoch - best_epoch >= options.patience
 
 
 def write_epoch_log(output: Path, log: EpochLog, log_file: Path | None = None) -> None:
