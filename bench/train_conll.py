@@ -87,7 +87,8 @@ def main() -> None:
         )
         runs.append(result)
     summary = {
-        "benchmark": "nerkit train on CoNLL-2003 with the shared vectors",
+        "benchmark": "nerkit train on CoNLL-2003 "
+        + ("without vectors" if args.no_vectors else "with the shared vectors"),
         "options": extra + (["(no --embeddings)"] if args.no_vectors else []),
         "machine": {
             "cpus": os.cpu_count(),
