@@ -159,8 +159,7 @@ def fine_tune(
         for parameter in head.crf.parameters():
             parameter.requires_grad_(False)
     if on_ready is not None:
-        body = sum(p.numel() for p in transformer.model.parameters())
-        on_ready(spec, head.parameter_count() + body)
+        on_ready(spec, head.parameter_count())
 
     encoded_train = [
         encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME))

@@ -99,5 +99,8 @@ class ModelSpec:
             else f"  linear head     per-token tag scores, decoded under the {self.scheme} constraints",
         ]
         if parameters is not None:
-            lines.append(f"  parameters      {parameters:,}")
+            counted = (
+                " (the tagger's own; the transformer's weights come on top)" if self.transformer_dim else ""
+            )
+            lines.append(f"  parameters      {parameters:,}{counted}")
         return "\n".join(lines)
