@@ -18,7 +18,14 @@ import torch
 from nerkit.data.batches import EncodedSentence, collate, encode_sentence, join_sentences
 from nerkit.data.tags import convert_tags
 from nerkit.data.vocab import Vocab
-from nerkit.embeddings.transformer import Transformer, group_documents, subword_pieces, token_features
+from nerkit.embeddings.transformer import (
+    Transformer,
+    budget_batches,
+    group_documents,
+    subword_pieces,
+    token_features,
+    window_inputs,
+)
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.io import save_model
@@ -95,37 +102,15 @@ def training_units(
 
 def unit_batches(units: Sequence[Unit], budget: int, rng: random.Random) -> list[list[int]]:
     """Unit indices grouped by similar sub-word length, at most `budget` padded sub-words each, shuffled."""
-    order = sorted(range(len(units)), key=lambda i: len(units[i].pieces) + rng.uniform(-8, 8))
-    batches: list[list[int]] = []
-    current: list[int] = []
-    widest = 0
-    for i in order:
-        width = max(widest, len(units[i].pieces))
-        if current and (len(current) + 1) * width > budget:
-            batches.append(current)
-            current, width = [], len(units[i].pieces)
-        current.append(i)
-        widest = width
-    if current:
-        batches.append(current)
-    rng.shuffle(batches)
-    return batches
+    return budget_batches([len(u.pieces) for u in units], budget, rng)
 
 
 def unit_features(transformer: Transformer, units: Sequence[Unit]) -> torch.Tensor:
     """The last hidden layer at each token's first sub-word, with gradients: [units, tokens, 1, dim]."""
-    prefix, suffix = transformer.prefix, transformer.suffix
-    width = len(prefix) + max(len(u.pieces) for u in units) + len(suffix)
-    tokens = max(len(u.first) for u in units)
-    pad = transformer.tokenizer.pad_token_id or 0
-    ids = torch.full((len(units), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(units), width), dtype=torch.long)
-    first = torch.zeros((len(units), tokens), dtype=torch.long)
+    ids, mask = window_inputs(transformer, [u.pieces for u in units])
+    first = torch.zeros((len(units), max(len(u.first) for u in units)), dtype=torch.long)
     for row, unit in enumerate(units):
-        sequence = [*prefix, *unit.pieces, *suffix]
-        ids[row, : len(sequence)] = torch.tensor(sequence)
-        mask[row, : len(sequence)] = 1
-        first[row, : len(unit.first)] = torch.tensor(unit.first) + len(prefix)
+        first[row, : len(unit.first)] = torch.tensor(unit.first) + len(transformer.prefix)
     hidden = transformer.model(input_ids=ids, attention_mask=mask).last_hidden_state  # [units, width, dim]
     picked = hidden.gather(1, first.unsqueeze(2).expand(-1, -1, hidden.size(2)))  # [units, tokens, dim]
     return picked.unsqueeze(2)

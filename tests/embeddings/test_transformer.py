@@ -11,6 +11,7 @@ import torch
 
 from nerkit.embeddings.transformer import (
     MAX_PIECES,
+    budget_batches,
     load_transformer,
     subword_pieces,
     token_features,
@@ -203,3 +204,8 @@ def test_no_documents_and_bad_pooling(bert):
 
 def test_folder_config_is_plain_json(bert_folder):
     assert json.loads((bert_folder / "config.json").read_text(encoding="utf-8"))["model_type"] == "bert"
+
+
+def test_budget_batches_exact():
+    assert budget_batches([3, 1, 2, 10], 4) == [[1, 2], [0], [3]]
+    assert budget_batches([], 4) == []

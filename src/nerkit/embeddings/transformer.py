@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +165,7 @@ def token_features(
         if span[1] > span[0]
     ]
     states = [np.zeros((len(ids), layers, transformer.dim), dtype=np.float32) for ids in flat]
-    for batch in _length_batches([w[0] for w in windows], batch_subwords):
+    for batch in budget_batches([len(w[0]) for w in windows], batch_subwords):
         hidden = _run(transformer, [windows[i][0] for i in batch], layers)  # [windows, seq, layers, dim]
         for row, i in enumerate(batch):
             _, document, (start, _, keep_from, keep_to) = windows[i]
@@ -191,27 +192,34 @@ def _ranges(documents: Sequence[Sequence[Sequence[str]]]) -> list[range]:
     return ranges
 
 
-def _length_batches(windows: Sequence[list[int]], budget: int) -> list[list[int]]:
-    """Window indices grouped by similar length, each group at most `budget` padded sub-words."""
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+def budget_batches(lengths: Sequence[int], budget: int, rng: random.Random | None = None) -> list[list[int]]:
+    """Indices grouped by similar length, each group at most `budget` padded items (a longer item alone);
+    with `rng` (training) the lengths are jittered before sorting and the groups shuffled."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i] + (rng.uniform(-8, 8) if rng else 0))
     batches: list[list[int]] = []
     current: list[int] = []
+    widest = 0
     for i in order:
-        width = len(windows[i])
+        width = max(widest, lengths[i])
         if current and (len(current) + 1) * width > budget:
             batches.append(current)
-            current = []
+            current, width = [], lengths[i]
         current.append(i)
+        widest = width
     if current:
         batches.append(current)
+    if rng is not None:
+        rng.shuffle(batches)
     return batches
 
 
-def _run(transformer: Transformer, windows: Sequence[list[int]], layers: int) -> np.ndarray:
-    """The last `layers` hidden states of each window's content: [windows, seq, layers, dim]."""
+def window_inputs(
+    transformer: Transformer, windows: Sequence[list[int]]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input ids and attention mask [windows, special + longest + special] of sub-word windows, each
+    between the model's special sub-words ([CLS] ... [SEP]) and padded."""
     prefix, suffix = transformer.prefix, transformer.suffix
-    width = max(len(w) for w in windows)
-    full = len(prefix) + width + len(suffix)
+    full = len(prefix) + max(len(w) for w in windows) + len(suffix)
     pad = transformer.tokenizer.pad_token_id or 0
     ids = torch.full((len(windows), full), pad, dtype=torch.long)
     mask = torch.zeros((len(windows), full), dtype=torch.long)
@@ -219,7 +227,15 @@ def _run(transformer: Transformer, windows: Sequence[list[int]], layers: int) ->
         sequence = [*prefix, *window, *suffix]
         ids[row, : len(sequence)] = torch.tensor(sequence)
         mask[row, : len(sequence)] = 1
+    return ids, mask
+
+
+def _run(transformer: Transformer, windows: Sequence[list[int]], layers: int) -> np.ndarray:
+    """The last `layers` hidden states of each window's content: [windows, seq, layers, dim]."""
+    ids, mask = window_inputs(transformer, windows)
+    width = max(len(w) for w in windows)
+    start = len(transformer.prefix)
     with torch.inference_mode():
         output = transformer.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
     hidden = torch.stack(output.hidden_states[-layers:], dim=2)  # [windows, full, layers, dim]
-    return hidden[:, len(prefix) : len(prefix) + width].float().numpy()
+    return hidden[:, start : start + width].float().numpy()
