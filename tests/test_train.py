@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from nerkit.cli import main
 from nerkit.data.tags import Span, spans_to_tags
 from nerkit.errors import NerkitError
 from nerkit.io import load_model
@@ -661,6 +662,15 @@ def test_transformer_model_predicts_without_the_original_folder(transformer_run)
     assert [t.text for s in document.sentences for t in s.tokens] == ["Peter", "visited", "Paris", "."]
     saved = json.loads((folder / "model" / "model.json").read_text(encoding="utf-8"))
     assert pipeline.evaluate(dev_file).f1 == pytest.approx(saved["dev"]["f1"])
+
+
+def test_transformer_precision_is_chosen_at_load(transformer_run, capsys):
+    _, folder, _, dev_file = transformer_run
+    assert load(folder / "model", threads=1, precision="float32").transformer.precision == "float32"
+    assert load(folder / "model", threads=1, precision="bfloat16").transformer.precision == "bfloat16"
+    arguments = ["evaluate", str(folder / "model"), str(dev_file), "--json", "--threads", "1"]
+    assert main([*arguments, "--transformer-precision", "float32"]) == 0
+    assert 0 <= json.loads(capsys.readouterr().out)["f1"] <= 1
 
 
 def test_transformer_model_with_damaged_transformer(transformer_run, tmp_path):

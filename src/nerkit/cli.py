@@ -26,6 +26,7 @@ from nerkit.train_options import (
     LEARNING_RATE_WITHOUT_VECTORS,
     MAX_EPOCHS,
     MAX_EPOCHS_FINE_TUNE,
+    PRECISIONS,
     EpochLog,
     TrainOptions,
 )
@@ -182,7 +183,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from nerkit.predict import predict_file
 
     colours = _parse_colours(args.colors)
-    pipeline = load(args.model, threads=args.threads)
+    pipeline = load(args.model, threads=args.threads, precision=args.transformer_precision)
     summary = predict_file(
         pipeline,
         args.input,
@@ -219,7 +220,8 @@ def _parse_colours(text: str | None) -> dict[str, str] | None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from nerkit.pipeline import load
 
-    score = load(args.model, threads=args.threads).evaluate(args.file, tag_column=args.tag_column)
+    pipeline = load(args.model, threads=args.threads, precision=args.transformer_precision)
+    score = pipeline.evaluate(args.file, tag_column=args.tag_column)
     _emit(_json(score.to_json()) if args.json else format_report(score), None)
     return 0
 
@@ -319,6 +321,17 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         metavar="FOLDER",
         help="where transformer features are cached between runs (default $XDG_CACHE_HOME/nerkit/features)",
     )
+    _add_precision(group)
+
+
+def _add_precision(parser: argparse._ActionsContainer) -> None:
+    parser.add_argument(
+        "--transformer-precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="what frozen transformer features are computed in (default auto: bfloat16 where the CPU "
+        "multiplies it natively, twice as fast; else float32)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -416,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--batch-size", type=int, default=512, help="sentences per model call")
     predict.add_argument("--colors", help="HTML colours per label, e.g. PER=#ffd166,LOC=lightblue")
     predict.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
+    _add_precision(predict)
 
     evaluate = add("evaluate", cmd_evaluate, "Score a model on a tagged CoNLL file by conlleval's rules.")
     evaluate.add_argument("model", help="a model folder")
@@ -423,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object (fractions 0..1)")
     evaluate.add_argument("--tag-column", type=int, default=-1, help=tag_column_help)
     evaluate.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
+    _add_precision(evaluate)
     return parser
 
 

@@ -197,8 +197,9 @@ def _shape_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Te
     return ""
 
 
-def load_model(folder: PathLike) -> LoadedModel:
-    """Load a model folder written by save_model; never unpickles, never runs code from the folder."""
+def load_model(folder: PathLike, precision: str = "auto") -> LoadedModel:
+    """Load a model folder written by save_model; never unpickles, never runs code from the folder.
+    `precision` is what its transformer, if any, computes features in (see PRECISIONS)."""
     folder = Path(folder)
     meta = read_meta(folder)
     weights_path = folder / WEIGHTS
@@ -229,10 +230,14 @@ def load_model(folder: PathLike) -> LoadedModel:
         raise _damaged(weights_path, f"does not fit the spec in model.json: {mismatch}")
     model.load_state_dict(weights, strict=True)
     model.eval()
-    return LoadedModel(model=model, vocab=vocab, meta=meta, transformer=_load_transformer(folder, spec, meta))
+    return LoadedModel(
+        model=model, vocab=vocab, meta=meta, transformer=_load_transformer(folder, spec, meta, precision)
+    )
 
 
-def _load_transformer(folder: Path, spec: ModelSpec, meta: dict[str, object]) -> Transformer | None:
+def _load_transformer(
+    folder: Path, spec: ModelSpec, meta: dict[str, object], precision: str
+) -> Transformer | None:
     """The model folder's own transformer, checked against model.json, when the spec uses one."""
     if not spec.transformer_dim:
         return None
@@ -247,7 +252,7 @@ def _load_transformer(folder: Path, spec: ModelSpec, meta: dict[str, object]) ->
     ):
         raise _damaged(path / WEIGHTS, "does not match the checksum in model.json (truncated or changed)")
     try:
-        transformer = load_transformer(path, window=spec.transformer_window or None)
+        transformer = load_transformer(path, window=spec.transformer_window or None, precision=precision)
     except NerkitError as error:
         raise _damaged(path, error.what, error.hint) from None
     if transformer.dim != spec.transformer_dim or transformer.layers < spec.transformer_layers:

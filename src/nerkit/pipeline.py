@@ -142,8 +142,9 @@ class Pipeline:
         )
 
 
-def load(path: PathLike, threads: int = 0) -> Pipeline:
-    """Load a model folder written by `nerkit train`, ready to predict."""
+def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
+    """Load a model folder written by `nerkit train`, ready to predict; `precision` is what a transformer
+    model computes its features in: "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it)."""
     torch.set_num_threads(threads or os.cpu_count() or 1)
-    loaded = load_model(path)
+    loaded = load_model(path, precision)
     return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer)

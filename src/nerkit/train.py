@@ -209,7 +209,11 @@ def prepare(
     vocab = build_vocab(train_corpus.tokens, label_set, vectors.words if vectors is not None else ())
     if options.fine_tune and not options.transformer:
         raise NerkitError("--fine-tune needs --transformer FOLDER", hint="give a local transformer folder")
-    transformer = load_transformer(options.transformer) if options.transformer else None
+    transformer = (
+        load_transformer(options.transformer, precision=options.transformer_precision)
+        if options.transformer
+        else None
+    )
     word_dim = vectors.dim if vectors is not None else (0 if options.fine_tune else options.word_dim)
     spec = ModelSpec(
         labels=vocab.labels,

@@ -9,6 +9,7 @@ LEARNING_RATE_WITHOUT_VECTORS = 0.004  # measured on WNUT-16 tweets with no vect
 LEARNING_RATE_FINE_TUNE = 1e-4  # the transformer's peak rate when fine-tuning (its head: 1e-3)
 MAX_EPOCHS = 30
 MAX_EPOCHS_FINE_TUNE = 8
+PRECISIONS = ("auto", "float32", "bfloat16")  # of frozen features; "auto": bfloat16 where the CPU has it
 DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
 
@@ -46,6 +47,7 @@ class TrainOptions:
     fine_tune: bool = False  # train the transformer itself, with a head on top (needs `transformer`)
     head: str = "crf"  # the fine-tuned tagger's head: "crf" or "linear"
     feature_cache: str = ""  # where transformer features are cached ("": $XDG_CACHE_HOME/nerkit/features)
+    transformer_precision: str = "auto"  # frozen features in "float32", "bfloat16", or "auto" (by CPU)
 
     def resolved(self, has_vectors: bool) -> TrainOptions:
         """These options with the learning rate, epochs and dropout chosen where left automatic."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ DOCUMENTS = [[["peter", "visited", "paris"], ["the", "cat", "sat"]], [["mat", ".
 
 @pytest.fixture(scope="module")
 def bert(tiny_bert: Path):
-    return load_transformer(tiny_bert)
+    return load_transformer(tiny_bert, precision="float32")
 
 
 def entries(folder: Path) -> list[Path]:
@@ -49,6 +50,7 @@ def test_key_changes_with_data_and_settings(bert):
     assert key == features_key(bert, [[list(s) for s in d] for d in DOCUMENTS], 2, "first")
     assert key != features_key(bert, DOCUMENTS, 1, "first")
     assert key != features_key(bert, DOCUMENTS, 2, "mean")
+    assert key != features_key(replace(bert, precision="bfloat16"), DOCUMENTS, 2, "first")
     assert key != features_key(bert, [[s] for d in DOCUMENTS for s in d], 2, "first")  # other documents
     assert key != features_key(bert, [[["peter", "visited", "paris", "the"], ["cat", "sat"]]], 2, "first")
 

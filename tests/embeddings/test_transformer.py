@@ -11,6 +11,7 @@ import torch
 
 from nerkit.embeddings.transformer import (
     MAX_PIECES,
+    bfloat16_is_fast,
     budget_batches,
     load_transformer,
     subword_pieces,
@@ -27,7 +28,7 @@ def bert_folder(tiny_bert: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def bert(bert_folder: Path):
-    return load_transformer(bert_folder)
+    return load_transformer(bert_folder, precision="float32")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,24 @@ def test_load_reads_sizes_and_special_tokens(bert, ids):
 def test_window_can_be_narrowed(bert_folder):
     assert load_transformer(bert_folder, window=10).window == 10
     assert load_transformer(bert_folder, window=1000).window == 62
+
+
+def test_precision_auto_follows_the_cpu(bert_folder):
+    assert load_transformer(bert_folder, precision="bfloat16").precision == "bfloat16"
+    expected = "bfloat16" if bfloat16_is_fast() else "float32"
+    assert load_transformer(bert_folder).precision == expected
+    with pytest.raises(NerkitError, match="unknown precision 'float16'"):
+        load_transformer(bert_folder, precision="float16")
+
+
+def test_bfloat16_features_are_close_to_float32(bert_folder, bert):
+    sentence = [["peter", "visited", "paris", "and", "the", "cat", "sat"]]
+    (exact,) = token_features(bert, [sentence])
+    (fast,) = token_features(load_transformer(bert_folder, precision="bfloat16"), [sentence])
+    assert fast.dtype == np.float16 and fast.shape == exact.shape
+    scale = np.abs(exact.astype(np.float32)).max()
+    np.testing.assert_allclose(fast.astype(np.float32), exact.astype(np.float32), atol=0.05 * scale)
+    assert not np.array_equal(fast, exact)  # really computed in bfloat16
 
 
 def test_missing_folder(tmp_path):
@@ -119,7 +138,7 @@ def test_empty_sentences(bert, ids):
 def test_window_spans_exact():
     assert window_spans(0, 16) == [(0, 0, 0, 0)]
     assert window_spans(10, 16) == [(0, 10, 0, 10)]
-    assert window_spans(40, 16) == [(0, 16, 0, 12), (8, 24, 12, 20), (16, 32, 20, 28), (24, 40, 28, 40)]
+    assert window_spans(40, 16) == [(0, 16, 0, 14), (12, 28, 14, 26), (24, 40, 26, 40)]
 
 
 @pytest.mark.parametrize("size", [2, 3, 8, 9, 62])
@@ -167,7 +186,7 @@ def test_layers_are_the_last_ones(bert):
 
 
 def test_long_sentence_is_windowed_not_truncated(bert_folder, ids):
-    narrow = load_transformer(bert_folder, window=8)
+    narrow = load_transformer(bert_folder, window=8, precision="float32")
     sentence = ["the", "cat", "sat", "on", "the", "mat"] * 5
     (features,) = token_features(narrow, [[sentence]])
     assert features.shape == (30, 2, 16)
@@ -198,6 +217,8 @@ def test_batching_does_not_change_features(bert):
 
 def test_no_documents_and_bad_pooling(bert):
     assert token_features(bert, []) == []
+    empty = token_features(bert, [[[]], [[], ["cat"]]], pooling="mean")
+    assert [a.shape for a in empty] == [(0, 2, 16), (0, 2, 16), (1, 2, 16)]
     with pytest.raises(NerkitError, match="unknown pooling 'max'"):
         token_features(bert, [[["cat"]]], pooling="max")
 

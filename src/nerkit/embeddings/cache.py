@@ -13,7 +13,7 @@ import numpy as np
 
 from nerkit.embeddings.transformer import Transformer, token_features
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: windows step by three quarters of their size
 DOCUMENTS_PER_CHUNK = 64  # documents run through the transformer and written before the next ones
 
 
@@ -27,9 +27,15 @@ def features_key(
     transformer: Transformer, documents: Sequence[Sequence[Sequence[str]]], layers: int, pooling: str
 ) -> str:
     """A hash of everything the features depend on: the tokens and their documents, the model's weights
-    and tokenizer, the window, the layers and the pooling."""
+    and tokenizer, the window, the precision, the layers and the pooling."""
     digest = hashlib.sha256()
-    settings = {"format": CACHE_FORMAT, "window": transformer.window, "layers": layers, "pooling": pooling}
+    settings = {
+        "format": CACHE_FORMAT,
+        "window": transformer.window,
+        "precision": transformer.precision,
+        "layers": layers,
+        "pooling": pooling,
+    }
     digest.update(json.dumps(settings, sort_keys=True).encode())
     for name in ("model.safetensors", "tokenizer.json"):
         with (transformer.path / name).open("rb") as handle:

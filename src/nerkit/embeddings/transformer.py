@@ -14,6 +14,7 @@ import torch
 from safetensors import SafetensorError
 
 from nerkit.errors import NerkitError
+from nerkit.train_options import PRECISIONS
 
 TRANSFORMER_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 MAX_PIECES = 16  # sub-words kept per token: a 10,000-character "word" must not fill every window
@@ -32,12 +33,31 @@ class Transformer:
     window: int  # content sub-words per window: the model's positions minus the special sub-words
     dim: int  # hidden size
     layers: int  # hidden layers (not counting the embedding layer)
+    precision: str = "float32"  # what the forward pass computes in: "float32" or "bfloat16"
 
 
-def load_transformer(path: str | Path, window: int | None = None) -> Transformer:
+def bfloat16_is_fast() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX), so features cost half."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def load_transformer(path: str | Path, window: int | None = None, precision: str = "auto") -> Transformer:
     """Load a local transformer folder (config, safetensors weights, fast tokenizer); never the network,
-    never code from the folder. `window` caps the content sub-words per window."""
+    never code from the folder. `window` caps the content sub-words per window; `precision` is one of
+    PRECISIONS."""
     path = Path(path)
+    if precision not in PRECISIONS:
+        raise NerkitError(f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        precision = "bfloat16" if bfloat16_is_fast() else "float32"
     hint = "give a folder holding config.json, model.safetensors and tokenizer.json (a fast tokenizer)"
     if not path.is_dir():
         raise NerkitError("no such transformer folder", path=path, hint=hint)
@@ -84,6 +104,7 @@ def load_transformer(path: str | Path, window: int | None = None) -> Transformer
         window=max(8, min(limit, window or limit)),
         dim=int(model.config.hidden_size),
         layers=int(model.config.num_hidden_layers),
+        precision=precision,
     )
 
 
@@ -122,10 +143,11 @@ def subword_pieces(transformer: Transformer, sentences: Sequence[Sequence[str]])
 
 def window_spans(length: int, size: int) -> list[tuple[int, int, int, int]]:
     """Overlapping windows over `length` sub-words: (start, end, keep_from, keep_to) each; every position
-    is kept from exactly one window, the one where it sits farthest from an edge (half-window steps)."""
+    is kept from exactly one window, the one where it sits farthest from an edge. Windows step by three
+    quarters of their size, so a kept position has at least an eighth of a window of context each side."""
     if length <= size:
         return [(0, length, 0, length)]
-    step = max(1, size // 2)
+    step = max(1, size - size // 4)
     starts = [*range(0, length - size, step), length - size]
     spans = []
     for k, start in enumerate(starts):
@@ -172,14 +194,17 @@ def token_features(
             states[document][keep_from:keep_to] = hidden[row, keep_from - start : keep_to - start]
     features: list[np.ndarray] = []
     for document, sentence_range in enumerate(ranges):
-        position = 0
+        counts = np.array([len(token) for s in sentence_range for token in pieces[s]], dtype=np.int64)
+        starts = np.cumsum(counts) - counts  # each token's first sub-word in the document
+        if pooling == "first":
+            pooled = states[document][starts]
+        else:
+            pooled = np.add.reduceat(states[document], starts, axis=0) / counts[:, None, None]
+        pooled = pooled.astype(np.float16)  # [document tokens, layers, dim]
+        offset = 0
         for s in sentence_range:
-            rows = np.zeros((len(pieces[s]), layers, transformer.dim), dtype=np.float32)
-            for t, token in enumerate(pieces[s]):
-                span = states[document][position : position + len(token)]
-                rows[t] = span[0] if pooling == "first" else span.mean(axis=0)
-                position += len(token)
-            features.append(rows.astype(np.float16))
+            features.append(pooled[offset : offset + len(pieces[s])])
+            offset += len(pieces[s])
     return features
 
 
@@ -235,7 +260,8 @@ def _run(transformer: Transformer, windows: Sequence[list[int]], layers: int) ->
     ids, mask = window_inputs(transformer, windows)
     width = max(len(w) for w in windows)
     start = len(transformer.prefix)
-    with torch.inference_mode():
+    bfloat16 = transformer.precision == "bfloat16"
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
         output = transformer.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
     hidden = torch.stack(output.hidden_states[-layers:], dim=2)  # [windows, full, layers, dim]
     return hidden[:, start : start + width].float().numpy()
