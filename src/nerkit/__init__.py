@@ -14,8 +14,9 @@ __version__ = "0.1.0"
 __all__ = ["NerkitError", "__version__", "load"]
 
 
-def load(path: str, threads: int = 0) -> Pipeline:
-    """Load a model folder written by `nerkit train`: `nerkit.load(path).predict("text")`."""
+def load(path: str, threads: int = 0, precision: str = "auto") -> Pipeline:
+    """Load a model folder written by `nerkit train`: `nerkit.load(path).predict("text")`; `precision`
+    is what a transformer model computes its features in ("auto", "float32" or "bfloat16")."""
     from nerkit.pipeline import load as load_pipeline  # torch loads only when a model does
 
-    return load_pipeline(path, threads)
+    return load_pipeline(path, threads, precision)

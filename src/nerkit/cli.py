@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
@@ -153,6 +154,53 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         print("interrupted before the first epoch ended: no model saved", file=sys.stderr)
     return 130 if result.interrupted else 0
+
+
+def cmd_spark_annotate(args: argparse.Namespace) -> int:
+    from nerkit.spark import annotate_files, spark_session
+
+    spark = spark_session(args.master, "nerkit annotate", log_level="OFF")
+    started = time.perf_counter()
+    annotate_files(
+        spark,
+        args.model,
+        args.input,
+        args.output,
+        input_format=args.input_format,
+        output_format=args.output_format,
+        batch_size=args.batch_size,
+        precision=args.transformer_precision,
+    )
+    print(
+        f"annotated {args.input} into {args.output} in {time.perf_counter() - started:.1f}s", file=sys.stderr
+    )
+    return 0
+
+
+def cmd_spark_train(args: argparse.Namespace) -> int:
+    from nerkit.spark import spark_session
+    from nerkit.spark import train as spark_train
+
+    spark = spark_session(args.master, "nerkit train", log_level="OFF")
+    result = spark_train(
+        spark,
+        args.train,
+        args.output,
+        dev=args.dev,
+        test=args.test,
+        embeddings=args.embeddings,
+        options=_train_options(args),
+        num_processes=args.num_processes,
+        local_mode=not args.on_executors,
+    )
+    if not result.best_epoch:
+        raise NerkitError("training ended before its first epoch: no model saved")
+    print(
+        f"finished: best dev F1 {100 * float(result.dev['f1']):.2f} at epoch {result.best_epoch}; "
+        f"model saved to {result.output}",
+        flush=True,
+    )
+    return 0
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
@@ -438,6 +486,54 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--tag-column", type=int, default=-1, help=tag_column_help)
     evaluate.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
     _add_precision(evaluate)
+    spark = commands.add_parser(
+        "spark",
+        help="Run on Apache Spark: annotate files, train in several processes (pip install 'nerkit[spark]').",
+        description="Run on Apache Spark: annotate files, train in several processes.",
+    )
+    spark_commands = spark.add_subparsers(dest="spark_command", required=True, metavar="COMMAND")
+    master_help = (
+        "the Spark master: local[N] uses N cores here (default local[*]); spark://HOST:PORT, yarn, k8s://URL"
+    )
+    annotate = spark_commands.add_parser(
+        "annotate",
+        help="Annotate files into a folder of part files, as nerkit predict would.",
+        description="Annotate files into a folder of part files, as nerkit predict would.",
+    )
+    annotate.set_defaults(handler=cmd_spark_annotate)
+    annotate.add_argument("model", help="a model folder (readable where the executors run)")
+    annotate.add_argument("input", help="a file, folder or glob")
+    annotate.add_argument("output", help="the folder of part files to create")
+    annotate.add_argument("--master", default="local[*]", help=master_help)
+    annotate.add_argument(
+        "--input-format",
+        choices=("text", "conll", "jsonl", "parquet"),
+        default="text",
+        help="text: one document per line; conll: tokens as given; jsonl, parquet: rows with a text field",
+    )
+    annotate.add_argument("--output-format", choices=("jsonl", "parquet"), default="jsonl")
+    annotate.add_argument("--batch-size", type=int, default=512, help="sentences per model call")
+    _add_precision(annotate)
+    spark_train = spark_commands.add_parser(
+        "train",
+        help="Train as nerkit train does, in several processes (DDP over gloo) started by Spark.",
+        description="Train as nerkit train does, in several processes (DDP over gloo) started by Spark.",
+    )
+    spark_train.set_defaults(handler=cmd_spark_train)
+    data = spark_train.add_argument_group("data")
+    data.add_argument("--train", required=True, help="the training CoNLL file(s): a file, folder or glob")
+    data.add_argument("--dev", help="the dev CoNLL file(s) for model selection")
+    data.add_argument("--test", help="CoNLL file(s) also scored every epoch")
+    data.add_argument("--embeddings", help="word vectors, readable where the processes run")
+    data.add_argument("--output", "-o", required=True, help="the model folder to write (on this machine)")
+    spark_train.add_argument("--master", default="local[*]", help=master_help)
+    spark_train.add_argument("--num-processes", type=int, default=2, help="training processes (default 2)")
+    spark_train.add_argument(
+        "--on-executors",
+        action="store_true",
+        help="run the processes on the cluster's executors (default: on this machine)",
+    )
+    _add_training_options(spark_train)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -31,6 +32,11 @@ def read_lines(path: PathLike) -> Iterator[tuple[int, str]]:
         raise NerkitError(f"cannot read: {error.strerror}", path=path) from None
     with handle:
         yield from _decode_lines(handle, path)
+
+
+def decode_lines(data: bytes, path: PathLike) -> Iterator[tuple[int, str]]:
+    """`read_lines` over a file's bytes already read (`path` names it in errors)."""
+    return _decode_lines(io.BytesIO(data), path)
 
 
 def _decode_lines(handle: Iterable[bytes], path: PathLike) -> Iterator[tuple[int, str]]:

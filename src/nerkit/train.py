@@ -35,6 +35,7 @@ from nerkit.files import PathLike
 from nerkit.io import LoadedModel, load_checkpoint, load_model, remove_checkpoint, save_checkpoint, save_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger, tag_encoded
+from nerkit.parallel import broadcast_flag, broadcast_parameters, shard, sum_gradients, sum_scalar, world
 from nerkit.train_options import EpochLog, TrainOptions
 
 MODEL_SCHEME = "BIOES"
@@ -292,11 +293,19 @@ def train(
     progress bar). With `log_folder`, the epoch lines (and per-type tables) also go to a dated .log file
     there, as the seed's output logs do. `on_ready(spec, parameters)` is called once the model is sized.
     Ctrl-C stops cleanly: the best model so far stays saved and `resume=True` goes on.
+
+    Inside torch.distributed (`nerkit.spark.train` starts it) every process reads the data and takes its
+    share of each batch, their gradients are summed, and rank 0 alone scores, logs and saves.
     """
     options = options or TrainOptions()
-    torch.set_num_threads(options.threads or os.cpu_count() or 1)
+    rank, processes = world()
+    torch.set_num_threads(options.threads or max(1, (os.cpu_count() or 1) // processes))
     rng = _set_seed(options.seed)
     output = Path(output)
+    if processes > 1 and (resume or options.fine_tune):
+        raise NerkitError(
+            "distributed training cannot resume or fine-tune a transformer", hint="train in one process"
+        )
 
     options = options.resolved(has_vectors=embeddings is not None)
     data = prepare(train_path, dev_path, test_path, embeddings, options)
@@ -316,7 +325,10 @@ def train(
     model = Tagger(data.spec)
     if data.vectors is not None:
         init_word_vectors(model, vocab, data.vectors)
-    if on_ready is not None:
+    if processes > 1:
+        broadcast_parameters(model)
+        torch.manual_seed(options.seed + rank)  # each process its own dropout masks
+    if on_ready is not None and rank == 0:
         on_ready(data.spec, model.parameter_count())
     # the word table is large: sparse gradients and a sparse Adam update only the rows a batch uses
     dense = [p for name, p in model.named_parameters() if name != "word_embedding.weight"]
@@ -349,7 +361,7 @@ def train(
         logs = [EpochLog(**entry) for entry in state["logs"]]
         rng.setstate(_tuple_state(state["rng"]))
         torch.set_rng_state(torch.tensor(state["torch_rng"], dtype=torch.uint8))
-    else:
+    elif rank == 0:
         (output / "train_log.jsonl").unlink(missing_ok=True)
         remove_checkpoint(output)
     stopped_early = interrupted = False
@@ -367,19 +379,28 @@ def train(
             # batches are padded one at a time: all of an epoch's at once would copy every feature
             epoch_batches = length_groups(encoded_train, options.batch_size, rng)
             for rows in epoch_batches:
-                batch = collate([encoded_train[i] for i in rows], rows)
                 for optimizer in optimizers:
                     optimizer.zero_grad(set_to_none=True)
-                loss = model.loss(batch)
-                loss.backward()
+                local = shard(rows, rank, processes)
+                if local:  # this process's share, weighted so the summed gradient is the batch mean's
+                    loss = model.loss(collate([encoded_train[i] for i in local], local))
+                    (loss * (len(local) / len(rows))).backward()
+                    total_loss += loss.item() * len(local) / len(rows)
+                if processes > 1:
+                    sum_gradients(dense, model.word_embedding.weight)
                 torch.nn.utils.clip_grad_norm_(dense, options.clip)
                 for optimizer in optimizers:
                     optimizer.step()
-                total_loss += loss.item()
                 batches += 1
                 if on_batch is not None:
                     on_batch(batches, len(epoch_batches))
             seconds = time.perf_counter() - started
+            if processes > 1:
+                total_loss = sum_scalar(total_loss)
+                if rank != 0:  # rank 0 scores and saves; the others learn from it whether to go on
+                    if broadcast_flag(False):
+                        break
+                    continue
             if options.average_epochs > 1:
                 snapshots = [*snapshots, _copy_weights(model)][-options.average_epochs :]
                 averaged.load_state_dict(average_weights(snapshots))
@@ -410,11 +431,15 @@ def train(
                 },
                 snapshots,
             )
-            if close_epoch(output, log, log_file, on_epoch, options, best_epoch):
-                stopped_early = True
+            stopped_early = close_epoch(output, log, log_file, on_epoch, options, best_epoch)
+            if processes > 1:
+                broadcast_flag(stopped_early)
+            if stopped_early:
                 break
     except KeyboardInterrupt:
         interrupted = True
+    if rank != 0:
+        return TrainResult(output, 0, {}, [], False, interrupted)
     if best_epoch:
         save_calibrated(output, dev_corpus, lambda best: encoded_dev)
     if not interrupted:

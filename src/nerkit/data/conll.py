@@ -52,6 +52,13 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
     tokens). Raises NerkitError naming the file and line for anything malformed, for an empty file
     and for a file without sentences.
     """
+    return parse_conll(read_lines(path), path, tag_column)
+
+
+def parse_conll(
+    lines: Iterable[tuple[int, str]], path: PathLike, tag_column: int | None = -1
+) -> Iterator[ConllSentence]:
+    """`read_conll` over lines already read: (line number, text) pairs of the file `path` names."""
     tabbed: bool | None = None
     width = 0  # columns per token line, fixed by the first token line
     width_line = 0
@@ -78,7 +85,7 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
         rows, docstart = [], []
         return sentence
 
-    for number, line in read_lines(path):
+    for number, line in lines:
         if not line.strip():
             if rows:
                 sentences += 1

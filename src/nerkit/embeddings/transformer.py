@@ -163,9 +163,10 @@ def token_features(
     layers: int = 4,
     pooling: str = "first",
     batch_subwords: int = 8192,
+    dtype: type = np.float16,
 ) -> list[np.ndarray]:
-    """Features of every token, per sentence in order: float16 [tokens, layers, dim], the last `layers`
-    hidden layers pooled over each token's sub-words ("first" or "mean").
+    """Features of every token, per sentence in order: [tokens, layers, dim] of `dtype` (float16 unless
+    told), the last `layers` hidden layers pooled over each token's sub-words ("first" or "mean").
 
     Each document's sentences are read as one sub-word sequence (pass one sentence per document for no
     context), cut into overlapping windows when longer than the model's window: nothing is truncated.
@@ -200,7 +201,7 @@ def token_features(
             pooled = states[document][starts]
         else:
             pooled = np.add.reduceat(states[document], starts, axis=0) / counts[:, None, None]
-        pooled = pooled.astype(np.float16)  # [document tokens, layers, dim]
+        pooled = pooled.astype(dtype)  # [document tokens, layers, dim]
         offset = 0
         for s in sentence_range:
             features.append(pooled[offset : offset + len(pieces[s])])

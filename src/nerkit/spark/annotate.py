@@ -1,0 +1,237 @@
+"""Batch annotation of a DataFrame's texts or tokens with a nerkit model, through Arrow on the executors."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from nerkit.errors import NerkitError
+from nerkit.spark.session import import_pyspark
+
+DOCUMENT_COLUMNS = ("file", "document")  # what read_conll gives: sentences of a document are read together
+_PIPELINES: dict[tuple[str, str, int], Any] = {}  # per Python worker: model folder → loaded pipeline
+
+
+def annotate(
+    df: Any,
+    model_path: str,
+    text_col: str | None = "text",
+    tokens_col: str | None = None,
+    document_cols: Sequence[str] = DOCUMENT_COLUMNS,
+    batch_size: int = 512,
+    precision: str = "auto",
+) -> Any:
+    """`df` plus `entities` (array of start, end, label, text, confidence), the same as `nerkit predict`.
+
+    Text input (`text_col`): each row is one document. Token input (`tokens_col`, which wins): each row is
+    one sentence, its entities' offsets point into its tokens joined by spaces, and a `tags` column is
+    added too; when `df` has `document_cols` (as `read_conll` gives), a document's sentences are read
+    together, as `nerkit predict` does for a CoNLL file's -DOCSTART- documents. The model loads once per
+    Python worker, with as many torch threads as Spark gives each task (spark.task.cpus).
+    """
+    import_pyspark()
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from nerkit.io import read_meta
+
+    read_meta(model_path)  # a missing or damaged model folder fails here, not on every executor
+    model_path = os.path.abspath(model_path) if "://" not in model_path else model_path
+    column = tokens_col or text_col
+    if not column or column not in df.columns:
+        raise NerkitError(
+            f"the DataFrame has no column {column!r}", hint=f"its columns are {', '.join(df.columns)}"
+        )
+    entity = T.StructType(
+        [
+            T.StructField("start", T.IntegerType(), False),
+            T.StructField("end", T.IntegerType(), False),
+            T.StructField("label", T.StringType(), False),
+            T.StructField("text", T.StringType(), False),
+            T.StructField("confidence", T.DoubleType(), True),
+        ]
+    )
+    added = [T.StructField("entities", T.ArrayType(entity, containsNull=False), False)]
+    if tokens_col:
+        added.insert(0, T.StructField("tags", T.ArrayType(T.StringType(), containsNull=False), False))
+    kept = [field for field in df.schema.fields if field.name not in {f.name for f in added}]
+    schema = T.StructType([*kept, *added])
+    names = [field.name for field in kept]
+    grouped = bool(tokens_col) and all(c in df.columns for c in document_cols)
+    if grouped:  # a document's sentences together and in order, so each batch holds whole documents
+        order = [*document_cols, *(["sentence"] if "sentence" in df.columns else [])]
+        parts = 2 * df.sparkSession.sparkContext.defaultParallelism
+        df = df.repartition(parts, *[F.col(c) for c in document_cols]).sortWithinPartitions(*order)
+
+    def tag_batches(batches: Iterator[Any]) -> Iterator[Any]:
+        pipeline = _worker_pipeline(model_path, precision)
+        if not tokens_col:
+            for frame in batches:
+                yield _tag_texts(pipeline, frame[names], column, batch_size)
+            return
+        if not grouped:
+            for frame in batches:
+                yield _tag_tokens(pipeline, frame[names], column, None, batch_size)
+            return
+        yield from _tag_whole_documents(pipeline, batches, names, column, list(document_cols), batch_size)
+
+    return df.mapInPandas(tag_batches, schema)
+
+
+def _worker_pipeline(model_path: str, precision: str) -> Any:
+    """The model for this Python worker, loaded on first use; torch gets the task's share of the cores."""
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    threads = max(1, context.cpus()) if context is not None else 1
+    key = (model_path, precision, threads)
+    if key not in _PIPELINES:
+        from nerkit.pipeline import load
+
+        _PIPELINES.clear()
+        _PIPELINES[key] = load(model_path, threads=threads, precision=precision)
+    return _PIPELINES[key]
+
+
+def _tag_texts(pipeline: Any, frame: Any, column: str, batch_size: int) -> Any:
+    texts = [text if isinstance(text, str) else "" for text in frame[column]]
+    documents = pipeline.predict_many(texts, batch_size)
+    frame = frame.copy()
+    frame["entities"] = [[entity.to_json() for entity in d.entities] for d in documents]
+    return frame
+
+
+def _tag_tokens(pipeline: Any, frame: Any, column: str, owners: list[Any] | None, batch_size: int) -> Any:
+    from nerkit.text.document import document_from_tokens
+
+    sentences = [[str(token) for token in tokens] if tokens is not None else [] for tokens in frame[column]]
+    documents = [document_from_tokens([tokens]) for tokens in sentences]
+    numbers: dict[Any, int] = {}
+    context = (
+        [numbers.setdefault(owner, len(numbers)) for owner in owners] if owners else range(len(documents))
+    )
+    tagged = pipeline.tag_document_sentences(documents, list(context), batch_size)
+    frame = frame.copy()
+    frame["tags"] = [list(result[0].tags) if result else [] for result in tagged]
+    frame["entities"] = [[entity.to_json() for entity in d.entities] for d in documents]
+    return frame
+
+
+def _tag_whole_documents(
+    pipeline: Any, batches: Iterator[Any], names: list[str], column: str, keys: list[str], batch_size: int
+) -> Iterator[Any]:
+    """Tag rows sorted by document, holding back the last document of a batch until it is complete."""
+    import pandas as pd
+
+    pending = None
+    for frame in batches:
+        frame = frame[names] if pending is None else pd.concat([pending, frame[names]], ignore_index=True)
+        owners = list(zip(*(frame[k] for k in keys), strict=True))
+        cut = len(owners)
+        while cut > 0 and owners[cut - 1] == owners[-1]:
+            cut -= 1
+        pending = frame.iloc[cut:].reset_index(drop=True)
+        if cut:
+            yield _tag_tokens(
+                pipeline, frame.iloc[:cut].reset_index(drop=True), column, owners[:cut], batch_size
+            )
+    if pending is not None and len(pending):
+        owners = list(zip(*(pending[k] for k in keys), strict=True))
+        yield _tag_tokens(pipeline, pending, column, owners, batch_size)
+
+
+INPUT_FORMATS = ("text", "conll", "jsonl", "parquet")
+OUTPUT_FORMATS = ("jsonl", "parquet")
+
+
+def annotate_files(
+    spark: Any,
+    model_path: str,
+    source: str,
+    output: str,
+    input_format: str = "text",
+    output_format: str = "jsonl",
+    batch_size: int = 512,
+    precision: str = "auto",
+) -> None:
+    """Annotate files into a folder of part files, as `nerkit predict` would each input: text is one
+    document per line (rows `text`, `entities`); conll gives a row per sentence (`text`, `tokens`, `tags`,
+    `entities`, and where it came from); jsonl and parquet need a `text` column (or parquet `tokens`), and
+    their other columns pass through. The folder appears only once complete."""
+    from pyspark.sql import functions as F
+
+    from nerkit.spark.conll import read_conll, spark_errors
+
+    if input_format not in INPUT_FORMATS:
+        raise NerkitError(
+            f"unknown input format {input_format!r}", hint=f"use one of {', '.join(INPUT_FORMATS)}"
+        )
+    if output_format not in OUTPUT_FORMATS:
+        raise NerkitError(
+            f"unknown output format {output_format!r}", hint=f"use one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    target = Path(output) if "://" not in output else None
+    if target is not None and target.exists():
+        raise NerkitError("already exists", path=output, hint="give a new folder for the part files")
+    with spark_errors(source):
+        tokens_col = None
+        if input_format == "text":
+            _split_small_files(spark, source)
+            df = spark.read.option("lineSep", "\n").text(source)
+            df = df.select(F.regexp_replace("value", "\r$", "").alias("text"))
+        elif input_format == "conll":
+            df = read_conll(spark, source, tag_column=None)
+            df = df.select("file", "document", "sentence", "line", "text", "tokens")
+            tokens_col = "tokens"
+        elif input_format == "jsonl":
+            df = spark.read.option("mode", "FAILFAST").json(source)
+        else:
+            df = spark.read.parquet(source)
+        if input_format in ("jsonl", "parquet"):
+            df = df.drop("entities")
+            if "text" not in df.columns and input_format == "parquet" and "tokens" in df.columns:
+                tokens_col = "tokens"
+            elif "text" not in df.columns:
+                raise NerkitError(
+                    'the input has no "text" column',
+                    path=source,
+                    hint='give rows with a "text" string, e.g. {"text": "Paris is big."}',
+                )
+        annotated = annotate(
+            df, model_path, tokens_col=tokens_col, batch_size=batch_size, precision=precision
+        )
+        if target is None:
+            _write(annotated, output, output_format)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
+        shutil.rmtree(temporary, ignore_errors=True)
+        try:
+            _write(annotated, str(temporary), output_format)
+            temporary.rename(target)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _write(df: Any, folder: str, output_format: str) -> None:
+    writer = df.write.mode("errorifexists")
+    if output_format == "jsonl":
+        writer.option("ignoreNullFields", "false").json(folder)
+    else:
+        writer.parquet(folder)
+
+
+def _split_small_files(spark: Any, source: str) -> None:
+    """Cut local text input into at least two partitions per core (lines stay in order): Spark's
+    default 128 MB splits would give a 50 MB file to one core."""
+    paths = [Path(p) for p in glob.glob(source)] if "://" not in source else []
+    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    total = sum(f.stat().st_size for f in files)
+    if total:
+        pieces = 2 * spark.sparkContext.defaultParallelism
+        size = max(64 * 1024, min(128 * 1024 * 1024, total // pieces + 1))
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(size))

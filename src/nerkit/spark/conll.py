@@ -1,0 +1,130 @@
+"""CoNLL files as a Spark DataFrame, one row per sentence, read on the executors; tag counts."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from nerkit.data.conll import DOCSTART, document_id, parse_conll, split_fields
+from nerkit.errors import NerkitError
+from nerkit.files import decode_lines
+from nerkit.spark.session import first_line, import_pyspark
+
+FIXED_COLUMNS = ("file", "document", "sentence", "line", "text", "tokens")
+
+
+def read_conll(spark: Any, path: str, tag_column: int | None = -1, min_partitions: int | None = None) -> Any:
+    """A DataFrame of the sentences of the CoNLL file(s) at `path` (a file, a folder or a glob; any
+    file system Spark reads), one row per sentence, parsed on the executors (never collected here):
+
+    file, document (the sentence's -DOCSTART- document in its file, as `nerkit.data.conll.document_id`),
+    sentence (its index in that document), line, text (the tokens joined by spaces), tokens, tags (unless
+    `tag_column` is None), and column_1, column_2, ... for the other columns (e.g. POS and chunk tags).
+    Errors name the file and line, as `nerkit.data.conll.read_conll`'s do.
+    """
+    import_pyspark()
+    from pyspark.sql import types as T
+
+    width = _first_token_line_width(spark, path)
+    tag_index = None
+    if tag_column is not None:
+        tag_index = tag_column + width if tag_column < 0 else tag_column
+        if width < 2 or not 1 <= tag_index < width:
+            raise NerkitError(
+                f"there is no tag column {tag_column} in a file of {width} columns",
+                path=path,
+                hint="pick a tag column from 1 (0 holds the tokens), or -1 for the last",
+            )
+    extra = [i for i in range(1, width) if i != tag_index]
+    strings = T.ArrayType(T.StringType(), containsNull=False)
+    fields = [
+        T.StructField("file", T.StringType(), False),
+        T.StructField("document", T.LongType(), False),
+        T.StructField("sentence", T.IntegerType(), False),
+        T.StructField("line", T.IntegerType(), False),
+        T.StructField("text", T.StringType(), False),
+        T.StructField("tokens", strings, False),
+    ]
+    if tag_index is not None:
+        fields.append(T.StructField("tags", strings, False))
+    fields += [T.StructField(f"column_{i}", strings, False) for i in extra]
+    files = spark.sparkContext.binaryFiles(path, minPartitions=min_partitions)
+
+    def rows(item: tuple[str, bytes]) -> Iterator[tuple[Any, ...]]:
+        uri, data = item
+        name = _local_name(uri)
+        sentence_in_document: dict[int, int] = {}
+        for index, sentence in enumerate(parse_conll(decode_lines(data, name), name, tag_column)):
+            if len(sentence.columns) != width:
+                raise NerkitError(
+                    f"{len(sentence.columns)} columns, but other files read here have {width}",
+                    path=name,
+                    line=sentence.line,
+                    hint="read files with the same columns together",
+                )
+            document = document_id(sentence, index)
+            position = sentence_in_document.get(document, 0)
+            sentence_in_document[document] = position + 1
+            tokens = list(sentence.tokens)
+            row: list[Any] = [name, document, position, sentence.line, " ".join(tokens), tokens]
+            if tag_index is not None:
+                row.append(list(sentence.columns[tag_index]))
+            row += [list(sentence.columns[i]) for i in extra]
+            yield tuple(row)
+
+    return spark.createDataFrame(files.flatMap(rows), T.StructType(fields))
+
+
+def label_counts(df: Any, column: str = "tags") -> Any:
+    """How often each tag occurs in a DataFrame's array column: (tag, count), most frequent first."""
+    from pyspark.sql import functions as F
+
+    return (
+        df.select(F.explode(column).alias("tag"))
+        .groupBy("tag")
+        .count()
+        .orderBy(F.desc("count"), F.asc("tag"))
+    )
+
+
+def _first_token_line_width(spark: Any, path: str) -> int:
+    """The column count of the first token line under `path` (read through Spark: any file system)."""
+    from pyspark.sql import functions as F
+
+    with spark_errors(path):
+        lines = spark.read.text(path)
+        first = (
+            lines.filter((F.trim("value") != "") & ~F.trim("value").startswith(DOCSTART))
+            .select("value")
+            .first()
+        )
+    if first is None:
+        raise NerkitError("no token lines", path=path, hint="give CoNLL files with one token per line")
+    line = first[0]
+    return len(split_fields(line, "\t" in line))
+
+
+def _local_name(uri: str) -> str:
+    """A file URI as the path a user gave (file:/a/b → /a/b); other schemes are kept."""
+    return re.sub(r"^file:(//)?(?=/)", "", uri)
+
+
+@contextlib.contextmanager
+def spark_errors(path: str | None = None) -> Iterator[None]:
+    """Turn what Spark raises into NerkitError: a nerkit error from an executor keeps its own line; a
+    missing input path or another Spark failure becomes one line. DataFrames are lazy, so bad input
+    surfaces at an action: `with spark_errors(): df.collect()`."""
+    try:
+        yield
+    except NerkitError:
+        raise
+    except Exception as error:
+        text = str(error)
+        found = re.search(r"nerkit\.errors\.NerkitError: (.+)", text)
+        if found:
+            raise NerkitError(found.group(1).strip()) from None
+        if "PATH_NOT_FOUND" in text or "Path does not exist" in text or "Input path does not exist" in text:
+            raise NerkitError("no such file or folder", path=path, hint="check the path") from None
+        raise NerkitError(f"Spark failed: {first_line(error)}", path=path) from None

@@ -1,0 +1,94 @@
+"""A Spark session whose Python workers run this interpreter, with Java and the master URL checked."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from typing import Any
+
+from nerkit.errors import NerkitError
+
+JAVA_HINT = "install a Java runtime 17 or newer (e.g. apt install openjdk-17-jre-headless) or set JAVA_HOME"
+
+
+def import_pyspark() -> Any:
+    """The pyspark module, or one clear error saying how to install it."""
+    try:
+        import pyspark
+    except ImportError:
+        raise NerkitError("Spark support needs pyspark", hint="pip install 'nerkit[spark]'") from None
+    return pyspark
+
+
+def find_java() -> str:
+    """The java binary Spark will start: $JAVA_HOME/bin/java, else java on the PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        java = os.path.join(home, "bin", "java")
+        if os.access(java, os.X_OK):
+            return java
+        raise NerkitError(f"JAVA_HOME is {home}, but it holds no bin/java", hint=JAVA_HINT)
+    java = shutil.which("java")
+    if java is None:
+        raise NerkitError("Spark needs Java, and there is no java on the PATH", hint=JAVA_HINT)
+    return java
+
+
+def check_master(master: str) -> None:
+    """Refuse a master URL Spark cannot parse, before a JVM starts."""
+    local = re.fullmatch(r"local(\[(\*|\d+)(,\s*\d+)?\])?", master)
+    if local is not None:
+        if local.group(2) == "0":
+            raise NerkitError("local[0] gives Spark no cores", hint="use local[N] with N >= 1, or local[*]")
+        return
+    if re.fullmatch(r"(spark|mesos)://[^\s/]+(:\d+)?(,[^\s/]+(:\d+)?)*/?", master) or master in ("yarn",):
+        return
+    if re.fullmatch(r"k8s://\S+", master):
+        return
+    raise NerkitError(
+        f"{master!r} is not a Spark master URL",
+        hint="use local[N] (N cores on this machine), local[*], spark://HOST:PORT, yarn or k8s://URL",
+    )
+
+
+def spark_session(
+    master: str = "local[*]",
+    app_name: str = "nerkit",
+    config: dict[str, str] | None = None,
+    log_level: str = "ERROR",
+) -> Any:
+    """A SparkSession at `master` whose Python workers are this interpreter (so they import nerkit), with
+    Arrow on and Spark's log at `log_level` ("OFF" silences it). An existing session is reused. Raises
+    NerkitError for no Java or a bad master URL."""
+    import_pyspark()
+    check_master(master)
+    find_java()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    for key, value in (config or {}).items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as error:  # the JVM failed to start or refused the settings
+        raise NerkitError(f"Spark did not start: {first_line(error)}", hint=JAVA_HINT) from None
+    session.sparkContext.setLogLevel(log_level)
+    return session
+
+
+def first_line(error: BaseException) -> str:
+    """The first non-empty line of an error's message (Spark's run to hundreds of lines)."""
+    for line in str(error).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(error).__name__
