@@ -2,6 +2,7 @@
 
     python bench/train_conll.py ../shared/data --seeds 1 2 3 --output bench/results/train_conll.json
     python bench/train_conll.py ../shared/data --output /tmp/try.json --dropout 0.4   # options go to train
+    python bench/train_conll.py ../shared/data --spark-processes 2   # nerkit spark train, local[2], 2 processes
 
 Each run is the CLI exactly as a user types it (`nerkit train --train … --dev … --embeddings …`),
 timed from process start to exit; peak RSS is the child's maximum resident set size.
@@ -22,13 +23,21 @@ import time
 from pathlib import Path
 
 
-def run(data: Path, seed: int, extra: list[str], keep: Path | None, vectors: bool) -> dict[str, object]:
-    """One training run in a fresh process; returns its figures."""
+def run(
+    data: Path, seed: int, extra: list[str], keep: Path | None, vectors: bool, spark: int = 0
+) -> dict[str, object]:
+    """One training run in a fresh process (with `spark`, `nerkit spark train` in that many processes
+    at local[spark]); returns its figures."""
     with tempfile.TemporaryDirectory() as scratch:
         output = keep if keep is not None else Path(scratch) / "model"
         command = [
             str(Path(sys.executable).with_name("nerkit")),
-            "train",
+            *(
+                ["spark", "train", "--master", f"local[{spark}]", "--num-processes", str(spark)]
+                if spark
+                else []
+            ),
+            *([] if spark else ["train"]),
             "--train",
             str(data / "conll2003" / "train.txt"),
             "--dev",
@@ -76,10 +85,13 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("bench/results/train_conll.json"))
     parser.add_argument("--keep", type=Path, help="keep the (last) model in this folder")
     parser.add_argument("--no-vectors", action="store_true", help="train without the shared word vectors")
+    parser.add_argument(
+        "--spark-processes", type=int, default=0, help="run nerkit spark train in N processes"
+    )
     args, extra = parser.parse_known_args()  # anything else is passed on to nerkit train
     runs = []
     for seed in args.seeds:
-        result = run(args.data, seed, extra, args.keep, not args.no_vectors)
+        result = run(args.data, seed, extra, args.keep, not args.no_vectors, args.spark_processes)
         print(
             f"seed {seed}: dev F1 {result['dev_f1']:.2f} in {result['minutes']:.1f} min, "
             f"peak RSS {result['peak_rss_mb']:.0f} MB, {result['epochs']} epochs",
@@ -87,7 +99,13 @@ def main() -> None:
         )
         runs.append(result)
     summary = {
-        "benchmark": "nerkit train on CoNLL-2003 "
+        "benchmark": ("nerkit spark train" if args.spark_processes else "nerkit train")
+        + (
+            f" ({args.spark_processes} processes, local[{args.spark_processes}])"
+            if args.spark_processes
+            else ""
+        )
+        + " on CoNLL-2003 "
         + ("without vectors" if args.no_vectors else "with the shared vectors"),
         "options": extra + (["(no --embeddings)"] if args.no_vectors else []),
         "machine": {
