@@ -71,15 +71,24 @@ class CRF(nn.Module):
         return torch.logsumexp(self._forward(emissions, mask)[-1] + end, dim=1)
 
     def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """p(tag at position t = k | sentence): [batch, seq, tags]; rows past a sentence's end are zero."""
-        transitions, _, end = self.scores()
-        alphas = self._forward(emissions, mask)
+        """p(tag at position t = k | sentence): [batch, seq, tags]; rows past a sentence's end are zero.
+
+        Forward-backward with each step as a matrix product of max-shifted exponentials (exact, and
+        several times faster than a log-sum-exp over [batch, tags, tags]); for inference, not gradients.
+        """
+        transitions, start, end = self.scores()
+        weights = transitions.exp()  # [tags, tags]; a forbidden move weighs 0
+        alpha = start + emissions[:, 0]
+        alphas = [alpha]
+        for t in range(1, emissions.size(1)):
+            step = _log_matmul(alpha, weights) + emissions[:, t]
+            alpha = torch.where(mask[:, t : t + 1], step, alpha)
+            alphas.append(alpha)
         log_z = torch.logsumexp(alphas[-1] + end, dim=1, keepdim=True)
-        length = emissions.size(1)
         beta = end.expand(emissions.size(0), -1)
         betas = [beta]
-        for t in range(length - 1, 0, -1):
-            step = torch.logsumexp(transitions + (emissions[:, t] + beta).unsqueeze(1), dim=2)
+        for t in range(emissions.size(1) - 1, 0, -1):
+            step = _log_matmul(emissions[:, t] + beta, weights.T)
             # past the end of a sentence beta is the end score, so the last real token sees `end`
             beta = torch.where(mask[:, t : t + 1], step, beta)
             betas.append(beta)
@@ -111,3 +120,9 @@ class CRF(nn.Module):
         tags = torch.stack(path, dim=1).tolist()
         lengths = mask.sum(1).tolist()
         return [row[:n] for row, n in zip(tags, lengths, strict=True)]
+
+
+def _log_matmul(scores: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """log(exp(scores) @ weights) for scores [batch, tags], computed with each row's maximum taken out."""
+    top = scores.max(dim=1, keepdim=True).values
+    return torch.log((scores - top).exp() @ weights) + top
