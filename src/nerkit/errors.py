@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 
 class NerkitError(Exception):
@@ -27,3 +28,9 @@ class NerkitError(Exception):
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         return f"{where}{self.what}" + (f"; {self.hint}" if self.hint else "")
+
+
+def check_choice(what: str, value: str, choices: Sequence[str]) -> None:
+    """Raise NerkitError unless `value` is one of `choices` ("unknown input format 'x'; use one of ...")."""
+    if value not in choices:
+        raise NerkitError(f"unknown {what} {value!r}", hint=f"use one of {', '.join(choices)}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 
 from nerkit.data.conll import ConllSentence, document_id, format_conll, read_conll
-from nerkit.errors import NerkitError
+from nerkit.errors import NerkitError, check_choice
 from nerkit.files import PathLike, read_lines, write_text_atomic
 from nerkit.pipeline import Pipeline, TaggedTokens
 from nerkit.text.document import Document, document_from_tokens, parse_text
@@ -127,14 +127,8 @@ def predict_file(
     jsonl: objects with a "text" field, other fields passed through; conll: tokens as given, one record
     per sentence, predicted tags written as a new last column.
     """
-    if input_format not in INPUT_FORMATS:
-        raise NerkitError(
-            f"unknown input format {input_format!r}", hint=f"use one of {', '.join(INPUT_FORMATS)}"
-        )
-    if output_format not in OUTPUT_FORMATS:
-        raise NerkitError(
-            f"unknown output format {output_format!r}", hint=f"use one of {', '.join(OUTPUT_FORMATS)}"
-        )
+    check_choice("input format", input_format, INPUT_FORMATS)
+    check_choice("output format", output_format, OUTPUT_FORMATS)
     readers = {"text": _text_records, "jsonl": _jsonl_records, "conll": _conll_records}
     started = time.perf_counter()
     summary = PredictSummary()

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 
-from nerkit.errors import NerkitError
+from nerkit.errors import NerkitError, check_choice
 from nerkit.train_options import PRECISIONS
 
 TRANSFORMER_FILES = ("config.json", "model.safetensors", "tokenizer.json")
@@ -54,8 +54,7 @@ def load_transformer(path: str | Path, window: int | None = None, precision: str
     never code from the folder. `window` caps the content sub-words per window; `precision` is one of
     PRECISIONS."""
     path = Path(path)
-    if precision not in PRECISIONS:
-        raise NerkitError(f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISIONS)}")
+    check_choice("precision", precision, PRECISIONS)
     if precision == "auto":
         precision = "bfloat16" if bfloat16_is_fast() else "float32"
     hint = "give a folder holding config.json, model.safetensors and tokenizer.json (a fast tokenizer)"
@@ -171,8 +170,7 @@ def token_features(
     Each document's sentences are read as one sub-word sequence (pass one sentence per document for no
     context), cut into overlapping windows when longer than the model's window: nothing is truncated.
     """
-    if pooling not in POOLINGS:
-        raise NerkitError(f"unknown pooling {pooling!r}", hint=f"use one of {', '.join(POOLINGS)}")
+    check_choice("pooling", pooling, POOLINGS)
     layers = max(1, min(layers, transformer.layers))
     sentences = [sentence for document in documents for sentence in document]
     pieces = subword_pieces(transformer, sentences)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from nerkit.errors import NerkitError
+from nerkit.errors import NerkitError, check_choice
 from nerkit.spark.session import import_pyspark
 
 DOCUMENT_COLUMNS = ("file", "document")  # what read_conll gives: sentences of a document are read together
@@ -166,14 +166,8 @@ def annotate_files(
 
     from nerkit.spark.conll import read_conll, spark_errors
 
-    if input_format not in INPUT_FORMATS:
-        raise NerkitError(
-            f"unknown input format {input_format!r}", hint=f"use one of {', '.join(INPUT_FORMATS)}"
-        )
-    if output_format not in OUTPUT_FORMATS:
-        raise NerkitError(
-            f"unknown output format {output_format!r}", hint=f"use one of {', '.join(OUTPUT_FORMATS)}"
-        )
+    check_choice("input format", input_format, INPUT_FORMATS)
+    check_choice("output format", output_format, OUTPUT_FORMATS)
     target = Path(output) if "://" not in output else None
     if target is not None and target.exists():
         raise NerkitError("already exists", path=output, hint="give a new folder for the part files")
