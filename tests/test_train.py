@@ -243,8 +243,15 @@ def test_learning_rate_left_at_zero_depends_on_the_vectors():
     assert TrainOptions().learning_rate == 0.0
     assert TrainOptions().resolved(has_vectors=True).learning_rate == 0.002
     assert TrainOptions().resolved(has_vectors=False).learning_rate == 0.004
-    chosen = TrainOptions(learning_rate=0.01, max_epochs=3, dropout=0.2)
+    chosen = TrainOptions(learning_rate=0.01, max_epochs=3, dropout=0.2, transformer_context=True)
     assert chosen.resolved(has_vectors=False) is chosen
+
+
+def test_document_context_left_unset_follows_fine_tuning():
+    assert TrainOptions().transformer_context is None
+    assert TrainOptions().resolved(has_vectors=True).transformer_context is False
+    assert TrainOptions(fine_tune=True).resolved(has_vectors=False).transformer_context is True
+    assert TrainOptions(transformer_context=True).resolved(has_vectors=True).transformer_context is True
 
 
 def test_the_saved_options_hold_the_learning_rate_used(tmp_path, tiny):

@@ -351,7 +351,8 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--transformer-context",
         action=argparse.BooleanOptionalAction,
-        help="the transformer reads each sentence with the rest of its -DOCSTART- document (default on)",
+        help="the transformer reads each sentence with the rest of its -DOCSTART- document (default: on "
+        "with --fine-tune, off for frozen features, which did as well without it)",
     )
     group.add_argument(
         "--fine-tune",

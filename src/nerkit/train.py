@@ -239,7 +239,7 @@ def prepare(
         else 0,
         transformer_pooling="first" if options.fine_tune else options.transformer_pooling,
         transformer_window=transformer.window if transformer is not None else 0,
-        transformer_context=options.transformer_context,
+        transformer_context=bool(options.transformer_context),
     )
     return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors, transformer)
 

@@ -42,24 +42,31 @@ class TrainOptions:
     threads: int = 0  # 0: every core
     transformer: str = ""  # a local transformer folder whose (frozen) features the tagger also reads
     transformer_layers: int = 4  # its last layers, mixed by learned weights
-    transformer_pooling: str = "first"  # a token's feature: its first sub-word's ("first") or the "mean"
-    transformer_context: bool = True  # the transformer reads each sentence with the rest of its document
+    transformer_pooling: str = "mean"  # a token's feature: the "mean" of its sub-words', or the "first"'s
+    # the transformer reads each sentence with the rest of its document; None: only when fine-tuning
+    # (frozen features did as well without it on dev, and each sentence alone is faster)
+    transformer_context: bool | None = None
     fine_tune: bool = False  # train the transformer itself, with a head on top (needs `transformer`)
     head: str = "crf"  # the fine-tuned tagger's head: "crf" or "linear"
     feature_cache: str = ""  # where transformer features are cached ("": $XDG_CACHE_HOME/nerkit/features)
     transformer_precision: str = "auto"  # frozen features in "float32", "bfloat16", or "auto" (by CPU)
 
     def resolved(self, has_vectors: bool) -> TrainOptions:
-        """These options with the learning rate, epochs and dropout chosen where left automatic."""
+        """These options with the learning rate, epochs, dropout and document context chosen where left
+        automatic."""
         rate = self.learning_rate
         if not rate:
             rate = LEARNING_RATE_WITH_VECTORS if has_vectors else LEARNING_RATE_WITHOUT_VECTORS
             rate = LEARNING_RATE_FINE_TUNE if self.fine_tune else rate
         epochs = self.max_epochs or (MAX_EPOCHS_FINE_TUNE if self.fine_tune else MAX_EPOCHS)
         dropout = self.dropout if self.dropout >= 0 else (DROPOUT_FINE_TUNE if self.fine_tune else DROPOUT)
-        if (rate, epochs, dropout) == (self.learning_rate, self.max_epochs, self.dropout):
+        context = self.fine_tune if self.transformer_context is None else self.transformer_context
+        chosen = (rate, epochs, dropout, context)
+        if chosen == (self.learning_rate, self.max_epochs, self.dropout, self.transformer_context):
             return self
-        return replace(self, learning_rate=rate, max_epochs=epochs, dropout=dropout)
+        return replace(
+            self, learning_rate=rate, max_epochs=epochs, dropout=dropout, transformer_context=context
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> TrainOptions:
