@@ -52,6 +52,7 @@ h2 { font-size: 1.1rem; font-weight: 600; margin: 0 0 0.5rem; }
 table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
 th, td { text-align: left; padding: 0.25rem 1rem 0.25rem 0; border-bottom: 1px solid #d0d7de; vertical-align: top; }
 td.number { font-variant-numeric: tabular-nums; }
+td .key { padding: 0.1rem 0.5rem; border-radius: 0.3rem; font-size: 0.8rem; font-weight: 600; }
 """
 
 PAGE_SCRIPT = r"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import socket
@@ -78,7 +79,6 @@ def run_server(app: FastAPI, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT)
     )
     log_requests_to_stderr()
     config = uvicorn.Config(app, access_log=False, log_level="warning", server_header=False)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C once it has shut down gracefully
         uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C once it has shut down gracefully
-        print("nerkit: stopped", file=sys.stderr)
+    print("nerkit: stopped", file=sys.stderr)
