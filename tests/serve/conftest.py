@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-SERVED_MAX_TEXT_CHARS = 300
-
 
 @dataclass
 class Served:
@@ -23,6 +21,7 @@ class Served:
 
     url: str
     process: subprocess.Popen[str]
+    max_text_chars: int
     lines: list[str] = field(default_factory=list)
 
     def wait_for_line(self, pattern: str, timeout: float = 10.0) -> str:
@@ -38,14 +37,15 @@ class Served:
 
 @pytest.fixture(scope="session")
 def served(tiny_model: Path) -> Iterator[Served]:
-    """`nerkit serve` on the tiny model (port 0: a free one, texts up to 300 characters); stopped by
+    """`nerkit serve` on the tiny model (port 0: a free one; texts up to 300 characters); stopped by
     Ctrl+C (SIGINT) at the end, which must exit 0."""
+    max_text_chars = 300
     pytest.importorskip("fastapi", reason="the serve tests need FastAPI: pip install 'nerkit[serve]'")
     command = [sys.executable, "-m", "nerkit", "serve", str(tiny_model), "--port", "0", "--threads", "1"]
-    command += ["--max-text-chars", str(SERVED_MAX_TEXT_CHARS)]
+    command += ["--max-text-chars", str(max_text_chars)]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     assert process.stderr is not None
-    served = Served("", process)
+    served = Served("", process, max_text_chars)
 
     def read_lines() -> None:
         for line in process.stderr:

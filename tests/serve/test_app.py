@@ -171,7 +171,12 @@ def test_a_body_over_the_limit_without_a_length_is_refused_while_read(client):
     ("body", "status", "error"),
     [
         ({"text": 3}, 422, "text: Input should be a valid string"),
-        ({"text": TOO_LONG}, 413, "texts[0] has 2,001 characters; at most 2,000 (--max-text-chars)"),
+        ({"text": TOO_LONG}, 413, "text has 2,001 characters; at most 2,000 (--max-text-chars)"),
+        (
+            {"text": "ok \ud83d"},
+            422,
+            "text holds a lone surrogate '\\ud83d' at character 3: not valid Unicode",
+        ),
         ({"texts": ["a"]}, 422, "text: Field required (and 1 more problem)"),
     ],
 )

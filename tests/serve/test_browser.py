@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import SERVED_MAX_TEXT_CHARS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
@@ -129,13 +128,14 @@ def test_keyboard_only_tab_type_ctrl_enter_then_the_button(visit, tiny_pipeline)
     expect(page.locator("#shown mark.entity")).to_have_count(count)
 
 
-def test_a_refused_text_shows_the_servers_error(visit):
+def test_a_refused_text_shows_the_servers_error(visit, served):
     from playwright.sync_api import expect
 
     page = visit.page
-    find_entities(page, "x" * (SERVED_MAX_TEXT_CHARS + 1))
+    assert served.max_text_chars == 300
+    find_entities(page, "x" * 301)
     expect(page.locator("#status")).to_have_text(
-        "Error 413: texts[0] has 301 characters; at most 300 (--max-text-chars)"
+        "Error 413: text has 301 characters; at most 300 (--max-text-chars)"
     )
     expect(page.locator("#status")).to_have_class("status failed")
     expect(page.locator("#result")).to_be_hidden()

@@ -239,15 +239,15 @@ def _model_json(pipeline: Pipeline) -> dict[str, object]:
     }
 
 
-def _check_texts(texts: list[str], max_batch: int, max_text_chars: int) -> None:
-    """413 for too many or too long texts, 422 for a text that is not valid Unicode."""
+def _check_texts(texts: list[str], names: list[str], max_batch: int, max_text_chars: int) -> None:
+    """413 for too many or too long texts, 422 for a text that is not valid Unicode; `names` says where
+    each text is in the request."""
     if len(texts) > max_batch:
         raise HTTPException(413, f"{len(texts):,} texts in one request; at most {max_batch:,} (--max-batch)")
-    for number, text in enumerate(texts):
+    for name, text in zip(names, texts, strict=True):
         if len(text) > max_text_chars:
             raise HTTPException(
-                413,
-                f"texts[{number}] has {len(text):,} characters; at most {max_text_chars:,} (--max-text-chars)",
+                413, f"{name} has {len(text):,} characters; at most {max_text_chars:,} (--max-text-chars)"
             )
         if not text.isascii():
             try:
@@ -255,8 +255,8 @@ def _check_texts(texts: list[str], max_batch: int, max_text_chars: int) -> None:
             except UnicodeEncodeError as error:
                 raise HTTPException(
                     422,
-                    f"texts[{number}] holds a lone surrogate {text[error.start]!a} at character "
-                    f"{error.start}: not valid Unicode",
+                    f"{name} holds a lone surrogate {text[error.start]!a} at character {error.start}: "
+                    "not valid Unicode",
                 ) from None
 
 
@@ -304,8 +304,8 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)
 
-    async def tagged(texts: list[str]) -> list[Document]:
-        _check_texts(texts, max_batch, max_text_chars)
+    async def tagged(texts: list[str], names: list[str]) -> list[Document]:
+        _check_texts(texts, names, max_batch, max_text_chars)
         try:
             return await batcher.submit(texts)
         except Overloaded:
@@ -318,12 +318,18 @@ def create_app(
     @app.post("/v1/entities", response_model=EntitiesResponse, responses=ERRORS)
     async def entities(body: EntitiesRequest) -> Response:
         """The entities of each text, exactly as `nerkit predict` gives them for the same texts."""
-        return _json_response({"results": _documents_json(await tagged(body.texts))})
+        return _json_response(
+            {
+                "results": _documents_json(
+                    await tagged(body.texts, [f"texts[{n}]" for n in range(len(body.texts))])
+                )
+            }
+        )
 
     @app.post("/v1/render", response_model=RenderResponse, responses=ERRORS)
     async def render(body: RenderRequest) -> Response:
         """One text as escaped HTML with its entities highlighted (what the page at / shows)."""
-        document = (await tagged([body.text]))[0]
+        document = (await tagged([body.text], ["text"]))[0]
         entities = [entity.to_json() for entity in document.entities]
         return _json_response({"html": render_fragment(document, colours), "entities": entities})
 
