@@ -274,6 +274,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from nerkit.serve import create_app, run_server
+    except ModuleNotFoundError as error:
+        if error.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
+            raise
+        raise NerkitError(f"nerkit serve needs {error.name}", hint="pip install 'nerkit[serve]'") from None
+    from nerkit.pipeline import load
+
+    pipeline = load(args.model, threads=args.threads, precision=args.transformer_precision)
+    limits = {
+        name: value
+        for name in ("max_text_chars", "max_batch", "max_queue")
+        if (value := getattr(args, name)) is not None
+    }
+    run_server(create_app(pipeline, **limits), args.host, args.port)
+    return 0
+
+
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
     """The model and optimisation options of `train` (and of `spec --train`); defaults from TrainOptions."""
     d = TrainOptions()
@@ -487,6 +506,25 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--tag-column", type=int, default=-1, help=tag_column_help)
     evaluate.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
     _add_precision(evaluate)
+    serve = add("serve", cmd_serve, "Serve a model over HTTP: a REST API and a web page (nerkit[serve]).")
+    serve.add_argument("model", help="a model folder")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: only here)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free)")
+    serve.add_argument(
+        "--max-text-chars", type=int, help="longest text in characters (default 100,000; longer: 413)"
+    )
+    serve.add_argument(
+        "--max-batch",
+        type=int,
+        help="most texts in one request, and in one model call shared by concurrent requests (default 64)",
+    )
+    serve.add_argument(
+        "--max-queue", type=int, help="most texts waiting for the model; beyond it 503 (default 1,024)"
+    )
+    serve.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
+    _add_precision(serve)
     spark = commands.add_parser(
         "spark",
         help="Run on Apache Spark: annotate files, train in several processes (pip install 'nerkit[spark]').",
