@@ -101,3 +101,16 @@ def test_gradients_flow():
     loss.backward()
     assert emissions.grad is not None and crf.transitions.grad is not None
     assert torch.all(emissions.grad[1, 2] == 0)  # padding gets no gradient
+
+
+def test_marginals_do_not_depend_on_the_rest_of_the_batch():
+    crf = _crf(17, seed=4, constrained=True).float()
+    lengths = [int(n) for n in torch.randint(1, 40, (300,), generator=torch.Generator().manual_seed(5))]
+    emissions, mask = _batch(6, lengths, 17)
+    emissions = emissions.float()
+    with torch.no_grad():
+        together = crf.marginals(emissions, mask)
+        for start, stop in ((0, 1), (0, 37), (100, 300)):
+            alone = crf.marginals(emissions[start:stop], mask[start:stop])
+            width = alone.size(1)
+            assert torch.equal(together[start:stop, :width], alone)  # bit for bit, as predict needs
