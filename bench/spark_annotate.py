@@ -2,7 +2,9 @@
 
     python bench/spark_annotate.py MODEL ../shared/data/conll2003/valid.txt --sentences 50000 --repeats 3
 
-The dev split (with its -DOCSTART- documents) is repeated until it holds `--sentences` sentences. Each
+The dev split (with its -DOCSTART- documents) is repeated until it holds `--sentences` sentences, as
+CoNLL (`--input-format conll`, rows are sentences, documents read together) or as text with one
+sentence per line (`--input-format text`, rows are lines: what `nerkit predict` does with text). Each
 run is a fresh process: a Spark session at the master (its start timed apart), then the annotation job,
 CoNLL in and JSON lines out, timed from the call to the written folder (model loads in the workers
 included). `nerkit predict` on the same file (CoNLL in, JSON lines out) is timed from process start to
@@ -25,12 +27,16 @@ from pathlib import Path
 from nerkit.data.conll import ConllSentence, format_conll, read_conll
 
 
-def build_input(source: Path, sentences: int, path: Path) -> tuple[int, int]:
-    """The split repeated to at least `sentences` sentences, tokens only; returns (sentences, tokens)."""
+def build_input(source: Path, sentences: int, path: Path, text: bool) -> tuple[int, int]:
+    """The split repeated to at least `sentences` sentences, tokens only (as CoNLL, or as text with one
+    sentence per line); returns (sentences, tokens)."""
     split = list(read_conll(source))
     copies = -(-sentences // len(split))
     with path.open("w", encoding="utf-8") as handle:
         for _ in range(copies):
+            if text:
+                handle.writelines(" ".join(s.tokens) + "\n" for s in split)
+                continue
             handle.writelines(
                 format_conll(
                     ConllSentence(columns=(s.tokens,), tag_column=None, line=0, docstart=s.docstart)
@@ -40,7 +46,7 @@ def build_input(source: Path, sentences: int, path: Path) -> tuple[int, int]:
     return copies * len(split), copies * sum(len(s) for s in split)
 
 
-def worker(master: str, model: str, source: str, output: str) -> None:
+def worker(master: str, model: str, source: str, output: str, input_format: str) -> None:
     """One measurement in this process: print the session start and job seconds as JSON."""
     from nerkit.spark import annotate_files, spark_session
 
@@ -48,7 +54,7 @@ def worker(master: str, model: str, source: str, output: str) -> None:
     spark = spark_session(master, "nerkit bench", log_level="OFF")
     session = time.perf_counter() - started
     started = time.perf_counter()
-    annotate_files(spark, model, source, output, input_format="conll", output_format="jsonl")
+    annotate_files(spark, model, source, output, input_format=input_format, output_format="jsonl")
     print(json.dumps({"session_seconds": session, "job_seconds": time.perf_counter() - started}))
 
 
@@ -59,17 +65,19 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"])
+    parser.add_argument("--input-format", choices=("conll", "text"), default="conll")
     parser.add_argument("--output", type=Path, default=Path("bench/results/spark_annotate.json"))
     parser.add_argument("--worker", nargs=3, metavar=("MASTER", "INPUT", "OUTPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker[0], args.model, args.worker[1], args.worker[2])
+        worker(args.worker[0], args.model, args.worker[1], args.worker[2], args.input_format)
         return
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        source = folder / "input.conll"
-        sentences, tokens = build_input(args.conll, args.sentences, source)
+        text = args.input_format == "text"
+        source = folder / ("input.txt" if text else "input.conll")
+        sentences, tokens = build_input(args.conll, args.sentences, source, text)
         for master in args.masters:
             runs = []
             for repeat in range(args.repeats):
@@ -83,6 +91,8 @@ def main() -> None:
                     master,
                     str(source),
                     str(out),
+                    "--input-format",
+                    args.input_format,
                 ]
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
@@ -104,7 +114,7 @@ def main() -> None:
             command = [str(Path(sys.executable).with_name("nerkit")), "predict", args.model, str(source)]
             command += [
                 "--input-format",
-                "conll",
+                args.input_format,
                 "--format",
                 "jsonl",
                 "--output",
@@ -125,7 +135,7 @@ def main() -> None:
         )
     masters = [m for m in args.masters if m in results]
     summary = {
-        "benchmark": "nerkit spark annotate (CoNLL in, JSON lines out) by master, and nerkit predict",
+        "benchmark": f"nerkit spark annotate ({args.input_format} in, JSON lines out) by master, and nerkit predict",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "sentences": sentences,
         "tokens": tokens,
