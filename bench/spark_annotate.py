@@ -14,6 +14,7 @@ exit on every core. Medians of the repeats.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -46,6 +47,21 @@ def build_input(source: Path, sentences: int, path: Path, text: bool) -> tuple[i
     return copies * len(split), copies * sum(len(s) for s in split)
 
 
+def shard_lines(source: Path, folder: Path, files: int, text: bool) -> None:
+    """Split a file into `files` files of about equal size, cutting only before a document (CoNLL: a
+    -DOCSTART- line) or a line (text)."""
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if text or line.startswith("-DOCSTART-")] or [0]
+    size = -(-len(lines) // files)
+    cuts = [0]
+    for start in starts:
+        if start >= cuts[-1] + size:
+            cuts.append(start)
+    cuts.append(len(lines))
+    for number, (begin, end) in enumerate(itertools.pairwise(cuts)):
+        (folder / f"part-{number:03d}{source.suffix}").write_text("".join(lines[begin:end]), encoding="utf-8")
+
+
 def worker(master: str, model: str, source: str, output: str, input_format: str) -> None:
     """One measurement in this process: print the session start and job seconds as JSON."""
     from nerkit.spark import annotate_files, spark_session
@@ -66,6 +82,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"])
     parser.add_argument("--input-format", choices=("conll", "text"), default="conll")
+    parser.add_argument("--files", type=int, default=1, help="give Spark the input as this many files")
     parser.add_argument("--output", type=Path, default=Path("bench/results/spark_annotate.json"))
     parser.add_argument("--worker", nargs=3, metavar=("MASTER", "INPUT", "OUTPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -78,6 +95,11 @@ def main() -> None:
         text = args.input_format == "text"
         source = folder / ("input.txt" if text else "input.conll")
         sentences, tokens = build_input(args.conll, args.sentences, source, text)
+        spark_source = source
+        if args.files > 1:  # the same lines as that many files (whole documents each), for Spark
+            spark_source = folder / "shards"
+            spark_source.mkdir()
+            shard_lines(source, spark_source, args.files, text)
         for master in args.masters:
             runs = []
             for repeat in range(args.repeats):
@@ -89,7 +111,7 @@ def main() -> None:
                     str(args.conll),
                     "--worker",
                     master,
-                    str(source),
+                    str(spark_source),
                     str(out),
                     "--input-format",
                     args.input_format,
@@ -138,6 +160,7 @@ def main() -> None:
         "benchmark": f"nerkit spark annotate ({args.input_format} in, JSON lines out) by master, and nerkit predict",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "sentences": sentences,
+        "spark_input_files": args.files,
         "tokens": tokens,
         **results,
     }
