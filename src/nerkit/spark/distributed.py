@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from nerkit.errors import NerkitError
+from nerkit.io import replace_folder
 from nerkit.spark.conll import read_conll, spark_errors
 from nerkit.spark.session import first_line, import_pyspark
 from nerkit.train_options import TrainOptions
@@ -54,7 +55,7 @@ def train(
     }
     if options.threads == 0 and local_mode:
         cores = spark.sparkContext.defaultParallelism
-        options = _with_threads(options, max(1, cores // num_processes))
+        options = replace(options, threads=max(1, cores // num_processes))
     distributor = TorchDistributor(num_processes=num_processes, local_mode=local_mode, use_gpu=False)
     try:
         result, files = distributor.run(_train_process, splits, embeddings, options)
@@ -65,12 +66,6 @@ def train(
     _write_folder(Path(output), files)
     result.output = Path(output)
     return result
-
-
-def _with_threads(options: TrainOptions, threads: int) -> TrainOptions:
-    from dataclasses import replace
-
-    return replace(options, threads=threads)
 
 
 def _conll_text(spark: Any, data: Split, tokens_col: str, tags_col: str) -> str:
@@ -141,15 +136,11 @@ def _train_process(splits: dict[str, str], embeddings: str | None, options: Trai
 
 
 def _write_folder(output: Path, files: dict[str, bytes]) -> None:
-    """The model folder's files written to a temporary sibling folder, then renamed into place."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    """The model folder's files written beside `output`, then renamed into place (as `save_model` does)."""
+
+    def build(folder: Path) -> None:
         for name, data in files.items():
-            (temporary / name).parent.mkdir(parents=True, exist_ok=True)
-            (temporary / name).write_bytes(data)
-        if output.exists():
-            shutil.rmtree(output)
-        temporary.rename(output)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+
+    replace_folder(output, build)
