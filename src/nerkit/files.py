@@ -34,13 +34,14 @@ def read_lines(path: PathLike) -> Iterator[tuple[int, str]]:
         yield from _decode_lines(handle, path)
 
 
-def decode_lines(data: bytes, path: PathLike) -> Iterator[tuple[int, str]]:
-    """`read_lines` over a file's bytes already read (`path` names it in errors)."""
-    return _decode_lines(io.BytesIO(data), path)
+def decode_lines(data: bytes, path: PathLike, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """`read_lines` over a file's bytes already read (`path` names it in errors); `first_line` numbers
+    the first line, for a piece cut from further into the file."""
+    return _decode_lines(io.BytesIO(data), path, first_line)
 
 
-def _decode_lines(handle: Iterable[bytes], path: PathLike) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(handle, start=1):
+def _decode_lines(handle: Iterable[bytes], path: PathLike, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(handle, start=first_line):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:

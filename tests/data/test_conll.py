@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
 import pytest
 
-from nerkit.data.conll import ConllSentence, document_ids, format_conll, read_conll, write_conll
+from nerkit.data.conll import (
+    ConllPiece,
+    ConllSentence,
+    conll_pieces,
+    document_ids,
+    format_conll,
+    parse_conll,
+    read_conll,
+    write_conll,
+)
 from nerkit.errors import NerkitError
+from nerkit.files import decode_lines
 
 CANONICAL = (
     "-DOCSTART- -X- -X- O\n\n"
@@ -160,3 +171,75 @@ def test_document_ids(write):
     sentences = list(read_conll(write("a O\n\n-DOCSTART- O\n\nb O\n\nc O\n\n-DOCSTART- O\n\nd O\n")))
     assert document_ids(sentences) == [-1, 1, 1, 2]
     assert document_ids(list(read_conll(write("a O\n\nb O\n")))) == [-1, -2]
+
+
+PIECE_FILES = [
+    # sentences before the first document, an empty document, no final newline
+    "a O\n\n-DOCSTART- O\n\nb B-PER\nc O\n\nd O\n\n-DOCSTART- O\n\ne O\n\n\n-DOCSTART- O\n\n-DOCSTART- O\nf O",
+    # tabs, CRLF, no documents, blank lines holding spaces, a token line starting with spaces
+    "a\tO\n\nb\tO\r\n\r\nc\tO\n \n\n  d\tO\n",
+    # a BOM, -DOCSTART- lines after the last sentence
+    "\ufeff-DOCSTART- -X- O\n\nx O\n\n-DOCSTART- -X- O\n\ny O\n\n-DOCSTART- -X- O\n\n",
+    # a token that only starts like -DOCSTART-; non-ASCII tokens
+    "-DOCSTART-x O\n\nä O\n\n-DOCSTART- O\n\n\u0431 O\n\n-DOCSTART- O\n\nc O\n",
+    # tab-separated: fields are stripped, so an indented -DOCSTART- counts
+    "a\tO\n\n -DOCSTART-\tO\n\nb\tO\n\n-DOCSTART-\t-X-\n\nc\tO\n",
+]
+
+
+def _parsed(data: bytes, layout_from_pieces: bool, piece_bytes: int) -> list[tuple[int, object, int]]:
+    if not layout_from_pieces:
+        return [(s.line, s.columns, s.document) for s in parse_conll(decode_lines(data, "f"), "f")]
+    pieces, layout = conll_pieces(data, "f", piece_bytes)
+    assert pieces[0].start == 0 and pieces[-1].end == len(data)
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
+    rows = []
+    for piece in pieces:
+        lines = decode_lines(data[piece.start : piece.end], "f", piece.first_line)
+        for s in parse_conll(lines, "f", -1, layout):
+            rows.append((s.line, s.columns, s.document + piece.documents if s.document else 0))
+    return rows
+
+
+@pytest.mark.parametrize("text", PIECE_FILES)
+def test_pieces_parse_to_the_same_sentences_as_the_whole_file(text):
+    data = text.encode("utf-8")
+    whole = _parsed(data, False, 0)
+    for piece_bytes in range(1, len(data) + 2):
+        assert _parsed(data, True, piece_bytes) == whole, piece_bytes
+
+
+def test_pieces_cut_before_documents_or_between_sentences():
+    data = PIECE_FILES[0].encode()
+    pieces, layout = conll_pieces(data, "f", 1)
+    assert [(p.start, p.first_line, p.documents) for p in pieces] == [
+        (0, 1, 0),
+        (5, 3, 0),
+        (37, 10, 1),
+        (57, 15, 2),  # an empty document, then one with a sentence
+    ]
+    assert (layout.tabbed, layout.width, layout.width_line) == (False, 2, 1)
+    assert conll_pieces(data, "f", 1000)[0] == [ConllPiece(0, len(data), 1, 0)]
+    data = PIECE_FILES[1].encode()
+    assert [p.first_line for p in conll_pieces(data, "f", 1)[0]] == [1, 3, 5, 8]
+    assert conll_pieces(b"", "f", 1) == ([ConllPiece(0, 0, 1, 0)], None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "a O\n\n-DOCSTART- O\n\nb O\n\n-DOCSTART- O\n\nc O X\n",
+            "f:9: 3 columns, but the first token line (line 1)",
+        ),
+        ("a O\n\n-DOCSTART- O\n\nb O\n\n-DOCSTART- O\n\nc \xff\n", "f:9: byte 0xc3"),
+    ],
+)
+def test_errors_in_a_later_piece_read_as_for_the_whole_file(text, message):
+    data = text.encode("utf-8").replace(b"\xc3\xbf", b"\xc3")
+    pieces, layout = conll_pieces(data, "f", 1)
+    assert len(pieces) == 3
+    last = pieces[-1]
+    with pytest.raises(NerkitError) as caught:
+        list(parse_conll(decode_lines(data[last.start :], "f", last.first_line), "f", -1, layout))
+    assert str(caught.value).startswith(message)

@@ -82,10 +82,32 @@ def test_read_conll_folder_tabs_untagged_and_no_documents(spark, tmp_path):
     assert df.columns == ["file", "document", "sentence", "line", "text", "tokens", "column_1"]
     rows = sorted((Path(r.file).name, r.document, r.sentence, r.tokens, r.column_1) for r in df.collect())
     assert rows == [
-        ("a.conll", -2, 0, ["Oslo"], ["B-LOC"]),  # no -DOCSTART-: each sentence is a document of its own
+        ("a.conll", -3, 0, ["Oslo"], ["B-LOC"]),  # no -DOCSTART-: a document of its own, minus its line
         ("a.conll", -1, 0, ["Peter"], ["B-PER"]),
         ("b.conll", -1, 0, ["Anna", "left"], ["B-PER", "O"]),
     ]
+
+
+def test_read_conll_cuts_a_file_into_pieces_of_whole_documents(spark, monkeypatch):
+    from pyspark.sql import functions as F
+
+    import nerkit.spark.conll
+    from nerkit.data.conll import read_conll
+
+    monkeypatch.setattr(nerkit.spark.conll, "MIN_PIECE_BYTES", 1)
+    path = SAMPLES / "train.conll"
+    df = nerkit.spark.read_conll(spark, str(path), partitions=4).withColumn("part", F.spark_partition_id())
+    rows = df.collect()
+    assert df.rdd.getNumPartitions() == 4 and len({r.part for r in rows}) == 4
+    expected = sorted((s.line, s.document or -s.line, s.tokens, s.tags) for s in read_conll(path))
+    assert sorted((r.line, r.document, tuple(r.tokens), tuple(r.tags)) for r in rows) == expected
+    by_part: dict[int, list[tuple[int, int]]] = {}
+    for row in rows:  # collect() keeps each partition's order
+        by_part.setdefault(row.part, []).append((row.document, row.sentence))
+    documents = [document for part in by_part.values() for document in dict.fromkeys(d for d, _ in part)]
+    assert len(documents) == len(set(documents))  # a document is never split between partitions
+    for part in by_part.values():
+        assert part == sorted(part, key=lambda pair: (documents.index(pair[0]), pair[1]))
 
 
 def test_label_counts(spark, write):
@@ -130,15 +152,27 @@ def test_annotate_texts_like_predict(spark, tiny_model, tiny_pipeline):
     assert sum(len(row.entities) for row in rows) > 0
 
 
-def test_annotate_conll_documents_like_predict(spark, context_model, tmp_path):
-    from nerkit.spark import annotate, read_conll
+@pytest.mark.parametrize("way", ["annotate", "annotate sorted", "annotate_conll"])
+def test_annotate_conll_documents_like_predict(spark, context_model, tmp_path, monkeypatch, way):
+    import sys
 
+    import nerkit.spark.conll
+    from nerkit.spark import annotate, annotate_conll, read_conll
+
+    monkeypatch.setattr(nerkit.spark.conll, "MIN_PIECE_BYTES", 1)  # documents in pieces, read in parallel
+    monkeypatch.setattr(sys.modules["nerkit.spark.annotate"], "POOL_ROWS", 5)  # several model calls per piece
     predicted = tmp_path / "predicted.jsonl"
     assert main(["predict", str(context_model), str(SAMPLES / "dev.conll"), "--input-format", "conll",
                  "--output", str(predicted), "--threads", "1"]) == 0  # fmt: skip
     expected = [json.loads(line) for line in predicted.read_text(encoding="utf-8").splitlines()]
-    df = read_conll(spark, str(SAMPLES / "dev.conll"))
-    rows = annotate(df, str(context_model), tokens_col="tokens").orderBy("document", "sentence").collect()
+    if way == "annotate_conll":
+        annotated = annotate_conll(spark, str(context_model), str(SAMPLES / "dev.conll"))
+    else:
+        df = read_conll(spark, str(SAMPLES / "dev.conll"), partitions=3)
+        annotated = annotate(
+            df, str(context_model), tokens_col="tokens", sorted_by_document=way != "annotate"
+        )
+    rows = annotated.orderBy("line").collect()
     assert len(rows) == len(expected)
     for row, want in zip(rows, expected, strict=True):
         # predict's text for a CoNLL sentence ends in the newline that follows each sentence
@@ -196,6 +230,16 @@ def test_cli_annotate_errors_are_one_line(spark, tiny_model, write, tmp_path, ca
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and message in error[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_annotate_bad_conll_names_the_line(spark, tiny_model, write, tmp_path, capsys):
+    source = write("-DOCSTART- O\n\nAda O\n\n-DOCSTART- O\n\nVoss O X\n", name="in.conll")
+    output = tmp_path / "out"
+    arguments = ["spark", "annotate", str(tiny_model), str(source), str(output), "--input-format", "conll"]
+    assert main(arguments) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "in.conll:7: 3 columns, but the first token line (line 3) has 2" in error[0]
+    assert not output.exists()
 
 
 def test_cli_annotate_missing_input_and_existing_output(spark, tiny_model, tmp_path, capsys):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag
 from nerkit.errors import NerkitError
-from nerkit.files import PathLike, read_lines, write_text_atomic
+from nerkit.files import PathLike, decode_lines, read_lines, write_text_atomic
 
 DOCSTART = "-DOCSTART-"
 
@@ -55,14 +57,48 @@ def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSen
     return parse_conll(read_lines(path), path, tag_column)
 
 
+@dataclass(frozen=True, slots=True)
+class ConllLayout:
+    """What a file's first lines fix for the rest: tabs or spaces, and the column count of its first
+    token line (and that line's number)."""
+
+    tabbed: bool
+    width: int
+    width_line: int
+
+
+def conll_layout(lines: Iterable[tuple[int, str]]) -> ConllLayout | None:
+    """The layout `parse_conll` would take from these lines (None when there is no token line)."""
+    tabbed: bool | None = None
+    for number, line in lines:
+        if not line.strip():
+            continue
+        if tabbed is None:
+            tabbed = "\t" in line
+        fields = split_fields(line, tabbed)
+        if fields[0] != DOCSTART:
+            return ConllLayout(tabbed, len(fields), number)
+    return None
+
+
 def parse_conll(
-    lines: Iterable[tuple[int, str]], path: PathLike, tag_column: int | None = -1
+    lines: Iterable[tuple[int, str]],
+    path: PathLike,
+    tag_column: int | None = -1,
+    layout: ConllLayout | None = None,
 ) -> Iterator[ConllSentence]:
-    """`read_conll` over lines already read: (line number, text) pairs of the file `path` names."""
+    """`read_conll` over lines already read: (line number, text) pairs of the file `path` names.
+
+    `layout` is the file's, when `lines` are a later piece of it (see `conll_pieces`): errors then
+    read as they would for the whole file.
+    """
     tabbed: bool | None = None
     width = 0  # columns per token line, fixed by the first token line
     width_line = 0
     tag_index: int | None = None
+    if layout is not None:
+        tabbed, width, width_line = layout.tabbed, layout.width, layout.width_line
+        tag_index = _tag_index(path, width_line, width, tag_column)
     rows: list[list[str]] = []
     first_line = 0
     documents = 0
@@ -132,6 +168,79 @@ def parse_conll(
             path=path,
             hint="a CoNLL file needs token lines, with a blank line after each sentence",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ConllPiece:
+    """A byte range of a CoNLL file that parses on its own (whole -DOCSTART- documents, or whole
+    sentences in a file without them): the number of its first line, and the -DOCSTART- lines before it."""
+
+    start: int
+    end: int
+    first_line: int
+    documents: int
+
+
+_TOKEN_LINE = re.compile(rb"(?m)^[ \t]*(?!-DOCSTART-)[!-~]")  # surely a token line, whatever the layout
+_SENTENCE_START = re.compile(rb"\n[ \t\r]*\n(?=[ \t]*[!-~])")  # a blank line, then surely a token line
+
+
+def conll_pieces(
+    data: bytes, path: PathLike, piece_bytes: int
+) -> tuple[list[ConllPiece], ConllLayout | None]:
+    """Cut a CoNLL file's bytes into pieces of about `piece_bytes` (at least one) that `parse_conll`,
+    given the returned layout, reads one by one to the same sentences as the whole file (their
+    `document` counts start from the piece's `documents`). Cuts fall before -DOCSTART- lines, or between
+    sentences in a file without them; every piece holds a token line."""
+    layout = conll_layout(decode_lines(data, path))
+    if layout is None:
+        return [ConllPiece(0, len(data), 1, 0)], None
+    docstarts = _docstart_lines(data, layout.tabbed)
+    cuts, documents = [0], [0]
+    while True:
+        token = _TOKEN_LINE.search(data, cuts[-1])
+        if token is None:
+            break
+        lowest = max(cuts[-1] + piece_bytes, token.start() + 1)
+        if docstarts:
+            index = bisect.bisect_left(docstarts, lowest)
+            if index == len(docstarts):
+                break
+            cuts.append(docstarts[index])
+            documents.append(index)
+        else:
+            found = _SENTENCE_START.search(data, lowest - 1)
+            if found is None:
+                break
+            cuts.append(found.end())
+            documents.append(0)
+    if len(cuts) > 1 and not _TOKEN_LINE.search(data, cuts[-1]):
+        cuts.pop()
+        documents.pop()
+    pieces, line = [], 1
+    for start, end, before in zip(cuts, [*cuts[1:], len(data)], documents, strict=True):
+        pieces.append(ConllPiece(start, end, line, before))
+        line += data.count(b"\n", start, end)
+    return pieces, layout
+
+
+def _docstart_lines(data: bytes, tabbed: bool) -> list[int]:
+    """Where each -DOCSTART- line starts (as `parse_conll` tells them), in order."""
+    starts: list[int] = []
+    at = data.find(b"-DOCSTART-")
+    while at != -1:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        end = len(data) if end == -1 else end
+        try:
+            line = data[start:end].decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:  # parse_conll stops at this line with the error
+            line = ""
+        line = line.removeprefix("\ufeff") if start == 0 else line
+        if line.strip() and split_fields(line, tabbed)[0] == DOCSTART:
+            starts.append(start)
+        at = data.find(b"-DOCSTART-", end)
+    return starts
 
 
 def column_count_error(path: PathLike, line: int, found: int, width: int, width_line: int) -> NerkitError:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from nerkit.spark.annotate import annotate, annotate_files
+from nerkit.spark.annotate import annotate, annotate_conll, annotate_files
 from nerkit.spark.conll import label_counts, read_conll, spark_errors
 from nerkit.spark.distributed import train
 from nerkit.spark.session import spark_session
 
 __all__ = [
     "annotate",
+    "annotate_conll",
     "annotate_files",
     "label_counts",
     "read_conll",

@@ -14,6 +14,7 @@ from nerkit.spark.session import import_pyspark
 
 DOCUMENT_COLUMNS = ("file", "document")  # what read_conll gives: sentences of a document are read together
 _PIPELINES: dict[tuple[str, str, int], Any] = {}  # per Python worker: model folder → loaded pipeline
+POOL_ROWS = 10_000  # sentences per model call in annotate_conll (the model sorts them by length inside)
 
 
 def annotate(
@@ -24,14 +25,17 @@ def annotate(
     document_cols: Sequence[str] = DOCUMENT_COLUMNS,
     batch_size: int = 512,
     precision: str = "auto",
+    sorted_by_document: bool = False,
 ) -> Any:
     """`df` plus `entities` (array of start, end, label, text, confidence), the same as `nerkit predict`.
 
     Text input (`text_col`): each row is one document. Token input (`tokens_col`, which wins): each row is
     one sentence, its entities' offsets point into its tokens joined by spaces, and a `tags` column is
     added too; when `df` has `document_cols` (as `read_conll` gives), a document's sentences are read
-    together, as `nerkit predict` does for a CoNLL file's -DOCSTART- documents. The model loads once per
-    Python worker, with as many torch threads as Spark gives each task (spark.task.cpus).
+    together, as `nerkit predict` does for a CoNLL file's -DOCSTART- documents: rows are shuffled by
+    document, unless `sorted_by_document` says each partition already holds whole documents, each in
+    order (as `read_conll` gives them). The model loads once per Python worker, with as many torch
+    threads as Spark gives each task (spark.task.cpus).
     """
     import_pyspark()
     from pyspark.sql import functions as F
@@ -46,23 +50,12 @@ def annotate(
         raise NerkitError(
             f"the DataFrame has no column {column!r}", hint=f"its columns are {', '.join(df.columns)}"
         )
-    entity = T.StructType(
-        [
-            T.StructField("start", T.IntegerType(), False),
-            T.StructField("end", T.IntegerType(), False),
-            T.StructField("label", T.StringType(), False),
-            T.StructField("text", T.StringType(), False),
-            T.StructField("confidence", T.DoubleType(), True),
-        ]
-    )
-    added = [T.StructField("entities", T.ArrayType(entity, containsNull=False), False)]
-    if tokens_col:
-        added.insert(0, T.StructField("tags", T.ArrayType(T.StringType(), containsNull=False), False))
+    added = _added_fields(bool(tokens_col))
     kept = [field for field in df.schema.fields if field.name not in {f.name for f in added}]
     schema = T.StructType([*kept, *added])
     names = [field.name for field in kept]
     grouped = bool(tokens_col) and all(c in df.columns for c in document_cols)
-    if grouped:  # a document's sentences together and in order, so each batch holds whole documents
+    if grouped and not sorted_by_document:  # a document's sentences together and in order
         order = [*document_cols, *(["sentence"] if "sentence" in df.columns else [])]
         parts = 2 * df.sparkSession.sparkContext.defaultParallelism
         df = df.repartition(parts, *[F.col(c) for c in document_cols]).sortWithinPartitions(*order)
@@ -80,6 +73,69 @@ def annotate(
         yield from _tag_whole_documents(pipeline, batches, names, column, list(document_cols), batch_size)
 
     return df.mapInPandas(tag_batches, schema)
+
+
+def _added_fields(tags: bool) -> list[Any]:
+    """The columns annotate adds: tags (for token input), then entities."""
+    from pyspark.sql import types as T
+
+    entity = T.StructType(
+        [
+            T.StructField("start", T.IntegerType(), False),
+            T.StructField("end", T.IntegerType(), False),
+            T.StructField("label", T.StringType(), False),
+            T.StructField("text", T.StringType(), False),
+            T.StructField("confidence", T.DoubleType(), True),
+        ]
+    )
+    fields = [T.StructField("entities", T.ArrayType(entity, containsNull=False), False)]
+    if tags:
+        fields.insert(0, T.StructField("tags", T.ArrayType(T.StringType(), containsNull=False), False))
+    return fields
+
+
+def annotate_conll(
+    spark: Any, model_path: str, path: str, batch_size: int = 512, precision: str = "auto"
+) -> Any:
+    """`annotate(read_conll(spark, path, tag_column=None), model_path, tokens_col="tokens")` in one pass:
+    each piece of the files is parsed and tagged by the same Python worker, so sentences never travel
+    to the JVM and back in between. Columns: file, document, sentence, line, text, tokens, tags, entities."""
+    import_pyspark()
+    from pyspark.sql import types as T
+
+    from nerkit.io import read_meta
+    from nerkit.spark.conll import FIXED_COLUMNS, first_token_line_width, read_pieces, sentence_rows
+
+    read_meta(model_path)
+    model_path = os.path.abspath(model_path) if "://" not in model_path else model_path
+    width = first_token_line_width(spark, path)
+    strings = T.ArrayType(T.StringType(), containsNull=False)
+    types = {"file": T.StringType(), "document": T.LongType(), "sentence": T.IntegerType()}
+    types |= {"line": T.IntegerType(), "text": T.StringType(), "tokens": strings}
+    schema = T.StructType([T.StructField(c, types[c], False) for c in FIXED_COLUMNS] + _added_fields(True))
+
+    def tag_pieces(frames: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        pipeline = _worker_pipeline(model_path, precision)
+
+        def tagged(rows: list[tuple[Any, ...]]) -> Any:
+            frame = pd.DataFrame(rows, columns=list(FIXED_COLUMNS))
+            owners = [(row[0], row[1]) for row in rows]
+            return _tag_tokens(pipeline, frame, "tokens", owners, batch_size)
+
+        for frame in frames:
+            for piece in frame.itertuples(index=False):
+                rows: list[tuple[Any, ...]] = []
+                for row in sentence_rows(piece, width, None, None, []):
+                    if row[2] == 0 and len(rows) >= POOL_ROWS:  # whole documents in each call
+                        yield tagged(rows)
+                        rows = []
+                    rows.append(row)
+                if rows:
+                    yield tagged(rows)
+
+    return read_pieces(spark, path).mapInPandas(tag_pieces, schema)
 
 
 def _worker_pipeline(model_path: str, precision: str) -> Any:
@@ -162,9 +218,8 @@ def annotate_files(
     document per line (rows `text`, `entities`); conll gives a row per sentence (`text`, `tokens`, `tags`,
     `entities`, and where it came from); jsonl and parquet need a `text` column (or parquet `tokens`), and
     their other columns pass through. The folder appears only once complete."""
-    from pyspark.sql import functions as F
 
-    from nerkit.spark.conll import read_conll, spark_errors
+    from nerkit.spark.conll import spark_errors
 
     check_choice("input format", input_format, INPUT_FORMATS)
     check_choice("output format", output_format, OUTPUT_FORMATS)
@@ -172,32 +227,13 @@ def annotate_files(
     if target is not None and target.exists():
         raise NerkitError("already exists", path=output, hint="give a new folder for the part files")
     with spark_errors(source):
-        tokens_col = None
-        if input_format == "text":
-            _split_small_files(spark, source)
-            df = spark.read.option("lineSep", "\n").text(source)
-            df = df.select(F.regexp_replace("value", "\r$", "").alias("text"))
-        elif input_format == "conll":
-            df = read_conll(spark, source, tag_column=None)
-            df = df.select("file", "document", "sentence", "line", "text", "tokens")
-            tokens_col = "tokens"
-        elif input_format == "jsonl":
-            df = spark.read.option("mode", "FAILFAST").json(source)
+        if input_format == "conll":
+            annotated = annotate_conll(spark, model_path, source, batch_size, precision)
         else:
-            df = spark.read.parquet(source)
-        if input_format in ("jsonl", "parquet"):
-            df = df.drop("entities")
-            if "text" not in df.columns and input_format == "parquet" and "tokens" in df.columns:
-                tokens_col = "tokens"
-            elif "text" not in df.columns:
-                raise NerkitError(
-                    'the input has no "text" column',
-                    path=source,
-                    hint='give rows with a "text" string, e.g. {"text": "Paris is big."}',
-                )
-        annotated = annotate(
-            df, model_path, tokens_col=tokens_col, batch_size=batch_size, precision=precision
-        )
+            df, tokens_col = _read_rows(spark, source, input_format)
+            annotated = annotate(
+                df, model_path, tokens_col=tokens_col, batch_size=batch_size, precision=precision
+            )
         if target is None:
             _write(annotated, output, output_format)
             return
@@ -209,6 +245,30 @@ def annotate_files(
             temporary.rename(target)
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _read_rows(spark: Any, source: str, input_format: str) -> tuple[Any, str | None]:
+    """Text, jsonl or parquet input as a DataFrame, and its tokens column (None: annotate `text`)."""
+    from pyspark.sql import functions as F
+
+    if input_format == "text":
+        _split_small_files(spark, source)
+        df = spark.read.option("lineSep", "\n").text(source)
+        return df.select(F.regexp_replace("value", "\r$", "").alias("text")), None
+    if input_format == "jsonl":
+        df = spark.read.option("mode", "FAILFAST").json(source)
+    else:
+        df = spark.read.parquet(source)
+    df = df.drop("entities")
+    if "text" not in df.columns and input_format == "parquet" and "tokens" in df.columns:
+        return df, "tokens"
+    if "text" not in df.columns:
+        raise NerkitError(
+            'the input has no "text" column',
+            path=source,
+            hint='give rows with a "text" string, e.g. {"text": "Paris is big."}',
+        )
+    return df, None
 
 
 def _write(df: Any, folder: str, output_format: str) -> None:

@@ -7,27 +7,35 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from nerkit.data.conll import DOCSTART, document_id, parse_conll, split_fields
+from nerkit.data.conll import DOCSTART, ConllLayout, conll_pieces, parse_conll, split_fields
 from nerkit.errors import NerkitError
 from nerkit.files import decode_lines
 from nerkit.spark.session import first_line, import_pyspark
 
 FIXED_COLUMNS = ("file", "document", "sentence", "line", "text", "tokens")
+PIECE_COLUMNS = ("file", "first_line", "documents", "tabbed", "width", "width_line", "content")
+MIN_PIECE_BYTES = 256 * 1024  # smaller pieces cost more to ship than to parse
+ROWS_PER_BATCH = 10_000  # sentences per Arrow batch out of the parser
 
 
-def read_conll(spark: Any, path: str, tag_column: int | None = -1, min_partitions: int | None = None) -> Any:
+def read_conll(spark: Any, path: str, tag_column: int | None = -1, partitions: int | None = None) -> Any:
     """A DataFrame of the sentences of the CoNLL file(s) at `path` (a file, a folder or a glob; any
     file system Spark reads), one row per sentence, parsed on the executors (never collected here):
 
-    file, document (the sentence's -DOCSTART- document in its file, as `nerkit.data.conll.document_id`),
-    sentence (its index in that document), line, text (the tokens joined by spaces), tokens, tags (unless
-    `tag_column` is None), and column_1, column_2, ... for the other columns (e.g. POS and chunk tags).
-    Errors name the file and line, as `nerkit.data.conll.read_conll`'s do.
+    file, document (the number of the sentence's -DOCSTART- document in its file; a sentence outside any
+    is a document of its own, numbered minus its line), sentence (its index in that document), line,
+    text (the tokens joined by spaces), tokens, tags (unless `tag_column` is None), and column_1,
+    column_2, ... for the other columns (e.g. POS and chunk tags). Errors name the file and line, as
+    `nerkit.data.conll.read_conll`'s do.
+
+    Files are cut into pieces of whole documents (`nerkit.data.conll.conll_pieces`), parsed in parallel
+    over `partitions` partitions (default: two per core). A partition holds whole documents, each in
+    order, so `annotate(..., sorted_by_document=True)` needs no shuffle.
     """
     import_pyspark()
     from pyspark.sql import types as T
 
-    width = _first_token_line_width(spark, path)
+    width = first_token_line_width(spark, path)
     tag_index = None
     if tag_column is not None:
         tag_index = tag_column + width if tag_column < 0 else tag_column
@@ -50,31 +58,85 @@ def read_conll(spark: Any, path: str, tag_column: int | None = -1, min_partition
     if tag_index is not None:
         fields.append(T.StructField("tags", strings, False))
     fields += [T.StructField(f"column_{i}", strings, False) for i in extra]
-    files = spark.sparkContext.binaryFiles(path, minPartitions=min_partitions)
+    schema = T.StructType(fields)
 
-    def rows(item: tuple[str, bytes]) -> Iterator[tuple[Any, ...]]:
-        uri, data = item
-        name = _local_name(uri)
-        sentence_in_document: dict[int, int] = {}
-        for index, sentence in enumerate(parse_conll(decode_lines(data, name), name, tag_column)):
-            if len(sentence.columns) != width:
-                raise NerkitError(
-                    f"{len(sentence.columns)} columns, but other files read here have {width}",
-                    path=name,
-                    line=sentence.line,
-                    hint="read files with the same columns together",
-                )
-            document = document_id(sentence, index)
-            position = sentence_in_document.get(document, 0)
-            sentence_in_document[document] = position + 1
-            tokens = list(sentence.tokens)
-            row: list[Any] = [name, document, position, sentence.line, " ".join(tokens), tokens]
-            if tag_index is not None:
-                row.append(list(sentence.columns[tag_index]))
-            row += [list(sentence.columns[i]) for i in extra]
-            yield tuple(row)
+    def parse(frames: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
 
-    return spark.createDataFrame(files.flatMap(rows), T.StructType(fields))
+        for frame in frames:
+            for piece in frame.itertuples(index=False):
+                rows = list(sentence_rows(piece, width, tag_column, tag_index, extra))
+                for start in range(0, len(rows), ROWS_PER_BATCH):
+                    yield pd.DataFrame(rows[start : start + ROWS_PER_BATCH], columns=schema.names)
+
+    return read_pieces(spark, path, partitions).mapInPandas(parse, schema)
+
+
+def read_pieces(spark: Any, path: str, partitions: int | None = None) -> Any:
+    """The CoNLL file(s) at `path` cut into pieces of whole documents (`nerkit.data.conll.conll_pieces`,
+    rows of PIECE_COLUMNS; width 0 for a file without token lines), spread over `partitions` partitions
+    (default: two per core). Read them with `sentence_rows`."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    partitions = partitions or 2 * spark.sparkContext.defaultParallelism
+    with spark_errors(path):
+        files = spark.read.format("binaryFile").load(path)
+        total = files.agg(F.sum("length")).first()[0] or 0
+    piece_bytes = max(MIN_PIECE_BYTES, -(-total // partitions))
+
+    def cut(frames: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        for frame in frames:
+            rows = []
+            for uri, data in zip(frame["path"], frame["content"], strict=True):
+                name = _local_name(uri)
+                pieces, layout = conll_pieces(data, name, piece_bytes)
+                shape = (layout.tabbed, layout.width, layout.width_line) if layout else (False, 0, 0)
+                rows += [(name, p.first_line, p.documents, *shape, data[p.start : p.end]) for p in pieces]
+            yield pd.DataFrame(rows, columns=list(PIECE_COLUMNS))
+
+    schema = T.StructType(
+        [
+            T.StructField("file", T.StringType(), False),
+            T.StructField("first_line", T.IntegerType(), False),
+            T.StructField("documents", T.LongType(), False),
+            T.StructField("tabbed", T.BooleanType(), False),
+            T.StructField("width", T.IntegerType(), False),
+            T.StructField("width_line", T.IntegerType(), False),
+            T.StructField("content", T.BinaryType(), False),
+        ]
+    )
+    return files.select("path", "content").mapInPandas(cut, schema).repartition(partitions)
+
+
+def sentence_rows(
+    piece: Any, width: int, tag_column: int | None, tag_index: int | None, extra: list[int]
+) -> Iterator[tuple[Any, ...]]:
+    """`read_conll`'s rows for one piece (a row of `read_pieces`) of files whose token lines have `width`
+    columns: FIXED_COLUMNS, then the `tag_index` column, then the `extra` ones."""
+    name = piece.file
+    layout = ConllLayout(bool(piece.tabbed), int(piece.width), int(piece.width_line)) if piece.width else None
+    lines = decode_lines(piece.content, name, int(piece.first_line))
+    sentence_in_document: dict[int, int] = {}
+    for sentence in parse_conll(lines, name, tag_column, layout):
+        if len(sentence.columns) != width:
+            raise NerkitError(
+                f"{len(sentence.columns)} columns, but other files read here have {width}",
+                path=name,
+                line=sentence.line,
+                hint="read files with the same columns together",
+            )
+        document = sentence.document + int(piece.documents) if sentence.document else -sentence.line
+        position = sentence_in_document.get(document, 0)
+        sentence_in_document[document] = position + 1
+        tokens = list(sentence.tokens)
+        row: list[Any] = [name, document, position, sentence.line, " ".join(tokens), tokens]
+        if tag_index is not None:
+            row.append(list(sentence.columns[tag_index]))
+        row += [list(sentence.columns[i]) for i in extra]
+        yield tuple(row)
 
 
 def label_counts(df: Any, column: str = "tags") -> Any:
@@ -89,7 +151,7 @@ def label_counts(df: Any, column: str = "tags") -> Any:
     )
 
 
-def _first_token_line_width(spark: Any, path: str) -> int:
+def first_token_line_width(spark: Any, path: str) -> int:
     """The column count of the first token line under `path` (read through Spark: any file system)."""
     from pyspark.sql import functions as F
 

@@ -76,7 +76,8 @@ def _conll_text(spark: Any, data: Split, tokens_col: str, tags_col: str) -> str:
             raise NerkitError(
                 f"the training DataFrame has no column {column!r}", hint="give tokens and tags columns"
             )
-    order = [c for c in ("file", "document", "sentence", "line") if c in df.columns]
+    ordered_by = ("file", "line") if "line" in df.columns else ("file", "document", "sentence")  # file order
+    order = [c for c in ordered_by if c in df.columns]
     keys = [c for c in ("file", "document") if c in df.columns]
     with spark_errors(str(data) if isinstance(data, str | os.PathLike) else None):
         rows = df.select(*keys, tokens_col, tags_col).orderBy(*order).collect() if order else df.collect()
