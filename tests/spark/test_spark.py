@@ -193,8 +193,13 @@ def test_annotate_bad_arguments(spark, tiny_model, tmp_path):
 # --- the CLI -----------------------------------------------------------------------------------------------
 
 
-def test_cli_annotate_text_matches_predict(spark, tiny_model, tmp_path, capsys):
+@pytest.mark.parametrize("encoded", ["as is", "BOM and CRLF"])
+def test_cli_annotate_text_matches_predict(spark, tiny_model, tmp_path, capsys, encoded):
     source = SAMPLES / "raw.txt"
+    if encoded != "as is":
+        source = tmp_path / "raw.txt"
+        text = (SAMPLES / "raw.txt").read_text(encoding="utf-8").replace("\n", "\r\n")
+        source.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     output = tmp_path / "out"
     assert main(["spark", "annotate", str(tiny_model), str(source), str(output), "--master", "local[2]"]) == 0
     predicted = tmp_path / "predicted.jsonl"
@@ -202,7 +207,7 @@ def test_cli_annotate_text_matches_predict(spark, tiny_model, tmp_path, capsys):
     expected = [json.loads(line) for line in predicted.read_text(encoding="utf-8").splitlines()]
     assert part_rows(output) == expected
     assert (output / "_SUCCESS").is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "predicted.jsonl"]
+    assert {p.name for p in tmp_path.iterdir()} - {"raw.txt"} == {"out", "predicted.jsonl"}
 
 
 def test_cli_annotate_jsonl_to_parquet(spark, tiny_model, tiny_pipeline, write, tmp_path):
@@ -230,6 +235,15 @@ def test_cli_annotate_errors_are_one_line(spark, tiny_model, write, tmp_path, ca
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and message in error[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_annotate_text_that_is_not_utf8_names_the_line(spark, tiny_model, write, tmp_path, capsys):
+    source = write("Ada Voss ran.\n\nRen\xe9 left.\n".encode("latin-1"), name="in.txt")
+    output = tmp_path / "out"
+    assert main(["spark", "annotate", str(tiny_model), str(source), str(output)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "in.txt:3: byte 0xe9 at column 4 is not UTF-8" in error[0]
+    assert not output.exists()
 
 
 def test_cli_annotate_bad_conll_names_the_line(spark, tiny_model, write, tmp_path, capsys):

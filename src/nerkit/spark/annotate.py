@@ -229,6 +229,8 @@ def annotate_files(
     with spark_errors(source):
         if input_format == "conll":
             annotated = annotate_conll(spark, model_path, source, batch_size, precision)
+        elif input_format == "text":
+            annotated = _annotate_lines(spark, model_path, source, batch_size, precision)
         else:
             df, tokens_col = _read_rows(spark, source, input_format)
             annotated = annotate(
@@ -247,14 +249,59 @@ def annotate_files(
             shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _read_rows(spark: Any, source: str, input_format: str) -> tuple[Any, str | None]:
-    """Text, jsonl or parquet input as a DataFrame, and its tokens column (None: annotate `text`)."""
+def _annotate_lines(spark: Any, model_path: str, source: str, batch_size: int, precision: str) -> Any:
+    """Text files, one document per line, to rows `text`, `entities` in the lines' order. Lines reach
+    the workers as bytes and are decoded there as `nerkit predict` reads them: strict UTF-8 (an error
+    names the file, and the line where the file is local), line endings and a leading BOM dropped."""
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
-    if input_format == "text":
-        _split_small_files(spark, source)
-        df = spark.read.option("lineSep", "\n").text(source)
-        return df.select(F.regexp_replace("value", "\r$", "").alias("text")), None
+    from nerkit.io import read_meta
+
+    read_meta(model_path)
+    model_path = os.path.abspath(model_path) if "://" not in model_path else model_path
+    _split_small_files(spark, source)
+    lines = spark.read.option("lineSep", "\n").text(source)
+    lines = lines.select(
+        F.col("value").cast("binary").alias("line"), F.col("_metadata.file_path").alias("file")
+    )
+    schema = T.StructType([T.StructField("text", T.StringType(), False), *_added_fields(False)])
+
+    def tag_lines(frames: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        pipeline = _worker_pipeline(model_path, precision)
+        for frame in frames:
+            texts = [
+                _decode_line(line, file) for line, file in zip(frame["line"], frame["file"], strict=True)
+            ]
+            yield _tag_texts(pipeline, pd.DataFrame({"text": texts}), "text", batch_size)
+
+    return lines.mapInPandas(tag_lines, schema)
+
+
+def _decode_line(line: bytes, file: str) -> str:
+    """One line of a text file as `nerkit.files.read_lines` gives it, or its error."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        from nerkit.files import read_lines
+        from nerkit.spark.conll import local_name
+
+        path = local_name(file)
+        if "://" not in path and os.path.isfile(path):
+            for _ in read_lines(path):  # raises the error with its line number
+                pass
+        raise NerkitError(
+            f"byte 0x{line[error.start]:02x} at column {error.start + 1} of a line is not UTF-8",
+            path=path,
+            hint="re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 IN > OUT)",
+        ) from None
+    return text.removeprefix("\ufeff").rstrip("\r")
+
+
+def _read_rows(spark: Any, source: str, input_format: str) -> tuple[Any, str | None]:
+    """Jsonl or parquet input as a DataFrame, and its tokens column (None: annotate `text`)."""
     if input_format == "jsonl":
         df = spark.read.option("mode", "FAILFAST").json(source)
     else:

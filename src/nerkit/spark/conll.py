@@ -91,7 +91,7 @@ def read_pieces(spark: Any, path: str, partitions: int | None = None) -> Any:
         for frame in frames:
             rows = []
             for uri, data in zip(frame["path"], frame["content"], strict=True):
-                name = _local_name(uri)
+                name = local_name(uri)
                 pieces, layout = conll_pieces(data, name, piece_bytes)
                 shape = (layout.tabbed, layout.width, layout.width_line) if layout else (False, 0, 0)
                 rows += [(name, p.first_line, p.documents, *shape, data[p.start : p.end]) for p in pieces]
@@ -168,7 +168,7 @@ def first_token_line_width(spark: Any, path: str) -> int:
     return len(split_fields(line, "\t" in line))
 
 
-def _local_name(uri: str) -> str:
+def local_name(uri: str) -> str:
     """A file URI as the path a user gave (file:/a/b → /a/b); other schemes are kept."""
     return re.sub(r"^file:(//)?(?=/)", "", uri)
 
