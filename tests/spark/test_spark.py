@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -276,6 +279,31 @@ def test_cli_without_java(tiny_model, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     with pytest.raises(NerkitError, match=r"JAVA_HOME is .* but it holds no bin/java"):
         find_java()
+
+
+def test_spark_log_level_applies_from_the_jvm_start(tmp_path):
+    pytest.importorskip("pyspark")
+    from nerkit.spark.session import log4j_option, spark_session
+
+    option = log4j_option("OFF")
+    path = Path(option.removeprefix("-Dlog4j2.configurationFile=file://"))
+    assert path.name == "nerkit-log4j2-3-off.properties"
+    assert path.read_text(encoding="utf-8").startswith("rootLogger.level = off\n")
+    with pytest.raises(NerkitError, match="unknown Spark log level 'LOUD'; use one of OFF, FATAL"):
+        spark_session("local[1]", log_level="loud")
+
+
+def test_cli_annotate_in_a_fresh_jvm_prints_only_its_own_line(tiny_model, tmp_path):
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("needs Java")
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "nerkit", "spark", "annotate", str(tiny_model), str(SAMPLES / "raw.txt")]
+    done = subprocess.run([*command, str(output), "--master", "local[1]"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("WARNING: Using incubator")]
+    assert len(lines) == 1 and lines[0].startswith(f"annotated {SAMPLES / 'raw.txt'} into {output} in ")
+    assert done.stdout == ""
 
 
 # --- distributed training ----------------------------------------------------------------------------------

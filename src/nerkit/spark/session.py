@@ -6,10 +6,26 @@ import os
 import re
 import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from nerkit.errors import NerkitError
+from nerkit.errors import NerkitError, check_choice
+from nerkit.files import write_text_atomic
 
+LOG4J_VERSION = 3  # in the file's name: a changed configuration gets a new file
+LOG4J_CONFIG = """\
+rootLogger.level = {level}
+rootLogger.appenderRef.stderr.ref = stderr
+logger.spark.name = org.apache.spark
+logger.spark.level = {level}
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+"""
+LOG_LEVELS = ("OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL")
 JAVA_HINT = "install a Java runtime 17 or newer (e.g. apt install openjdk-17-jre-headless) or set JAVA_HOME"
 
 
@@ -76,7 +92,10 @@ def spark_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    for key, value in (config or {}).items():
+    check_choice("Spark log level", log_level.upper(), LOG_LEVELS)
+    config = dict(config or {})
+    config.setdefault("spark.driver.extraJavaOptions", log4j_option(log_level))
+    for key, value in config.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
@@ -84,6 +103,17 @@ def spark_session(
         raise NerkitError(f"Spark did not start: {first_line(error)}", hint=JAVA_HINT) from None
     session.sparkContext.setLogLevel(log_level)
     return session
+
+
+def log4j_option(level: str) -> str:
+    """The JVM option that makes Spark log at `level` from its first line on (setLogLevel comes too late
+    for the start-up lines): a log4j2 configuration kept in the temporary folder. Spark's own loggers
+    are set too, or Spark announces a default level of its own. (The JVM's own notice of incubator modules, which
+    Spark asks for, stays.)"""
+    path = Path(tempfile.gettempdir()) / f"nerkit-log4j2-{LOG4J_VERSION}-{level.lower()}.properties"
+    if not path.is_file():
+        write_text_atomic(path, [LOG4J_CONFIG.format(level=level.lower())])
+    return f"-Dlog4j2.configurationFile={path.as_uri()}"
 
 
 def first_line(error: BaseException) -> str:
