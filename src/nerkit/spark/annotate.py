@@ -104,15 +104,18 @@ def annotate_conll(
     from pyspark.sql import types as T
 
     from nerkit.io import read_meta
-    from nerkit.spark.conll import FIXED_COLUMNS, first_token_line_width, read_pieces, sentence_rows
+    from nerkit.spark.conll import (
+        FIXED_COLUMNS,
+        first_token_line_width,
+        fixed_fields,
+        read_pieces,
+        sentence_rows,
+    )
 
     read_meta(model_path)
     model_path = os.path.abspath(model_path) if "://" not in model_path else model_path
     width = first_token_line_width(spark, path)
-    strings = T.ArrayType(T.StringType(), containsNull=False)
-    types = {"file": T.StringType(), "document": T.LongType(), "sentence": T.IntegerType()}
-    types |= {"line": T.IntegerType(), "text": T.StringType(), "tokens": strings}
-    schema = T.StructType([T.StructField(c, types[c], False) for c in FIXED_COLUMNS] + _added_fields(True))
+    schema = T.StructType(fixed_fields() + _added_fields(True))
 
     def tag_pieces(frames: Iterator[Any]) -> Iterator[Any]:
         import pandas as pd

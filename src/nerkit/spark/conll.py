@@ -47,14 +47,7 @@ def read_conll(spark: Any, path: str, tag_column: int | None = -1, partitions: i
             )
     extra = [i for i in range(1, width) if i != tag_index]
     strings = T.ArrayType(T.StringType(), containsNull=False)
-    fields = [
-        T.StructField("file", T.StringType(), False),
-        T.StructField("document", T.LongType(), False),
-        T.StructField("sentence", T.IntegerType(), False),
-        T.StructField("line", T.IntegerType(), False),
-        T.StructField("text", T.StringType(), False),
-        T.StructField("tokens", strings, False),
-    ]
+    fields = fixed_fields()
     if tag_index is not None:
         fields.append(T.StructField("tags", strings, False))
     fields += [T.StructField(f"column_{i}", strings, False) for i in extra]
@@ -70,6 +63,20 @@ def read_conll(spark: Any, path: str, tag_column: int | None = -1, partitions: i
                     yield pd.DataFrame(rows[start : start + ROWS_PER_BATCH], columns=schema.names)
 
     return read_pieces(spark, path, partitions).mapInPandas(parse, schema)
+
+
+def fixed_fields() -> list[Any]:
+    """The Spark fields of FIXED_COLUMNS, the columns every `read_conll` row has."""
+    from pyspark.sql import types as T
+
+    return [
+        T.StructField("file", T.StringType(), False),
+        T.StructField("document", T.LongType(), False),
+        T.StructField("sentence", T.IntegerType(), False),
+        T.StructField("line", T.IntegerType(), False),
+        T.StructField("text", T.StringType(), False),
+        T.StructField("tokens", T.ArrayType(T.StringType(), containsNull=False), False),
+    ]
 
 
 def read_pieces(spark: Any, path: str, partitions: int | None = None) -> Any:
