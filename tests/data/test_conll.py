@@ -182,6 +182,8 @@ PIECE_FILES = [
     "\ufeff-DOCSTART- -X- O\n\nx O\n\n-DOCSTART- -X- O\n\ny O\n\n-DOCSTART- -X- O\n\n",
     # a token that only starts like -DOCSTART-; non-ASCII tokens
     "-DOCSTART-x O\n\nä O\n\n-DOCSTART- O\n\n\u0431 O\n\n-DOCSTART- O\n\nc O\n",
+    # empty documents: their -DOCSTART- lines stay with the next sentence's
+    "x O\n-DOCSTART- O\n-DOCSTART- O\ny O\n\n-DOCSTART- O\n\n\n-DOCSTART- O\n\nz O\n",
     # tab-separated: fields are stripped, so an indented -DOCSTART- counts
     "a\tO\n\n -DOCSTART-\tO\n\nb\tO\n\n-DOCSTART-\t-X-\n\nc\tO\n",
 ]
@@ -189,7 +191,10 @@ PIECE_FILES = [
 
 def _parsed(data: bytes, layout_from_pieces: bool, piece_bytes: int) -> list[tuple[int, object, int]]:
     if not layout_from_pieces:
-        return [(s.line, s.columns, s.document) for s in parse_conll(decode_lines(data, "f"), "f")]
+        return [
+            (s.line, s.columns, s.document, s.docstart, s.trailing)
+            for s in parse_conll(decode_lines(data, "f"), "f")
+        ]
     pieces, layout = conll_pieces(data, "f", piece_bytes)
     assert pieces[0].start == 0 and pieces[-1].end == len(data)
     assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
@@ -197,7 +202,8 @@ def _parsed(data: bytes, layout_from_pieces: bool, piece_bytes: int) -> list[tup
     for piece in pieces:
         lines = decode_lines(data[piece.start : piece.end], "f", piece.first_line)
         for s in parse_conll(lines, "f", -1, layout):
-            rows.append((s.line, s.columns, s.document + piece.documents if s.document else 0))
+            document = s.document + piece.documents if s.document else 0
+            rows.append((s.line, s.columns, document, s.docstart, s.trailing))
     return rows
 
 

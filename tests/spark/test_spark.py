@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -79,14 +80,14 @@ def test_read_conll_rows(spark, write):
 def test_read_conll_folder_tabs_untagged_and_no_documents(spark, tmp_path):
     from nerkit.spark import read_conll
 
-    (tmp_path / "a.conll").write_text("Peter\tB-PER\n\nOslo\tB-LOC\n", encoding="utf-8")
+    (tmp_path / "a.conll").write_text(" \t\n\xa0\nPeter\tB-PER\n\nOslo\tB-LOC\n", encoding="utf-8")
     (tmp_path / "b.conll").write_text("Anna\tB-PER\nleft\tO\n", encoding="utf-8")
     df = read_conll(spark, str(tmp_path), tag_column=None)
     assert df.columns == ["file", "document", "sentence", "line", "text", "tokens", "column_1"]
     rows = sorted((Path(r.file).name, r.document, r.sentence, r.tokens, r.column_1) for r in df.collect())
     assert rows == [
-        ("a.conll", -3, 0, ["Oslo"], ["B-LOC"]),  # no -DOCSTART-: a document of its own, minus its line
-        ("a.conll", -1, 0, ["Peter"], ["B-PER"]),
+        ("a.conll", -5, 0, ["Oslo"], ["B-LOC"]),  # no -DOCSTART-: a document of its own, minus its line
+        ("a.conll", -3, 0, ["Peter"], ["B-PER"]),
         ("b.conll", -1, 0, ["Anna", "left"], ["B-PER", "O"]),
     ]
 
@@ -240,12 +241,14 @@ def test_cli_annotate_errors_are_one_line(spark, tiny_model, write, tmp_path, ca
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_annotate_text_that_is_not_utf8_names_the_line(spark, tiny_model, write, tmp_path, capsys):
-    source = write("Ada Voss ran.\n\nRen\xe9 left.\n".encode("latin-1"), name="in.txt")
+def test_cli_annotate_text_that_is_not_utf8_names_the_line(spark, tiny_model, tmp_path, capsys):
+    source = tmp_path / "a 100% folder" / "in.txt"  # Spark gives this path URL-encoded
+    source.parent.mkdir()
+    source.write_bytes("Ada Voss ran.\n\nRen\xe9 left.\n".encode("latin-1"))
     output = tmp_path / "out"
     assert main(["spark", "annotate", str(tiny_model), str(source), str(output)]) == 2
     error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and "in.txt:3: byte 0xe9 at column 4 is not UTF-8" in error[0]
+    assert len(error) == 1 and "a 100% folder/in.txt:3: byte 0xe9 at column 4 is not UTF-8" in error[0]
     assert not output.exists()
 
 
@@ -287,7 +290,8 @@ def test_spark_log_level_applies_from_the_jvm_start(tmp_path):
 
     option = log4j_option("OFF")
     path = Path(option.removeprefix("-Dlog4j2.configurationFile=file://"))
-    assert path.name == "nerkit-log4j2-3-off.properties"
+    assert path.name == "log4j2-3-off.properties" and path.parent.name == f"nerkit-{os.getuid()}"
+    assert path.parent.stat().st_mode & 0o077 == 0
     assert path.read_text(encoding="utf-8").startswith("rootLogger.level = off\n")
     with pytest.raises(NerkitError, match="unknown Spark log level 'LOUD'; use one of OFF, FATAL"):
         spark_session("local[1]", log_level="loud")

@@ -206,6 +206,8 @@ def conll_pieces(
             index = bisect.bisect_left(docstarts, lowest)
             if index == len(docstarts):
                 break
+            while index > 0 and not _TOKEN_LINE.search(data, docstarts[index - 1], docstarts[index]):
+                index -= 1  # empty documents go with the next one, as parse_conll gives them
             cuts.append(docstarts[index])
             documents.append(index)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from nerkit.spark.session import import_pyspark
 
 DOCUMENT_COLUMNS = ("file", "document")  # what read_conll gives: sentences of a document are read together
 _PIPELINES: dict[tuple[str, str, int], Any] = {}  # per Python worker: model folder → loaded pipeline
+COMPRESSED = (".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst")  # what Spark's text reader unpacks
 POOL_ROWS = 10_000  # sentences per model call in annotate_conll (the model sorts them by length inside)
 
 
@@ -291,8 +293,8 @@ def _decode_line(line: bytes, file: str) -> str:
         from nerkit.files import read_lines
         from nerkit.spark.conll import local_name
 
-        path = local_name(file)
-        if "://" not in path and os.path.isfile(path):
+        path = local_name(urllib.parse.unquote(file))  # Spark's metadata path is URL-encoded
+        if "://" not in path and os.path.isfile(path) and not path.endswith(COMPRESSED):
             for _ in read_lines(path):  # raises the error with its line number
                 pass
         raise NerkitError(

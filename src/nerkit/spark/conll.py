@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from nerkit.data.conll import DOCSTART, ConllLayout, conll_pieces, parse_conll, split_fields
+from nerkit.data.conll import ConllLayout, conll_layout, conll_pieces, parse_conll
 from nerkit.errors import NerkitError
 from nerkit.files import decode_lines
 from nerkit.spark.session import first_line, import_pyspark
@@ -15,6 +15,7 @@ from nerkit.spark.session import first_line, import_pyspark
 FIXED_COLUMNS = ("file", "document", "sentence", "line", "text", "tokens")
 PIECE_COLUMNS = ("file", "first_line", "documents", "tabbed", "width", "width_line", "content")
 MIN_PIECE_BYTES = 256 * 1024  # smaller pieces cost more to ship than to parse
+FIRST_LINES = 100  # non-blank lines read to find the first token line (after -DOCSTART- lines)
 ROWS_PER_BATCH = 10_000  # sentences per Arrow batch out of the parser
 
 
@@ -159,20 +160,16 @@ def label_counts(df: Any, column: str = "tags") -> Any:
 
 
 def first_token_line_width(spark: Any, path: str) -> int:
-    """The column count of the first token line under `path` (read through Spark: any file system)."""
+    """The column count of the first token line under `path` (read through Spark: any file system), as
+    `nerkit.data.conll.conll_layout` tells it."""
     from pyspark.sql import functions as F
 
     with spark_errors(path):
-        lines = spark.read.text(path)
-        first = (
-            lines.filter((F.trim("value") != "") & ~F.trim("value").startswith(DOCSTART))
-            .select("value")
-            .first()
-        )
-    if first is None:
+        lines = spark.read.text(path).filter(F.col("value").rlike(r"(?U)\S")).limit(FIRST_LINES).collect()
+    layout = conll_layout(enumerate((row[0] for row in lines), start=1))
+    if layout is None:
         raise NerkitError("no token lines", path=path, hint="give CoNLL files with one token per line")
-    line = first[0]
-    return len(split_fields(line, "\t" in line))
+    return layout.width
 
 
 def local_name(uri: str) -> str:

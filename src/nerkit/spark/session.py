@@ -94,7 +94,9 @@ def spark_session(
     )
     check_choice("Spark log level", log_level.upper(), LOG_LEVELS)
     config = dict(config or {})
-    config.setdefault("spark.driver.extraJavaOptions", log4j_option(log_level))
+    options = config.get("spark.driver.extraJavaOptions", "")
+    if "log4j2.configurationFile" not in options:  # the user's own log configuration wins
+        config["spark.driver.extraJavaOptions"] = f"{options} {log4j_option(log_level)}".strip()
     for key, value in config.items():
         builder = builder.config(key, value)
     try:
@@ -107,10 +109,15 @@ def spark_session(
 
 def log4j_option(level: str) -> str:
     """The JVM option that makes Spark log at `level` from its first line on (setLogLevel comes too late
-    for the start-up lines): a log4j2 configuration kept in the temporary folder. Spark's own loggers
-    are set too, or Spark announces a default level of its own. (The JVM's own notice of incubator modules, which
-    Spark asks for, stays.)"""
-    path = Path(tempfile.gettempdir()) / f"nerkit-log4j2-{LOG4J_VERSION}-{level.lower()}.properties"
+    for the start-up lines): a log4j2 configuration kept in this user's private temporary folder. Spark's
+    own loggers are set too, or Spark announces a default level of its own. (Java's notice of the
+    incubator modules Spark asks for stays.)"""
+    folder = Path(tempfile.gettempdir()) / f"nerkit-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:  # not ours alone: trust nothing in it
+        folder = Path(tempfile.mkdtemp(prefix="nerkit-"))
+    path = folder / f"log4j2-{LOG4J_VERSION}-{level.lower()}.properties"
     if not path.is_file():
         write_text_atomic(path, [LOG4J_CONFIG.format(level=level.lower())])
     return f"-Dlog4j2.configurationFile={path.as_uri()}"
