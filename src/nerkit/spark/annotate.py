@@ -43,10 +43,7 @@ def annotate(
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    from nerkit.io import read_meta
-
-    read_meta(model_path)  # a missing or damaged model folder fails here, not on every executor
-    model_path = os.path.abspath(model_path) if "://" not in model_path else model_path
+    model_path = _checked_model(model_path)
     column = tokens_col or text_col
     if not column or column not in df.columns:
         raise NerkitError(
@@ -105,7 +102,6 @@ def annotate_conll(
     import_pyspark()
     from pyspark.sql import types as T
 
-    from nerkit.io import read_meta
     from nerkit.spark.conll import (
         FIXED_COLUMNS,
         first_token_line_width,
@@ -114,8 +110,7 @@ def annotate_conll(
         sentence_rows,
     )
 
-    read_meta(model_path)
-    model_path = os.path.abspath(model_path) if "://" not in model_path else model_path
+    model_path = _checked_model(model_path)
     width = first_token_line_width(spark, path)
     schema = T.StructType(fixed_fields() + _added_fields(True))
 
@@ -141,6 +136,15 @@ def annotate_conll(
                     yield tagged(rows)
 
     return read_pieces(spark, path).mapInPandas(tag_pieces, schema)
+
+
+def _checked_model(model_path: str) -> str:
+    """The model folder as the executors will find it (absolute where local), after reading its
+    metadata here: a missing or damaged folder fails once, not on every executor."""
+    from nerkit.io import read_meta
+
+    read_meta(model_path)
+    return os.path.abspath(model_path) if "://" not in model_path else model_path
 
 
 def _worker_pipeline(model_path: str, precision: str) -> Any:
@@ -223,7 +227,6 @@ def annotate_files(
     document per line (rows `text`, `entities`); conll gives a row per sentence (`text`, `tokens`, `tags`,
     `entities`, and where it came from); jsonl and parquet need a `text` column (or parquet `tokens`), and
     their other columns pass through. The folder appears only once complete."""
-
     from nerkit.spark.conll import spark_errors
 
     check_choice("input format", input_format, INPUT_FORMATS)
@@ -261,10 +264,7 @@ def _annotate_lines(spark: Any, model_path: str, source: str, batch_size: int, p
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    from nerkit.io import read_meta
-
-    read_meta(model_path)
-    model_path = os.path.abspath(model_path) if "://" not in model_path else model_path
+    model_path = _checked_model(model_path)
     _split_small_files(spark, source)
     lines = spark.read.option("lineSep", "\n").text(source)
     lines = lines.select(
