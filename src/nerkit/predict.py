@@ -105,8 +105,8 @@ def _conll_lines(record: _Record) -> Iterator[str]:
         yield from format_conll([replace(sentence, columns=(*sentence.columns, tags))])
         return
     yield "-DOCSTART- O\n\n"
-    for sentence, tagged in zip(record.document.sentences, record.tagged, strict=True):
-        for token, tag in zip(sentence.tokens, tagged.tags, strict=True):
+    for text_sentence, tagged in zip(record.document.sentences, record.tagged, strict=True):
+        for token, tag in zip(text_sentence.tokens, tagged.tags, strict=True):
             yield f"{token.text} {tag}\n"
         yield "\n"
 

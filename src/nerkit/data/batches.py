@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -83,7 +84,7 @@ def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
         chars[row, :n, : sentence.chars.shape[1]] = sentence.chars
         cases[row, :n] = sentence.casing
         mask[row, :n] = True
-        if tagged:
+        if tagged and sentence.tags is not None:  # `tagged`: every sentence's tags are there
             tags[row, :n] = sentence.tags
     features = None
     if sentences[0].features is not None:
@@ -178,25 +179,26 @@ def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
         words=np.concatenate([s.words for s in sentences]),
         chars=chars,
         casing=np.concatenate([s.casing for s in sentences]),
-        tags=np.concatenate([s.tags for s in sentences]) if tagged else None,  # type: ignore[misc]
+        tags=np.concatenate([s.tags for s in sentences]) if tagged else None,
         sentences=sum(s.sentences for s in sentences),
-        features=_join_features([s.features for s in sentences]),  # type: ignore[misc]
+        features=_join_features([s.features for s in sentences]),
     )
 
 
 def _join_features(arrays: Sequence[np.ndarray | None]) -> np.ndarray | None:
     """Features of joined sentences: a view when they lie back to back in one buffer (as consecutive
     sentences of a memory-mapped feature cache do), so joining copies nothing; else a concatenation."""
-    if arrays[0] is None:
-        return None
     first = arrays[0]
+    if first is None:
+        return None
     address = first.__array_interface__["data"][0]
     contiguous = all(a is not None and a.flags.c_contiguous and a.dtype == first.dtype for a in arrays)
-    for array in arrays:
-        if not contiguous or array.__array_interface__["data"][0] != address:
-            return np.concatenate(arrays)  # type: ignore[arg-type]
+    for array in arrays:  # `contiguous` means no array is None
+        if not contiguous or array is None or array.__array_interface__["data"][0] != address:
+            # sentences have features all or none, so no None here (numpy would raise on one)
+            return np.concatenate(cast("Sequence[np.ndarray]", arrays))
         address += array.nbytes
-    rows = sum(len(a) for a in arrays)  # type: ignore[arg-type]
+    rows = sum(len(a) for a in arrays if a is not None)
     return np.lib.stride_tricks.as_strided(
         first, shape=(rows, *first.shape[1:]), strides=first.strides, writeable=False
     )

@@ -90,7 +90,8 @@ def parse_conll(
     """`read_conll` over lines already read: (line number, text) pairs of the file `path` names.
 
     `layout` is the file's, when `lines` are a later piece of it (see `conll_pieces`): errors then
-    read as they would for the whole file.
+    read as they would for the whole file. It stays one function because it is a streaming state
+    machine whose state (layout, current rows, held-back sentence) every line reads and updates.
     """
     tabbed: bool | None = None
     width = 0  # columns per token line, fixed by the first token line
@@ -160,6 +161,11 @@ def parse_conll(
         pending = flush()
     if pending is not None:
         yield replace(pending, trailing=tuple(docstart)) if docstart else pending
+    _check_not_empty(path, any_content, sentences)
+
+
+def _check_not_empty(path: PathLike, any_content: bool, sentences: int) -> None:
+    """Raise NerkitError for a file of blank lines only, or of -DOCSTART- lines without sentences."""
     if not any_content:
         raise NerkitError("the file is empty", path=path, hint="give a CoNLL file with one token per line")
     if not sentences:

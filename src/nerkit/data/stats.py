@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from nerkit.data.conll import PathLike, read_conll
+from nerkit.data.conll import read_conll
 from nerkit.data.tags import SchemeReport, detect_scheme, tags_to_spans
+from nerkit.files import PathLike
 
 
 @dataclass

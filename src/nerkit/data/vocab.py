@@ -18,7 +18,8 @@ _PUNCT = regex.compile(r"[\p{P}\p{S}]+")
 
 def normalise_word(word: str) -> str:
     """The form a learned word row is keyed by: lower case, every digit as 0."""
-    return _DIGITS.sub("0", word.lower())
+    normalised: str = _DIGITS.sub("0", word.lower())  # regex has no type information
+    return normalised
 
 
 def casing(word: str) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -29,7 +28,8 @@ class WordVectors:
     total: int  # words in the file, kept or not
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> io.BufferedIOBase:
+    """The file for reading bytes, through gzip when it starts with gzip's magic number."""
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -40,7 +40,7 @@ def _open(path: Path) -> BinaryIO:
         raise NerkitError(f"cannot read: {error.strerror}", path=path) from None
     if handle.read(2) == b"\x1f\x8b":
         handle.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     handle.seek(0)
     return handle
 
@@ -63,7 +63,7 @@ def _decode(raw: bytes, path: Path, line: int) -> str:
 
 
 def _text_rows(
-    handle: BinaryIO, path: Path, first_line: int, dim: int | None
+    handle: Iterable[bytes], path: Path, first_line: int, dim: int | None
 ) -> Iterator[tuple[int, str, bytes]]:
     """(line, word, the line's bytes after the word) for each text row; `dim` checks the field count."""
     for number, raw in enumerate(handle, start=first_line):
@@ -88,7 +88,9 @@ def _text_rows(
         yield number, _decode(word, path, number), b" ".join(fields[len(fields) - dim :])
 
 
-def _binary_rows(handle: BinaryIO, path: Path, count: int, dim: int) -> Iterator[tuple[int, str, bytes]]:
+def _binary_rows(
+    handle: io.BufferedIOBase, path: Path, count: int, dim: int
+) -> Iterator[tuple[int, str, bytes]]:
     """(row, word, raw float32 bytes) for each row of a word2vec binary file."""
     size = 4 * dim
     for row in range(1, count + 1):
@@ -127,31 +129,10 @@ def load_vectors(path: PathLike, keep: set[str] | None = None, max_words: int = 
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: set[str] = set()
-    binary = path.name.endswith((".bin", ".bin.gz"))
     total = 0
     with _open(path) as handle:
         try:
-            first = handle.readline()
-            first_line = 1
-            if first.startswith(b"\xef\xbb\xbf"):
-                first = first[3:]
-            while first and not first.strip():
-                first, first_line = handle.readline(), first_line + 1
-            if not first:
-                raise NerkitError("the vectors file is empty", path=path, hint=_FORMAT_HINT)
-            header = _header(first)
-            if binary and header is None:
-                raise NerkitError("a .bin file without a word2vec header line", path=path, hint=_FORMAT_HINT)
-            if header is not None and binary:
-                entries = _binary_rows(handle, path, *header)
-                fmt, dim = "word2vec-binary", header[1]
-            elif header is not None:
-                entries = _text_rows(handle, path, first_line + 1, header[1])
-                fmt, dim = "word2vec-text", header[1]
-            else:
-                dim = len(first.split()) - 1
-                entries = _text_rows(_Prepend(first, handle), path, first_line, None)
-                fmt = "glove"
+            entries, fmt, dim = _entries(handle, path)
             for number, word, data in entries:
                 total += 1
                 if word in seen:
@@ -159,15 +140,7 @@ def load_vectors(path: PathLike, keep: set[str] | None = None, max_words: int = 
                 wanted = keep is None or total <= max_words or word in keep or word in lowered
                 if not wanted:
                     continue
-                if fmt == "word2vec-binary":
-                    vector = np.frombuffer(data, dtype="<f4")
-                else:
-                    try:
-                        vector = np.array(data.split(b" "), dtype=np.float32)
-                    except ValueError:
-                        raise NerkitError(
-                            "a value that is not a number", path=path, line=number, hint=_FORMAT_HINT
-                        ) from None
+                vector = _vector(data, fmt, path, number)
                 seen.add(word)
                 words.append(word)
                 rows.append(vector)
@@ -185,13 +158,46 @@ def load_vectors(path: PathLike, keep: set[str] | None = None, max_words: int = 
     return WordVectors(words=words, vectors=vectors, dim=dim, format=fmt, total=total)
 
 
+def _entries(handle: io.BufferedIOBase, path: Path) -> tuple[Iterator[tuple[int, str, bytes]], str, int]:
+    """The rows of an open vectors file, its format and its dimension, from its first non-blank line:
+    a `count dim` header means word2vec/fastText (binary when the name ends in .bin or .bin.gz)."""
+    binary = path.name.endswith((".bin", ".bin.gz"))
+    first = handle.readline()
+    first_line = 1
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    while first and not first.strip():
+        first, first_line = handle.readline(), first_line + 1
+    if not first:
+        raise NerkitError("the vectors file is empty", path=path, hint=_FORMAT_HINT)
+    header = _header(first)
+    if binary and header is None:
+        raise NerkitError("a .bin file without a word2vec header line", path=path, hint=_FORMAT_HINT)
+    if header is not None and binary:
+        return _binary_rows(handle, path, *header), "word2vec-binary", header[1]
+    if header is not None:
+        return _text_rows(handle, path, first_line + 1, header[1]), "word2vec-text", header[1]
+    dim = len(first.split()) - 1
+    return _text_rows(_Prepend(first, handle), path, first_line, None), "glove", dim
+
+
+def _vector(data: bytes, fmt: str, path: Path, number: int) -> np.ndarray:
+    """One row's numbers: raw little-endian float32 in a binary file, else space-separated text."""
+    if fmt == "word2vec-binary":
+        return np.frombuffer(data, dtype="<f4")
+    try:
+        return np.array(data.split(b" "), dtype=np.float32)
+    except ValueError:
+        raise NerkitError("a value that is not a number", path=path, line=number, hint=_FORMAT_HINT) from None
+
+
 class _Prepend(io.RawIOBase):
     """A line already read, then the rest of a binary stream, as one iterable of lines."""
 
-    def __init__(self, first: bytes, rest: BinaryIO) -> None:
+    def __init__(self, first: bytes, rest: io.BufferedIOBase) -> None:
         self.first = first
         self.rest = rest
 
-    def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[bytes]:
         yield self.first
         yield from self.rest

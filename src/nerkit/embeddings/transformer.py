@@ -75,8 +75,9 @@ def load_transformer(path: str | Path, window: int | None = None, precision: str
         raise NerkitError(
             "transformer features need the transformers package", hint="pip install 'nerkit[transformers]'"
         ) from None
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    # transformers leaves these two functions unannotated
+    transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = transformers.AutoModel.from_pretrained(

@@ -14,6 +14,10 @@ class CRF(nn.Module):
     Sequences are left-aligned: `mask[:, :n]` is True for a sentence of n tokens, and n >= 1.
     """
 
+    allowed: torch.Tensor  # buffers registered in __init__, declared for the type checker
+    allowed_start: torch.Tensor
+    allowed_end: torch.Tensor
+
     def __init__(
         self,
         num_tags: int,

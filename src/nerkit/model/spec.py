@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from nerkit.data.vocab import CASINGS
 from nerkit.errors import NerkitError
@@ -54,8 +55,9 @@ class ModelSpec:
             raise NerkitError(
                 f"the model spec has unknown keys {unknown}", hint="was it written by a newer nerkit?"
             )
+        values: dict[str, Any] = data  # read from JSON: the fields' types are not checked here
         try:
-            return cls(**data)  # type: ignore[arg-type]
+            return cls(**values)
         except TypeError as error:
             raise NerkitError(f"the model spec is incomplete: {error}") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -75,14 +76,14 @@ class Tagger(nn.Module):
             parts.append(self.layer_scale * torch.einsum("bsld,l->bsd", batch.features, mix))
         tokens = self._drop(torch.cat(parts, dim=2))  # [batch, seq, token_dim]
         if not self.spec.layers:
-            return self.project(tokens)
-        return self.project(self._drop(self._bilstm(tokens, batch.mask.sum(1))))
+            return cast(torch.Tensor, self.project(tokens))
+        return cast(torch.Tensor, self.project(self._drop(self._bilstm(tokens, batch.mask.sum(1)))))
 
     def _drop(self, values: torch.Tensor) -> torch.Tensor:
         """Dropout on [batch, seq, dim]; with `spec.locked_dropout` one mask per sentence, the same at
         every position (variational dropout), else a fresh mask per value."""
         if not (self.training and self.spec.locked_dropout and self.spec.dropout > 0):
-            return self.dropout(values)
+            return cast(torch.Tensor, self.dropout(values))
         keep = 1.0 - self.spec.dropout
         mask = torch.empty(values.size(0), 1, values.size(2)).bernoulli_(keep) / keep
         return values * mask
@@ -96,7 +97,8 @@ class Tagger(nn.Module):
         """
         order = _reversal(lengths, inputs.size(1))  # [batch, seq]
         output = inputs
-        for layer, (forward, backward) in enumerate(self.lstms):
+        for layer, pair in enumerate(self.lstms):
+            forward, backward = cast(nn.ModuleList, pair)  # each item of `lstms` is a ModuleList of two
             if layer:
                 output = self._drop(output)
             ahead, _ = forward(output)

@@ -7,7 +7,7 @@ import logging
 import os
 import platform
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -281,6 +281,16 @@ def create_app(
     colours = label_colours(pipeline.entity_types)
     page = page_html(pipeline, colours)
     model_json = _model_json(pipeline)
+    app = _new_app(batcher, max_body_bytes=max_batch * (max_text_chars * JSON_BYTES_PER_CHAR + 16) + 1024)
+    app.state.pipeline = pipeline
+    app.state.batcher = batcher
+    _add_tagging_routes(app, _tagging(batcher, max_batch, max_text_chars), colours)
+    _add_info_routes(app, batcher, model_json, page)
+    return app
+
+
+def _new_app(batcher: MicroBatcher[Document], max_body_bytes: int) -> FastAPI:
+    """The app without routes: the batcher started and stopped with it, the middleware, the JSON errors."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -296,13 +306,20 @@ def create_app(
         description="Named entities in raw text, from a model trained with `nerkit train`.",
         lifespan=lifespan,
     )
-    app.state.pipeline = pipeline
-    app.state.batcher = batcher
-    app.add_middleware(BodyLimit, max_bytes=max_batch * (max_text_chars * JSON_BYTES_PER_CHAR + 16) + 1024)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestLog)
+    # Starlette types every handler as taking any Exception; these two are registered for their own class
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)
+    return app
+
+
+_Tagging = Callable[[list[str], list[str]], Awaitable[list[Document]]]  # (texts, their names) -> documents
+
+
+def _tagging(batcher: MicroBatcher[Document], max_batch: int, max_text_chars: int) -> _Tagging:
+    """The documents of a request's texts through the batcher, after `_check_texts`; 503 when busy."""
 
     async def tagged(texts: list[str], names: list[str]) -> list[Document]:
         _check_texts(texts, names, max_batch, max_text_chars)
@@ -314,6 +331,12 @@ def create_app(
                 f"busy: {batcher.waiting_texts:,} texts are waiting for the model; retry in a second",
                 headers={"Retry-After": "1"},
             ) from None
+
+    return tagged
+
+
+def _add_tagging_routes(app: FastAPI, tagged: _Tagging, colours: dict[str, str]) -> None:
+    """POST /v1/entities and /v1/render: the entities of texts, and one text rendered as HTML."""
 
     @app.post("/v1/entities", response_model=EntitiesResponse, responses=ERRORS)
     async def entities(body: EntitiesRequest) -> Response:
@@ -332,6 +355,12 @@ def create_app(
         document = (await tagged([body.text], ["text"]))[0]
         entities = [entity.to_json() for entity in document.entities]
         return _json_response({"html": render_fragment(document, colours), "entities": entities})
+
+
+def _add_info_routes(
+    app: FastAPI, batcher: MicroBatcher[Document], model_json: dict[str, object], page: str
+) -> None:
+    """GET /v1/model, /healthz and the web page at /."""
 
     @app.get("/v1/model")
     async def model_info() -> dict[str, object]:
@@ -354,5 +383,3 @@ def create_app(
     async def index() -> HTMLResponse:
         """The page: a text box, a button, the entities highlighted, the model's labels as a legend."""
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_POLICY})
-
-    return app

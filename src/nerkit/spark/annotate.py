@@ -8,19 +8,25 @@ import shutil
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerkit.errors import NerkitError, check_choice
 from nerkit.spark.session import import_pyspark
 
+if TYPE_CHECKING:  # pyspark is optional, and torch loads only where a model does
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructField
+
+    from nerkit.pipeline import Pipeline
+
 DOCUMENT_COLUMNS = ("file", "document")  # what read_conll gives: sentences of a document are read together
-_PIPELINES: dict[tuple[str, str, int], Any] = {}  # per Python worker: model folder → loaded pipeline
+_PIPELINES: dict[tuple[str, str, int], Pipeline] = {}  # per Python worker: model folder → loaded pipeline
 COMPRESSED = (".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst")  # what Spark's text reader unpacks
 POOL_ROWS = 10_000  # sentences per model call in annotate_conll (the model sorts them by length inside)
 
 
 def annotate(
-    df: Any,
+    df: DataFrame,
     model_path: str,
     text_col: str | None = "text",
     tokens_col: str | None = None,
@@ -28,7 +34,7 @@ def annotate(
     batch_size: int = 512,
     precision: str = "auto",
     sorted_by_document: bool = False,
-) -> Any:
+) -> DataFrame:
     """`df` plus `entities` (array of start, end, label, text, confidence), the same as `nerkit predict`.
 
     Text input (`text_col`): each row is one document. Token input (`tokens_col`, which wins): each row is
@@ -74,7 +80,7 @@ def annotate(
     return df.mapInPandas(tag_batches, schema)
 
 
-def _added_fields(tags: bool) -> list[Any]:
+def _added_fields(tags: bool) -> list[StructField]:
     """The columns annotate adds: tags (for token input), then entities."""
     from pyspark.sql import types as T
 
@@ -94,8 +100,8 @@ def _added_fields(tags: bool) -> list[Any]:
 
 
 def annotate_conll(
-    spark: Any, model_path: str, path: str, batch_size: int = 512, precision: str = "auto"
-) -> Any:
+    spark: SparkSession, model_path: str, path: str, batch_size: int = 512, precision: str = "auto"
+) -> DataFrame:
     """`annotate(read_conll(spark, path, tag_column=None), model_path, tokens_col="tokens")` in one pass:
     each piece of the files is parsed and tagged by the same Python worker, so sentences never travel
     to the JVM and back in between. Columns: file, document, sentence, line, text, tokens, tags, entities."""
@@ -147,7 +153,7 @@ def _checked_model(model_path: str) -> str:
     return os.path.abspath(model_path) if "://" not in model_path else model_path
 
 
-def _worker_pipeline(model_path: str, precision: str) -> Any:
+def _worker_pipeline(model_path: str, precision: str) -> Pipeline:
     """The model for this Python worker, loaded on first use; torch gets the task's share of the cores."""
     from pyspark import TaskContext
 
@@ -162,7 +168,7 @@ def _worker_pipeline(model_path: str, precision: str) -> Any:
     return _PIPELINES[key]
 
 
-def _tag_texts(pipeline: Any, frame: Any, column: str, batch_size: int) -> Any:
+def _tag_texts(pipeline: Pipeline, frame: Any, column: str, batch_size: int) -> Any:
     texts = [text if isinstance(text, str) else "" for text in frame[column]]
     documents = pipeline.predict_many(texts, batch_size)
     frame = frame.copy()
@@ -170,7 +176,9 @@ def _tag_texts(pipeline: Any, frame: Any, column: str, batch_size: int) -> Any:
     return frame
 
 
-def _tag_tokens(pipeline: Any, frame: Any, column: str, owners: list[Any] | None, batch_size: int) -> Any:
+def _tag_tokens(
+    pipeline: Pipeline, frame: Any, column: str, owners: list[Any] | None, batch_size: int
+) -> Any:
     from nerkit.text.document import document_from_tokens
 
     sentences = [[str(token) for token in tokens] if tokens is not None else [] for tokens in frame[column]]
@@ -187,7 +195,12 @@ def _tag_tokens(pipeline: Any, frame: Any, column: str, owners: list[Any] | None
 
 
 def _tag_whole_documents(
-    pipeline: Any, batches: Iterator[Any], names: list[str], column: str, keys: list[str], batch_size: int
+    pipeline: Pipeline,
+    batches: Iterator[Any],
+    names: list[str],
+    column: str,
+    keys: list[str],
+    batch_size: int,
 ) -> Iterator[Any]:
     """Tag rows sorted by document, holding back the last document of a batch until it is complete."""
     import pandas as pd
@@ -214,7 +227,7 @@ OUTPUT_FORMATS = ("jsonl", "parquet")
 
 
 def annotate_files(
-    spark: Any,
+    spark: SparkSession,
     model_path: str,
     source: str,
     output: str,
@@ -257,7 +270,9 @@ def annotate_files(
             shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _annotate_lines(spark: Any, model_path: str, source: str, batch_size: int, precision: str) -> Any:
+def _annotate_lines(
+    spark: SparkSession, model_path: str, source: str, batch_size: int, precision: str
+) -> DataFrame:
     """Text files, one document per line, to rows `text`, `entities` in the lines' order. Lines reach
     the workers as bytes and are decoded there as `nerkit predict` reads them: strict UTF-8 (an error
     names the file, and the line where the file is local), line endings and a leading BOM dropped."""
@@ -305,7 +320,7 @@ def _decode_line(line: bytes, file: str) -> str:
     return text.removeprefix("\ufeff").rstrip("\r")
 
 
-def _read_rows(spark: Any, source: str, input_format: str) -> tuple[Any, str | None]:
+def _read_rows(spark: SparkSession, source: str, input_format: str) -> tuple[DataFrame, str | None]:
     """Jsonl or parquet input as a DataFrame, and its tokens column (None: annotate `text`)."""
     if input_format == "jsonl":
         df = spark.read.option("mode", "FAILFAST").json(source)
@@ -323,7 +338,7 @@ def _read_rows(spark: Any, source: str, input_format: str) -> tuple[Any, str | N
     return df, None
 
 
-def _write(df: Any, folder: str, output_format: str) -> None:
+def _write(df: DataFrame, folder: str, output_format: str) -> None:
     writer = df.write.mode("errorifexists")
     if output_format == "jsonl":
         writer.option("ignoreNullFields", "false").json(folder)
@@ -331,7 +346,7 @@ def _write(df: Any, folder: str, output_format: str) -> None:
         writer.parquet(folder)
 
 
-def _split_small_files(spark: Any, source: str) -> None:
+def _split_small_files(spark: SparkSession, source: str) -> None:
     """Cut local text input into at least two partitions per core (lines stay in order): Spark's
     default 128 MB splits would give a 50 MB file to one core."""
     paths = [Path(p) for p in glob.glob(source)] if "://" not in source else []

@@ -5,12 +5,16 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from nerkit.data.conll import ConllLayout, conll_layout, conll_pieces, parse_conll
 from nerkit.errors import NerkitError
 from nerkit.files import decode_lines
 from nerkit.spark.session import first_line, import_pyspark
+
+if TYPE_CHECKING:  # pyspark is optional
+    from pyspark.sql import DataFrame, Row, SparkSession
+    from pyspark.sql.types import StructField
 
 FIXED_COLUMNS = ("file", "document", "sentence", "line", "text", "tokens")
 PIECE_COLUMNS = ("file", "first_line", "documents", "tabbed", "width", "width_line", "content")
@@ -19,7 +23,9 @@ FIRST_LINES = 100  # non-blank lines read to find the first token line (after -D
 ROWS_PER_BATCH = 10_000  # sentences per Arrow batch out of the parser
 
 
-def read_conll(spark: Any, path: str, tag_column: int | None = -1, partitions: int | None = None) -> Any:
+def read_conll(
+    spark: SparkSession, path: str, tag_column: int | None = -1, partitions: int | None = None
+) -> DataFrame:
     """A DataFrame of the sentences of the CoNLL file(s) at `path` (a file, a folder or a glob; any
     file system Spark reads), one row per sentence, parsed on the executors (never collected here):
 
@@ -66,7 +72,7 @@ def read_conll(spark: Any, path: str, tag_column: int | None = -1, partitions: i
     return read_pieces(spark, path, partitions).mapInPandas(parse, schema)
 
 
-def fixed_fields() -> list[Any]:
+def fixed_fields() -> list[StructField]:
     """The Spark fields of FIXED_COLUMNS, the columns every `read_conll` row has."""
     from pyspark.sql import types as T
 
@@ -80,7 +86,7 @@ def fixed_fields() -> list[Any]:
     ]
 
 
-def read_pieces(spark: Any, path: str, partitions: int | None = None) -> Any:
+def read_pieces(spark: SparkSession, path: str, partitions: int | None = None) -> DataFrame:
     """The CoNLL file(s) at `path` cut into pieces of whole documents (`nerkit.data.conll.conll_pieces`,
     rows of PIECE_COLUMNS; width 0 for a file without token lines), spread over `partitions` partitions
     (default: two per core). Read them with `sentence_rows`."""
@@ -90,7 +96,7 @@ def read_pieces(spark: Any, path: str, partitions: int | None = None) -> Any:
     partitions = partitions or 2 * spark.sparkContext.defaultParallelism
     with spark_errors(path):
         files = spark.read.format("binaryFile").load(path)
-        total = files.agg(F.sum("length")).first()[0] or 0
+        total = cast("Row", files.agg(F.sum("length")).first())[0] or 0  # an aggregate has one row
     piece_bytes = max(MIN_PIECE_BYTES, -(-total // partitions))
 
     def cut(frames: Iterator[Any]) -> Iterator[Any]:
@@ -147,7 +153,7 @@ def sentence_rows(
         yield tuple(row)
 
 
-def label_counts(df: Any, column: str = "tags") -> Any:
+def label_counts(df: DataFrame, column: str = "tags") -> DataFrame:
     """How often each tag occurs in a DataFrame's array column: (tag, count), most frequent first."""
     from pyspark.sql import functions as F
 
@@ -159,7 +165,7 @@ def label_counts(df: Any, column: str = "tags") -> Any:
     )
 
 
-def first_token_line_width(spark: Any, path: str) -> int:
+def first_token_line_width(spark: SparkSession, path: str) -> int:
     """The column count of the first token line under `path` (read through Spark: any file system), as
     `nerkit.data.conll.conll_layout` tells it."""
     from pyspark.sql import functions as F

@@ -8,10 +8,14 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from nerkit.errors import NerkitError, check_choice
 from nerkit.files import write_text_atomic
+
+if TYPE_CHECKING:  # pyspark is optional
+    from pyspark.sql import SparkSession
 
 LOG4J_VERSION = 3  # in the file's name: a changed configuration gets a new file
 LOG4J_CONFIG = """\
@@ -29,7 +33,7 @@ LOG_LEVELS = ("OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL")
 JAVA_HINT = "install a Java runtime 17 or newer (e.g. apt install openjdk-17-jre-headless) or set JAVA_HOME"
 
 
-def import_pyspark() -> Any:
+def import_pyspark() -> ModuleType:
     """The pyspark module, or one clear error saying how to install it."""
     try:
         import pyspark
@@ -46,10 +50,10 @@ def find_java() -> str:
         if os.access(java, os.X_OK):
             return java
         raise NerkitError(f"JAVA_HOME is {home}, but it holds no bin/java", hint=JAVA_HINT)
-    java = shutil.which("java")
-    if java is None:
+    on_path = shutil.which("java")
+    if on_path is None:
         raise NerkitError("Spark needs Java, and there is no java on the PATH", hint=JAVA_HINT)
-    return java
+    return on_path
 
 
 def check_master(master: str) -> None:
@@ -74,7 +78,7 @@ def spark_session(
     app_name: str = "nerkit",
     config: dict[str, str] | None = None,
     log_level: str = "ERROR",
-) -> Any:
+) -> SparkSession:
     """A SparkSession at `master` whose Python workers are this interpreter (so they import nerkit), with
     Arrow on and Spark's log at `log_level` ("OFF" silences it). An existing session is reused. Raises
     NerkitError for no Java or a bad master URL."""
