@@ -1,11 +1,56 @@
-"""Shared test helpers: writing small files into a temporary folder."""
+"""Shared test helpers: writing small files into a temporary folder, tiny models; in CI (CI=true), a test
+skipped for a missing requirement (Java, chromium, an optional package) fails instead."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["pytester"]  # for tests/test_ci_skips.py
+
+
+def strict_ci() -> bool:
+    """Whether skips must fail: in CI (`.ci/run` sets CI=true), where `make install` provides everything."""
+    return os.environ.get("CI") == "true"
+
+
+def declared_skip(item: pytest.Item) -> bool:
+    """Whether the test declares its skip with a skip or skipif mark: an intentional skip, kept in CI too."""
+    return item.get_closest_marker("skip") is not None or item.get_closest_marker("skipif") is not None
+
+
+def fail_the_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Turn a skip (pytest.skip, pytest.importorskip: a missing requirement) into a failure saying why."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    report.outcome = "failed"
+    report.longrepr = (
+        f"{reason}\nCI=true: a test skipped for a missing requirement fails in CI, where `make install` "
+        "provides every one; declare an intentional skip with @pytest.mark.skip or skipif"
+    )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and strict_ci() and not declared_skip(item):
+        fail_the_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield  # skipped: a module-level pytest.importorskip or pytest.skip(allow_module_level=True)
+    if report.skipped and strict_ci():
+        fail_the_skip(report)
+    return report
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
+from importlib.resources import files
 
 from nerkit.errors import NerkitError
 from nerkit.text.document import Document, Entity
@@ -14,43 +15,8 @@ COMMON_LABEL_COLOURS = {"PER": "#ffd6a5", "LOC": "#caffbf", "ORG": "#a0c4ff", "M
 OTHER_LABEL_COLOURS = ("#ffadad", "#bdb2ff", "#9bf6ff", "#ffc6ff", "#e6ccb2", "#d9ed92", "#d6e2e9", "#c9ada7")
 CSS_COLOUR = re.compile(r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[A-Za-z]+")
 
-PAGE_STYLE = """\
-body {
-  max-width: 60rem;
-  margin: 2rem auto;
-  padding: 0 1.5rem;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif,
-    "Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji";
-  font-size: 1.0625rem;
-  line-height: 1.7;
-  color: #1f2328;
-  background: #fff;
-}
-h1 { font-size: 1.6rem; font-weight: 600; margin: 0 0 1rem; }
-.legend { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; list-style: none; margin: 0 0 1.5rem; padding: 0; }
-.legend li { display: flex; align-items: center; gap: 0.4rem; }
-.legend .key { padding: 0.1rem 0.5rem; border-radius: 0.3rem; font-size: 0.8rem; font-weight: 600; color: #1f2328; }
-.legend .count, .empty { color: #656d76; }
-.doc { border: 1px solid #d0d7de; border-radius: 0.5rem; padding: 0.75rem 1.25rem 1rem; margin: 0 0 1.25rem; }
-.caption { font-size: 0.75rem; color: #656d76; text-transform: uppercase; letter-spacing: 0.06em; }
-.text { white-space: pre-wrap; overflow-wrap: anywhere; }
-mark.entity {
-  color: #1f2328;
-  padding: 0.1em 0.35em;
-  border-radius: 0.3em;
-  box-decoration-break: clone;
-  -webkit-box-decoration-break: clone;
-}
-mark.entity .label {
-  margin-left: 0.4em;
-  font-size: 0.65em;
-  font-weight: 700;
-  letter-spacing: 0.04em;
-  text-transform: uppercase;
-  vertical-align: 0.1em;
-  color: rgba(0, 0, 0, 0.6);
-}
-"""
+# The page's CSS, in render.css beside this module (package data), newline-terminated.
+PAGE_STYLE = files("nerkit").joinpath("render.css").read_text(encoding="utf-8")
 
 
 def label_colours(labels: Iterable[str], colours: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -103,6 +103,7 @@ def test_gradients_flow():
     assert torch.all(emissions.grad[1, 2] == 0)  # padding gets no gradient
 
 
+@pytest.mark.slow
 def test_marginals_do_not_depend_on_the_rest_of_the_batch():
     crf = _crf(17, seed=4, constrained=True).float()
     lengths = [int(n) for n in torch.randint(1, 40, (300,), generator=torch.Generator().manual_seed(5))]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 RAW = (SAMPLES / "raw.txt").read_text(encoding="utf-8").splitlines()

@@ -14,6 +14,8 @@ import pytest
 from nerkit.cli import main
 from nerkit.errors import NerkitError
 
+pytestmark = pytest.mark.spark
+
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 CONLL = """-DOCSTART- -X- O
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from nerkit.text.document import Document, Entity, parse_text
 
 
@@ -70,6 +72,7 @@ def test_to_json():
     }
 
 
+@pytest.mark.slow
 def test_ten_megabyte_text_keeps_valid_offsets():
     paragraph = "Zoë Voss (U.S.) didn't\tvisit Öster\u0301vik \U0001f600 on 1996-08-30.\r\nShe left! "
     text = paragraph * (10_000_000 // len(paragraph))

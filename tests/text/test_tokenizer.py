@@ -90,6 +90,7 @@ def test_offsets_are_always_right_on_random_text():
         assert all(text[i].isspace() or text[i] == "\ufeff" or i in covered for i in range(len(text))), text
 
 
+@pytest.mark.slow
 def test_ten_megabytes_in_seconds():
     text = ("Maria Voss, 34, don't visit Port Halvery (U.S.) on 1996-08-30 -- it's 5% dearer. " * 8) + "\n"
     big = text * (10_000_000 // len(text))

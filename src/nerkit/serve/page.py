@@ -6,131 +6,17 @@ import base64
 import hashlib
 from collections.abc import Mapping
 from html import escape
+from importlib.resources import files
 
 from nerkit import __version__
 from nerkit.pipeline import Pipeline
 from nerkit.render import PAGE_STYLE
 
-FORM_STYLE = """\
-label { display: block; font-weight: 600; margin: 0 0 0.35rem; }
-textarea {
-  display: block;
-  width: 100%;
-  box-sizing: border-box;
-  min-height: 9rem;
-  padding: 0.6rem 0.75rem;
-  font: inherit;
-  line-height: 1.5;
-  border: 1px solid #8c959f;
-  border-radius: 0.5rem;
-  resize: vertical;
-}
-.actions { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem; margin: 0.75rem 0 1.5rem; }
-button {
-  font: inherit;
-  font-weight: 600;
-  padding: 0.4rem 1.1rem;
-  border: 1px solid #0969da;
-  border-radius: 0.5rem;
-  background: #0969da;
-  color: #fff;
-  cursor: pointer;
-}
-button:hover { background: #0757b8; }
-:focus-visible { outline: 3px solid #bf8700; outline-offset: 2px; }
-.about, .hint, .status { color: #656d76; font-size: 0.9rem; }
-.about { margin: -0.75rem 0 1rem; }
-.status.failed { color: #cf222e; }
-kbd {
-  font: 0.8rem ui-monospace, SFMono-Regular, Menlo, monospace;
-  border: 1px solid #d0d7de;
-  border-bottom-width: 2px;
-  border-radius: 0.3rem;
-  padding: 0 0.3rem;
-}
-h2 { font-size: 1.1rem; font-weight: 600; margin: 0 0 0.5rem; }
-table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
-th, td { text-align: left; padding: 0.25rem 1rem 0.25rem 0; border-bottom: 1px solid #d0d7de; vertical-align: top; }
-td.number { font-variant-numeric: tabular-nums; }
-td .key { padding: 0.1rem 0.5rem; border-radius: 0.3rem; font-size: 0.8rem; font-weight: 600; }
-"""
-
-PAGE_SCRIPT = r"""
-"use strict";
-const form = document.getElementById("ask");
-const box = document.getElementById("text");
-const status = document.getElementById("status");
-const result = document.getElementById("result");
-const shown = document.getElementById("shown");
-const table = document.getElementById("entities");
-const rows = table.tBodies[0];
-const colours = new Map(
-  Array.from(document.querySelectorAll(".legend .key"), (key) => [key.textContent, key.style.background]),
-);
-let busy = false;
-
-box.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    form.requestSubmit();
-  }
-});
-
-function say(message, failed) {
-  status.textContent = message;
-  status.classList.toggle("failed", failed);
-}
-
-function cell(row, text, className) {
-  const td = row.insertCell();
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
-
-function show(body) {
-  shown.innerHTML = body.html; // the server's renderer escapes the text, as `nerkit predict --format html` does
-  rows.replaceChildren();
-  for (const entity of body.entities) {
-    const row = rows.insertRow();
-    cell(row, entity.text);
-    const key = document.createElement("span");
-    key.className = "key";
-    key.textContent = entity.label;
-    key.style.background = colours.get(entity.label) || "";
-    row.insertCell().append(key);
-    cell(row, entity.confidence === null ? "" : entity.confidence.toFixed(4), "number");
-    cell(row, entity.start + "\u2013" + entity.end, "number");
-  }
-  table.hidden = body.entities.length === 0;
-  result.hidden = false;
-  const count = body.entities.length;
-  say(count === 1 ? "1 entity found" : count + " entities found", false);
-}
-
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  if (busy) return;
-  busy = true;
-  form.setAttribute("aria-busy", "true");
-  say("Finding entities\u2026", false);
-  try {
-    const response = await fetch("v1/render", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: box.value }),
-    });
-    const body = await response.json();
-    if (response.ok) show(body);
-    else say("Error " + response.status + ": " + body.error, true);
-  } catch (error) {
-    say("No answer from the server: " + error.message, true);
-  } finally {
-    busy = false;
-    form.removeAttribute("aria-busy");
-  }
-});
-"""
+# The form's CSS and the page's script, in page.css and page.js beside this module (package data).
+# The script starts with a newline so that it opens on its own line inside <script>; the CSP hash is of
+# exactly what goes between <script> and </script>.
+FORM_STYLE = files("nerkit.serve").joinpath("page.css").read_text(encoding="utf-8")
+PAGE_SCRIPT = "\n" + files("nerkit.serve").joinpath("page.js").read_text(encoding="utf-8")
 
 SCRIPT_HASH = base64.b64encode(hashlib.sha256(PAGE_SCRIPT.encode("utf-8")).digest()).decode("ascii")
 PAGE_POLICY = (  # only this page's own script and styles; requests only to this server
