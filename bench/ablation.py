@@ -21,8 +21,11 @@ import torch
 
 from nerkit.data.batches import encode_sentence, length_batches
 from nerkit.model.tagger import Tagger
-from nerkit.train import average_weights, encode_training, init_word_vectors, lr_at, prepare, score_encoded
-from nerkit.train_options import TrainOptions
+from nerkit.training.corpus import encode_training
+from nerkit.training.prepare import init_word_vectors, prepare
+from nerkit.training.scores import score_encoded
+from nerkit.training.tagger_steps import average_weights, lr_at
+from nerkit.training.options import TrainOptions
 
 
 def main() -> None:

@@ -198,7 +198,10 @@ def test_train_prints_spec_epochs_and_where_the_model_went(capsys, tmp_path, res
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--validation-split", "1.5"], "validation split 1.5 must be between 0 and 1; give --dev FILE"),
+        (
+            ["--validation-split", "1.5"],
+            "--validation-split 1.5 is not allowed; give a number from 0.001 to 0.999",
+        ),
         (
             ["--resume", "--dev", str(SAMPLES / "dev.conll")],
             "nothing to resume: no checkpoint; train without",

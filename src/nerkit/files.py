@@ -1,12 +1,15 @@
-"""UTF-8 text files read line by line with file:line errors, and files written atomically."""
+"""UTF-8 text files read line by line with file:line errors; files, JSON and folders written atomically."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
+import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from nerkit.errors import NerkitError
@@ -56,27 +59,85 @@ def _decode_lines(handle: Iterable[bytes], path: PathLike, first_line: int = 1) 
         yield number, text.rstrip("\r\n")
 
 
-def write_text_atomic(path: PathLike, parts: Iterable[str]) -> None:
-    """Write `parts` to `path` through a temporary file renamed into place, so no half file remains."""
-    target = Path(path)
+def _temporary_beside(target: Path) -> Path:
+    """A new empty temporary file in `target`'s folder, named after it, for renaming into place."""
     try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
-            "w",
-            encoding="utf-8",
-            newline="",
-            dir=target.parent,
-            prefix=f".{target.name}.",
-            suffix=".tmp",
-            delete=False,
-        )
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
         raise NerkitError(
-            f"cannot write here: {error.strerror}", path=path, hint="check the folder"
+            f"cannot write here: {error.strerror}", path=target, hint="check the folder"
         ) from None
+    os.close(handle)
+    return Path(name)
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions a file written to `target` gets: those of the file it replaces, else the
+    umask's (a temporary file starts private)."""
     try:
-        with handle:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_text_atomic(path: PathLike, parts: Iterable[str]) -> None:
+    """Write `parts` to `path` through a temporary file renamed into place, so no half file remains."""
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
             handle.writelines(parts)
-        os.replace(handle.name, target)
+
+    replace_file(path, write)
+
+
+def write_json_atomic(path: PathLike, data: object) -> None:
+    """Write `data` as indented UTF-8 JSON (one trailing newline) through `write_text_atomic`."""
+    write_text_atomic(path, [json.dumps(data, indent=2, ensure_ascii=False) + "\n"])
+
+
+def replace_file(path: PathLike, write: Callable[[Path], None]) -> None:
+    """Let `write` fill a temporary file beside `path` (given its name), then rename it into place: a
+    reader, or a run killed at any moment, sees the whole old file or the whole new one."""
+    target = Path(path)
+    temporary = _temporary_beside(target)
+    try:
+        write(temporary)
+        temporary.chmod(_mode_for(target))
+        os.replace(temporary, target)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def replace_folder(target: PathLike, build: Callable[[Path], None]) -> None:
+    """Build a folder beside `target`, move over what `target` held that the new one lacks (logs,
+    checkpoint), then rename it into place: readers see the old folder or the new (or, for the instant
+    between two renames, none), never half of one; on failure the old folder is left as it was."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    moved: list[str] = []
+    try:
+        build(fresh)
+        if target.exists():
+            for entry in target.iterdir():
+                if not (fresh / entry.name).exists():
+                    os.rename(entry, fresh / entry.name)
+                    moved.append(entry.name)
+            retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.rename(target, retired)
+            os.rename(fresh, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(fresh, target)
+    except BaseException:
+        if target.exists():
+            for name in moved:
+                if (fresh / name).exists():
+                    os.rename(fresh / name, target / name)
+        shutil.rmtree(fresh, ignore_errors=True)
         raise

@@ -15,7 +15,7 @@ from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import Transformer, group_documents, token_features
 from nerkit.evaluate import Score, score_sequences
 from nerkit.files import PathLike
-from nerkit.io import load_model
+from nerkit.model.folder import load_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger, tag_encoded
 from nerkit.text.document import Document, Entity, Sentence, parse_text

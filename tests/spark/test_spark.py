@@ -318,7 +318,7 @@ def test_cli_annotate_in_a_fresh_jvm_prints_only_its_own_line(tiny_model, tmp_pa
 def test_train_in_two_processes(spark, tmp_path, capfd):
     from nerkit.pipeline import load
     from nerkit.spark import read_conll, train
-    from nerkit.train_options import TrainOptions
+    from nerkit.training.options import TrainOptions
 
     options = TrainOptions(max_epochs=2, hidden=16, char_filters=8, word_dim=16, seed=2, learning_rate=0.05)
     dev = read_conll(spark, str(SAMPLES / "dev.conll"))  # a DataFrame works as well as a path

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +15,11 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 
+from nerkit.embeddings import POOLINGS, PRECISIONS
 from nerkit.errors import NerkitError, check_choice
-from nerkit.train_options import PRECISIONS
 
 TRANSFORMER_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 MAX_PIECES = 16  # sub-words kept per token: a 10,000-character "word" must not fill every window
-POOLINGS = ("first", "mean")
 
 
 @dataclass
@@ -265,3 +266,13 @@ def _run(transformer: Transformer, windows: Sequence[list[int]], layers: int) ->
         output = transformer.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
     hidden = torch.stack(output.hidden_states[-layers:], dim=2)  # [windows, full, layers, dim]
     return hidden[:, start : start + width].float().numpy()
+
+
+def save_transformer(transformer: Transformer, folder: Path) -> None:
+    """Write the transformer's current weights (safetensors) and config, and its tokenizer files, to a
+    new `folder`."""
+    model: Any = transformer.model  # a transformers PreTrainedModel
+    model.save_pretrained(folder, safe_serialization=True)
+    for name in os.listdir(transformer.path):
+        if name.startswith(("tokenizer", "special_tokens", "vocab", "merges", "added_tokens")):
+            shutil.copyfile(transformer.path / name, folder / name)

@@ -147,7 +147,7 @@ def annotate_conll(
 def _checked_model(model_path: str) -> str:
     """The model folder as the executors will find it (absolute where local), after reading its
     metadata here: a missing or damaged folder fails once, not on every executor."""
-    from nerkit.io import read_meta
+    from nerkit.model.folder import read_meta
 
     read_meta(model_path)
     return os.path.abspath(model_path) if "://" not in model_path else model_path

@@ -6,19 +6,24 @@ import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from nerkit.errors import NerkitError
-from nerkit.io import replace_folder
+from nerkit.files import replace_folder
 from nerkit.spark.conll import read_conll, spark_errors
 from nerkit.spark.session import first_line, import_pyspark
-from nerkit.train_options import TrainOptions
+from nerkit.training.options import TrainOptions
+
+if TYPE_CHECKING:  # pyspark and torch load only when a run starts
+    from pyspark.sql import DataFrame, SparkSession
+
+    from nerkit.training.loop import TrainResult
 
 Split = Any  # a CoNLL path (any file system Spark reads) or a DataFrame with tokens and tags columns
 
 
 def train(
-    spark: Any,
+    spark: SparkSession,
     train_data: Split,
     output: str,
     dev: Split | None = None,
@@ -29,8 +34,8 @@ def train(
     local_mode: bool = True,
     tokens_col: str = "tokens",
     tags_col: str = "tags",
-) -> Any:
-    """Train like `nerkit.train.train`, in `num_processes` processes (DDP over gloo on CPUs), and write the
+) -> TrainResult:
+    """Train like `nerkit.training.train.train`, in `num_processes` processes (DDP over gloo on CPUs), and write the
     model folder to `output` on this machine; returns rank 0's TrainResult. Epoch lines print here.
 
     Splits are CoNLL paths or DataFrames (as `read_conll` gives: tokens and tags, and file, document and
@@ -53,12 +58,15 @@ def train(
         for name, data in (("train", train_data), ("dev", dev), ("test", test))
         if data is not None
     }
-    if options.threads == 0 and local_mode:
+    if options.threads is None and local_mode:
         cores = spark.sparkContext.defaultParallelism
         options = replace(options, threads=max(1, cores // num_processes))
     distributor = TorchDistributor(num_processes=num_processes, local_mode=local_mode, use_gpu=False)
     try:
-        result, files = distributor.run(_train_process, splits, embeddings, options)
+        result, files = cast(
+            "tuple[TrainResult, dict[str, bytes]]",
+            distributor.run(_train_process, splits, embeddings, options),
+        )
     except NerkitError:
         raise
     except Exception as error:
@@ -68,9 +76,9 @@ def train(
     return result
 
 
-def _conll_text(spark: Any, data: Split, tokens_col: str, tags_col: str) -> str:
+def _conll_text(spark: SparkSession, data: Split, tokens_col: str, tags_col: str) -> str:
     """A split as CoNLL text: a DataFrame's rows in document order, each document after -DOCSTART-."""
-    df = read_conll(spark, data) if isinstance(data, str | os.PathLike) else data
+    df: DataFrame = read_conll(spark, os.fspath(data)) if isinstance(data, str | os.PathLike) else data
     for column in (tokens_col, tags_col):
         if column not in df.columns:
             raise NerkitError(
@@ -100,11 +108,13 @@ def _conll_text(spark: Any, data: Split, tokens_col: str, tags_col: str) -> str:
     return "".join(lines)
 
 
-def _train_process(splits: dict[str, str], embeddings: str | None, options: TrainOptions) -> Any:
+def _train_process(
+    splits: dict[str, str], embeddings: str | None, options: TrainOptions
+) -> tuple[TrainResult, dict[str, bytes]] | None:
     """One DDP process (started by torchrun): train on the splits; rank 0 returns the model folder's files."""
     import torch.distributed as dist
 
-    from nerkit.train import train
+    from nerkit.training.train import train
 
     dist.init_process_group("gloo")
     try:

@@ -1,4 +1,4 @@
-"""Tests for nerkit.finetune: a tiny random BERT fine-tuned on a tiny corpus, saved and loaded back."""
+"""Tests for nerkit.training.finetune_steps: a tiny random BERT fine-tuned on a tiny corpus, saved and loaded back."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from nerkit.data.batches import encode_sentence
 from nerkit.data.vocab import build_vocab
 from nerkit.embeddings.transformer import load_transformer
 from nerkit.errors import NerkitError
-from nerkit.finetune import training_units, unit_batches
+from nerkit.training.finetune_steps import training_units, unit_batches
 from nerkit.pipeline import load
-from nerkit.train import Corpus, train
-from nerkit.train_options import TrainOptions
+from nerkit.training.corpus import Corpus
+from nerkit.training.train import train
+from nerkit.training.options import TrainOptions
 
 
 def _write_corpus(path: Path, sentences: int, seed: int) -> Path:
@@ -136,10 +137,25 @@ def test_fine_tune_needs_a_transformer(tmp_path, corpus):
         train(train_file, tmp_path / "m", dev_path=dev_file, options=TrainOptions(fine_tune=True))
 
 
-def test_fine_tune_cannot_resume(tmp_path, tiny_bert, corpus):
+def test_fine_tuning_resumes_exactly_like_an_uninterrupted_run(tmp_path, tiny_bert, corpus):
     train_file, dev_file = corpus
-    with pytest.raises(NerkitError, match="--resume is not available with --fine-tune"):
-        train(train_file, tmp_path / "m", dev_path=dev_file, options=_options(tiny_bert), resume=True)
+    options = _options(tiny_bert, max_epochs=3, learning_rate=1e-3)
+
+    def stop_after_first(log):
+        if log.epoch == 1:
+            raise KeyboardInterrupt
+
+    first = train(
+        train_file, tmp_path / "split", dev_path=dev_file, options=options, on_epoch=stop_after_first
+    )
+    assert first.interrupted and [log.epoch for log in first.logs] == [1]
+    resumed = train(train_file, tmp_path / "split", dev_path=dev_file, options=options, resume=True)
+    straight = train(train_file, tmp_path / "whole", dev_path=dev_file, options=options)
+    assert [log.loss for log in resumed.logs] == [log.loss for log in straight.logs]
+    assert [log.dev for log in resumed.logs] == [log.dev for log in straight.logs]
+    for name in ("model.safetensors", "transformer/model.safetensors"):
+        assert (tmp_path / "split" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    assert not (tmp_path / "split" / "checkpoint.safetensors").exists()
 
 
 def test_automatic_options_when_fine_tuning():

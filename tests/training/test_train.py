@@ -1,4 +1,4 @@
-"""Tests for nerkit.train on tiny models: model folders, logs, determinism, early stopping, resume."""
+"""Tests for nerkit.training (train, the epoch loop, corpus, prepare) on tiny models: model folders, logs, determinism, early stopping, resume."""
 
 from __future__ import annotations
 
@@ -14,23 +14,18 @@ import torch
 from nerkit.cli import main
 from nerkit.data.tags import Span, spans_to_tags
 from nerkit.errors import NerkitError
-from nerkit.io import load_model
+from nerkit.model.folder import load_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
 from nerkit.pipeline import load
-from nerkit.train import (
-    Corpus,
-    average_weights,
-    lr_at,
-    plan_model,
-    prepare,
-    read_corpus,
-    split_validation,
-    train,
-)
-from nerkit.train_options import TrainOptions
+from nerkit.training.checkpoint import CHECKPOINT, load_checkpoint
+from nerkit.training.corpus import Corpus, read_corpus, split_validation
+from nerkit.training.prepare import plan_model, prepare
+from nerkit.training.tagger_steps import average_weights, lr_at
+from nerkit.training.train import train
+from nerkit.training.options import TrainOptions
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 LOG_KEYS = {"epoch", "loss", "learning_rate", "seconds", "tokens_per_second", "dev", "test", "best"}
 
 NAMES = {
@@ -154,7 +149,7 @@ def test_model_folder_contents(sample_run):
     output = folder / "model"
     assert result.output == output
     assert sorted(p.name for p in output.iterdir()) == ["model.json", "model.safetensors", "train_log.jsonl"]
-    assert not (output / "checkpoint").exists()
+    assert not (output / CHECKPOINT).exists()
     assert not result.interrupted and not result.stopped_early
     assert [log.epoch for log in result.logs] == [1, 2]
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary folders left
@@ -239,8 +234,8 @@ def test_lr_at():
     assert lr_at(TrainOptions(po=0.0).resolved(has_vectors=True), 30) == 0.002
 
 
-def test_learning_rate_left_at_zero_depends_on_the_vectors():
-    assert TrainOptions().learning_rate == 0.0
+def test_learning_rate_left_unset_depends_on_the_vectors():
+    assert TrainOptions().learning_rate is None
     assert TrainOptions().resolved(has_vectors=True).learning_rate == 0.002
     assert TrainOptions().resolved(has_vectors=False).learning_rate == 0.004
     chosen = TrainOptions(learning_rate=0.01, max_epochs=3, dropout=0.2, transformer_context=True)
@@ -256,7 +251,7 @@ def test_document_context_left_unset_follows_fine_tuning():
 
 def test_the_saved_options_hold_the_learning_rate_used(tmp_path, tiny):
     train_file, dev_file = tiny
-    options = _options(max_epochs=1, learning_rate=0.0)
+    options = _options(max_epochs=1, learning_rate=None)
     result = train(train_file, tmp_path / "m", dev_path=dev_file, options=options)
     meta = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
     assert meta["training"]["learning_rate"] == 0.004
@@ -290,7 +285,7 @@ def test_early_stopping_when_dev_cannot_improve(tmp_path):
     assert [log.best for log in result.logs] == [True, False]
     assert result.best_epoch == 1
     assert result.dev["f1"] == 0.0
-    assert not (tmp_path / "m" / "checkpoint").exists()
+    assert not (tmp_path / "m" / CHECKPOINT).exists()
     assert [line["epoch"] for line in _log_lines(tmp_path / "m")] == [1, 2]
 
 
@@ -370,9 +365,11 @@ def test_prepare_carves_dev_out_of_train(tiny):
     assert data.test is None
 
 
-def test_prepare_bad_validation_split_raises(tiny):
-    with pytest.raises(NerkitError, match=r"^validation split 0 must be between 0 and 1; "):
-        prepare(tiny[0], options=_options(validation_split=0))
+def test_bad_validation_split_is_refused_when_the_options_are_made():
+    with pytest.raises(
+        NerkitError, match=r"^--validation-split 0 is not allowed; give a number from 0.001 to 0.999$"
+    ):
+        _options(validation_split=0)
 
 
 # --- plan_model -------------------------------------------------------------------------------------------
@@ -463,8 +460,7 @@ def test_interrupt_then_resume(tiny, tmp_path):
     first = train(train_file, output, dev_path=dev_file, options=options, on_epoch=_interrupt_after_epoch(2))
     assert first.interrupted and not first.stopped_early
     assert [log.epoch for log in first.logs] == [1, 2]
-    assert (output / "checkpoint" / "checkpoint.json").exists()
-    assert json.loads((output / "checkpoint" / "checkpoint.json").read_text(encoding="utf-8"))["epoch"] == 2
+    assert load_checkpoint(output)[1]["epoch"] == 2
     assert [line["epoch"] for line in _log_lines(output)] == [1, 2]
     best = max(first.logs, key=lambda log: (log.dev["f1"], -log.epoch))
     assert first.best_epoch == best.epoch
@@ -479,7 +475,7 @@ def test_interrupt_then_resume(tiny, tmp_path):
     assert [log.epoch for log in second.logs] == [1, 2, 3, 4]
     assert second.logs[:2] == first.logs
     assert [line["epoch"] for line in _log_lines(output)] == [1, 2, 3, 4]
-    assert not (output / "checkpoint").exists()
+    assert not (output / CHECKPOINT).exists()
     assert load_model(output).meta["best_epoch"] == second.best_epoch
 
 
@@ -497,12 +493,12 @@ def test_interrupt_mid_epoch_then_resume(tiny, tmp_path):
     first = train(train_file, output, dev_path=dev_file, options=options, on_batch=on_batch)
     assert first.interrupted
     assert [log.epoch for log in first.logs] == [1, 2]
-    assert json.loads((output / "checkpoint" / "checkpoint.json").read_text(encoding="utf-8"))["epoch"] == 2
+    assert load_checkpoint(output)[1]["epoch"] == 2
     assert [line["epoch"] for line in _log_lines(output)] == [1, 2]
     second = train(train_file, output, dev_path=dev_file, options=options, resume=True)
     assert [log.epoch for log in second.logs] == [1, 2, 3]
     assert [line["epoch"] for line in _log_lines(output)] == [1, 2, 3]
-    assert not (output / "checkpoint").exists()
+    assert not (output / CHECKPOINT).exists()
 
 
 @pytest.mark.parametrize("where", ["after epoch 2", "in epoch 3"])
@@ -541,7 +537,7 @@ def test_resume_without_checkpoint_raises(tiny, tmp_path):
         train(train_file, output, dev_path=dev_file, options=_options(), resume=True)
     assert (
         str(caught.value)
-        == f"{output / 'checkpoint'}: nothing to resume: no checkpoint; train without --resume"
+        == f"{output / CHECKPOINT}: nothing to resume: no checkpoint; train without --resume"
     )
     assert not output.exists()
 
@@ -597,7 +593,7 @@ def test_init_word_vectors_puts_each_vector_in_its_word_row(tmp_path):
 
     from nerkit.data.vocab import build_vocab
     from nerkit.embeddings.static import WordVectors
-    from nerkit.train import init_word_vectors
+    from nerkit.training.prepare import init_word_vectors
 
     vectors = WordVectors(
         words=["<unk>", "paris", "the"],

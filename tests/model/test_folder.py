@@ -1,4 +1,4 @@
-"""Tests for nerkit.io: model folders round-trip, hold no pickle, fail with one exact line when damaged,
+"""Tests for nerkit.model.folder: model folders round-trip, hold no pickle, fail with one exact line when damaged,
 and are replaced atomically."""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import pytest
 import torch
 
 import nerkit
-from nerkit import io
+from nerkit import files
+from nerkit.model import folder
 from nerkit.errors import NerkitError
-from nerkit.io import load_model, read_meta, save_model
+from nerkit.model.folder import load_model, read_meta, save_model
 
 RETRAIN = "retrain it, or restore the folder from a backup"
 
@@ -75,7 +76,7 @@ def test_round_trip_gives_identical_weights_and_vocab(tiny_model, tmp_path):
 def test_model_json_contents(tiny_model):
     meta = json.loads((tiny_model / "model.json").read_text(encoding="utf-8"))
     assert meta["format"] == "nerkit-model"
-    assert meta["format_version"] == io.FORMAT_VERSION == 1
+    assert meta["format_version"] == folder.FORMAT_VERSION == 1
     assert meta["nerkit_version"] == nerkit.__version__
     assert meta["weights"] == {
         "file": "model.safetensors",
@@ -340,13 +341,13 @@ def test_vocab_that_does_not_fit_the_spec(model_copy, table):
 def test_save_model_failing_midway_leaves_the_old_folder(model_copy, monkeypatch):
     before = snapshot(model_copy)
     loaded = load_model(model_copy)
-    real_save_file = io.save_file
+    real_save_file = folder.save_file
 
     def save_then_fail(tensors, filename, metadata=None):
         real_save_file(tensors, filename, metadata=metadata)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(io, "save_file", save_then_fail)
+    monkeypatch.setattr(folder, "save_file", save_then_fail)
     with torch.no_grad():
         for parameter in loaded.model.parameters():
             parameter.add_(1.0)
@@ -362,7 +363,7 @@ def test_save_model_failing_into_a_new_folder_leaves_nothing(tiny_model, tmp_pat
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(io, "save_file", fail)
+    monkeypatch.setattr(folder, "save_file", fail)
     with pytest.raises(OSError):
         save_model(tmp_path / "new", loaded.model, loaded.vocab, {})
     assert list(tmp_path.iterdir()) == []
@@ -393,7 +394,7 @@ def test_failed_swap_keeps_the_old_folders_extra_files(model_copy, monkeypatch):
             raise OSError(16, "Device or resource busy")
         real_rename(source, destination)
 
-    monkeypatch.setattr(io.os, "rename", rename)
+    monkeypatch.setattr(files.os, "rename", rename)
     with pytest.raises(OSError):
         save_model(model_copy, loaded.model, loaded.vocab, {})
     monkeypatch.undo()

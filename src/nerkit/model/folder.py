@@ -1,12 +1,11 @@
-"""Model folders: weights in safetensors, everything else in JSON; written atomically, loaded without pickle."""
+"""The saved model folder: weights in safetensors, everything else in JSON; written atomically, loaded
+without pickle."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from nerkit import __version__
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import TRANSFORMER_FILES, Transformer, load_transformer
 from nerkit.errors import NerkitError
-from nerkit.files import PathLike
+from nerkit.files import PathLike, replace_folder, write_json_atomic
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
 
@@ -27,7 +26,6 @@ FORMAT = "nerkit-model"
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
 META = "model.json"
-CHECKPOINT = "checkpoint"
 TRANSFORMER = "transformer"  # the sub-folder holding a feature transformer's config, weights and tokenizer
 _TRANSFORMER_EXTRAS = (
     "tokenizer_config.json",
@@ -58,44 +56,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_json(path: Path, data: object) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def replace_folder(target: Path, build: Callable[[Path], None]) -> None:
-    """Build a folder beside `target`, move over what `target` held that the new one lacks (logs,
-    checkpoint), then rename it into place: readers see the old folder or the new (or, for the instant
-    between two renames, none), never half of one; on failure the old folder is left as it was."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fresh = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    shutil.rmtree(fresh, ignore_errors=True)
-    fresh.mkdir()
-    moved: list[str] = []
-    try:
-        build(fresh)
-        if target.exists():
-            for entry in target.iterdir():
-                if not (fresh / entry.name).exists():
-                    os.rename(entry, fresh / entry.name)
-                    moved.append(entry.name)
-            retired = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.rename(target, retired)
-            os.rename(fresh, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(fresh, target)
-    except BaseException:
-        if target.exists():
-            for name in moved:
-                if (fresh / name).exists():
-                    os.rename(fresh / name, target / name)
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
-
-
 def save_model(
     output: PathLike,
     model: Tagger,
@@ -120,7 +80,7 @@ def save_model(
         weights = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
         save_file(weights, folder / WEIGHTS, metadata={"format": FORMAT})
         (folder / WEIGHTS).chmod(0o644)
-        _write_json(
+        write_json_atomic(
             folder / META,
             {
                 **meta,
@@ -181,6 +141,15 @@ def read_meta(folder: PathLike) -> dict[str, object]:
             hint="upgrade nerkit to load it",
         )
     return meta
+
+
+def model_spec(folder: PathLike) -> ModelSpec:
+    """The spec in a model folder's model.json, checked (no weights read)."""
+    meta = read_meta(folder)
+    try:
+        return ModelSpec.from_json(meta["spec"])  # type: ignore[arg-type]
+    except (KeyError, TypeError) as error:
+        raise NerkitError(f"model.json has no usable spec ({error})", path=folder) from None
 
 
 def _shape_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
@@ -260,89 +229,3 @@ def _load_transformer(
             path, f"its transformer is {transformer.dim} wide, the spec expects {spec.transformer_dim}"
         )
     return transformer
-
-
-def save_checkpoint(
-    output: PathLike,
-    model: Tagger,
-    optimizers: Sequence[torch.optim.Optimizer],
-    state: dict,
-    snapshots: Sequence[dict[str, torch.Tensor]] = (),
-) -> None:
-    """Save what resuming needs (weights, optimizer moments, the weight snapshots being averaged, epoch,
-    random states) under output/checkpoint."""
-    folder = Path(output) / CHECKPOINT
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
-    for number, snapshot in enumerate(snapshots):
-        tensors.update({f"snapshot{number}.{k}": v.contiguous() for k, v in snapshot.items()})
-    scalars: list[dict[str, dict[str, float | int]]] = []
-    groups = []
-    for number, optimizer in enumerate(optimizers):
-        optimizer_state = optimizer.state_dict()
-        scalars.append({})
-        groups.append(optimizer_state["param_groups"])
-        for index, values in optimizer_state["state"].items():
-            for key, value in values.items():
-                if isinstance(value, torch.Tensor) and value.dim() > 0:
-                    tensors[f"optimizer{number}.{index}.{key}"] = value.contiguous()
-                else:  # SparseAdam counts steps in a Python int, Adam in a 0-d tensor
-                    scalars[number].setdefault(str(index), {})[key] = (
-                        value if isinstance(value, int) else float(value)
-                    )
-    temporary = folder / ".checkpoint.safetensors.tmp"
-    save_file(tensors, temporary)
-    os.replace(temporary, folder / "checkpoint.safetensors")
-    _write_json(
-        folder / "checkpoint.json",
-        {**state, "optimizer_scalars": scalars, "param_groups": groups, "snapshots": len(snapshots)},
-    )
-
-
-def load_checkpoint(
-    output: PathLike, model: Tagger, optimizers: Sequence[torch.optim.Optimizer]
-) -> tuple[dict, list[dict[str, torch.Tensor]]]:
-    """Restore model and optimizers from output/checkpoint; returns the saved training state and the
-    weight snapshots being averaged."""
-    folder = Path(output) / CHECKPOINT
-    if not (folder / "checkpoint.json").exists():
-        raise NerkitError("nothing to resume: no checkpoint", path=folder, hint="train without --resume")
-    try:
-        state = json.loads((folder / "checkpoint.json").read_text(encoding="utf-8"))
-        tensors = load_file(folder / "checkpoint.safetensors")
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        for number, optimizer in enumerate(optimizers):
-            restored: dict[int, dict[str, torch.Tensor]] = {}
-            prefix = f"optimizer{number}."
-            for key, value in tensors.items():
-                if key.startswith(prefix):
-                    index, name = key[len(prefix) :].split(".", 1)
-                    restored.setdefault(int(index), {})[name] = value
-            for index, values in state["optimizer_scalars"][number].items():
-                for name, value in values.items():
-                    restored.setdefault(int(index), {})[name] = (
-                        value if isinstance(value, int) else torch.tensor(value, dtype=torch.float32)
-                    )
-            optimizer.load_state_dict({"state": restored, "param_groups": state["param_groups"][number]})
-        snapshots = []
-        for number in range(state.get("snapshots", 0)):
-            prefix = f"snapshot{number}."
-            snapshots.append({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
-    except (
-        json.JSONDecodeError,
-        SafetensorError,
-        OSError,
-        KeyError,
-        IndexError,
-        ValueError,
-        RuntimeError,
-    ) as error:
-        raise _damaged(
-            folder, f"the checkpoint is damaged or from another run ({error})", "train again without --resume"
-        ) from None
-    return state, snapshots
-
-
-def remove_checkpoint(output: PathLike) -> None:
-    """Delete output/checkpoint once a run has finished and cannot be resumed."""
-    shutil.rmtree(Path(output) / CHECKPOINT, ignore_errors=True)

@@ -27,7 +27,7 @@ def broadcast_parameters(module: torch.nn.Module) -> None:
         dist.broadcast(tensor, src=0)
 
 
-def sum_gradients(dense: Sequence[torch.nn.Parameter], sparse: torch.nn.Parameter | None = None) -> None:
+def sum_gradients(dense: Sequence[torch.Tensor], sparse: torch.Tensor | None = None) -> None:
     """Sum the gradients of every process into each: the dense ones in one flat buffer (a missing one
     counts as zeros), and the rows of a sparse embedding gradient gathered from all."""
     grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in dense]
@@ -41,7 +41,7 @@ def sum_gradients(dense: Sequence[torch.nn.Parameter], sparse: torch.nn.Paramete
         sparse.grad = _gather_sparse(sparse)
 
 
-def _gather_sparse(parameter: torch.nn.Parameter) -> torch.Tensor:
+def _gather_sparse(parameter: torch.Tensor) -> torch.Tensor:
     """The sum over processes of a sparse row gradient [rows, dim], as one coalesced sparse tensor."""
     rows, dim = parameter.shape
     if parameter.grad is None:

@@ -1,0 +1,55 @@
+"""The `nerkit` command line: one module per command, each parsing its flags and making one library call;
+errors are one line with exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from nerkit import __version__
+from nerkit.cli import convert, evaluate, predict, score, serve, spark, spec, stats, tokenize, train
+from nerkit.errors import NerkitError
+
+COMMANDS = (stats, score, convert, tokenize, train, spec, predict, evaluate, serve, spark)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `nerkit` command."""
+    parser = argparse.ArgumentParser(
+        prog="nerkit", description="Train, evaluate and use named-entity-recognition models on CoNLL data."
+    )
+    parser.add_argument("--version", action="version", version=f"nerkit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `nerkit` command; returns the exit code (2 for bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except NerkitError as error:
+        print(f"nerkit: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nerkit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as error:  # a bug in nerkit, not the user's input: still one line unless asked
+        if os.environ.get("NERKIT_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"nerkit: internal error: {type(error).__name__}: {error} "
+            "(run with NERKIT_DEBUG=1 for details, and please report it)",
+            file=sys.stderr,
+        )
+        return 1

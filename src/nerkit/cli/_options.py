@@ -1,0 +1,90 @@
+"""Flags shared by several commands: the training options generated from TrainOptions' field metadata
+(type, range, help, group), the transformer precision, the tag column and thread counts."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import Field, fields
+from typing import Any
+
+from nerkit.training.options import TrainOptions, default_of, flag, option_of
+
+Groups = dict[str, "argparse._ArgumentGroup"]
+TAG_COLUMN_HELP = option_of(next(f for f in fields(TrainOptions) if f.name == "tag_column")).help
+
+
+def add_training_options(
+    parser: argparse.ArgumentParser, groups: Groups | None = None, only: tuple[str, ...] = ()
+) -> None:
+    """A flag for every TrainOptions field, in the help group its metadata names (`groups` holds those
+    the command made already); with `only`, just the fields in those groups. Flags default to None, so
+    that `training_options` passes on only what was given."""
+    groups = groups if groups is not None else {}
+    for spec in fields(TrainOptions):
+        group_name = option_of(spec).group
+        if only and group_name not in only:
+            continue
+        if group_name not in groups:
+            groups[group_name] = parser.add_argument_group(group_name)
+        _add_flag(groups[group_name], spec)
+
+
+def _add_flag(group: argparse._ArgumentGroup, spec: Field[Any]) -> None:
+    """One field's flag: a switch for a bool, --x/--no-x for a bool left to the data, else a typed value."""
+    described, default = option_of(spec), default_of(spec)
+    settings: dict[str, Any] = {
+        "dest": spec.name,
+        "default": None,
+        "help": described.help.format(default=default),
+    }
+    kind = str(spec.type).replace(" | None", "")
+    if kind == "bool":
+        settings["action"] = argparse.BooleanOptionalAction if default is None else "store_true"
+    else:
+        settings["type"] = {"int": int, "float": float, "str": str}[kind]
+        if described.choices:
+            settings["choices"] = described.choices
+        if described.metavar:
+            settings["metavar"] = described.metavar
+    group.add_argument(flag(spec.name), *described.aliases, **settings)
+
+
+def training_options(args: argparse.Namespace) -> TrainOptions:
+    """TrainOptions from the flags given (the rest keep their defaults); checked as they are made."""
+    given = {
+        f.name: getattr(args, f.name) for f in fields(TrainOptions) if getattr(args, f.name, None) is not None
+    }
+    return TrainOptions(**given)
+
+
+def add_precision(parser: argparse._ActionsContainer) -> None:
+    """--transformer-precision for the commands that load a model, with TrainOptions' help and choices."""
+    spec = next(f for f in fields(TrainOptions) if f.name == "transformer_precision")
+    described = option_of(spec)
+    parser.add_argument(
+        flag(spec.name), choices=described.choices, default=default_of(spec), help=described.help
+    )
+
+
+def add_threads(parser: argparse._ActionsContainer) -> None:
+    """--threads for the commands that load a model: 0 (the default) uses every core."""
+    parser.add_argument("--threads", type=non_negative, default=0, help="CPU threads (default: every core)")
+
+
+def non_negative(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
+    return value
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    value = non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("give 1 or more")
+    return value

@@ -1,0 +1,43 @@
+"""What the commands print: text to standard output or a file written atomically, JSON, a progress bar."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+
+
+def emit(text: str, output: str | None = None) -> None:
+    """Print `text` to standard output, or write it atomically to `output`."""
+    emit_lines([text], output)
+
+
+def emit_lines(lines: Iterable[str], output: str | None) -> None:
+    """Write `lines` to standard output (`output` None or "-"), or atomically to the file `output`."""
+    from nerkit.files import write_text_atomic
+
+    if output is None or output == "-":
+        sys.stdout.writelines(lines)
+        return
+    write_text_atomic(output, lines)
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def as_json(data: object) -> str:
+    """Indented JSON with a trailing newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def progress(label: str) -> Callable[[int, int], None] | None:
+    """A one-line progress bar on standard error when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\r" if done < total else "\r" + " " * (width + len(label) + 20) + "\r"
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show

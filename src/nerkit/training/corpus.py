@@ -1,0 +1,111 @@
+"""The splits of a training run: read from CoNLL, dev carved out of train, encoded for the model."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nerkit.data.batches import EncodedSentence, encode_sentence, join_sentences, pack_sentences
+from nerkit.data.conll import document_ids, read_conll
+from nerkit.data.tags import convert_tags
+from nerkit.data.vocab import Vocab
+from nerkit.embeddings.cache import cached_token_features
+from nerkit.embeddings.transformer import Transformer, group_documents
+from nerkit.errors import NerkitError
+from nerkit.files import PathLike
+from nerkit.model.spec import ModelSpec
+
+MODEL_SCHEME = "BIOES"  # the scheme a model learns and decodes in, whatever its training file's
+
+
+@dataclass
+class Corpus:
+    """Sentences of one split: tokens, tags as in the file, and the document of each sentence."""
+
+    tokens: list[tuple[str, ...]] = field(default_factory=list)
+    tags: list[tuple[str, ...]] = field(default_factory=list)
+    documents: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def read_corpus(path: PathLike, tag_column: int = -1) -> Corpus:
+    """Read a tagged CoNLL file into a Corpus."""
+    sentences = list(read_conll(path, tag_column=tag_column))
+    return Corpus(
+        tokens=[s.tokens for s in sentences],
+        tags=[s.tags for s in sentences],
+        documents=document_ids(sentences),
+    )
+
+
+def split_validation(corpus: Corpus, share: float, seed: int) -> tuple[Corpus, Corpus]:
+    """Carve a dev split of `share` of the sentences out of train, reproducibly."""
+    if not 0 < share < 1:
+        raise NerkitError(
+            f"validation split {share} must be between 0 and 1",
+            hint="give --dev FILE, or --validation-split 0.1 to hold out a tenth of train",
+        )
+    order = list(range(len(corpus)))
+    random.Random(seed).shuffle(order)
+    cut = max(1, round(len(order) * share))
+    if cut >= len(order):
+        raise NerkitError(f"too few sentences ({len(order)}) to hold out a dev split", hint="give --dev FILE")
+    held = set(order[:cut])
+    dev, train = Corpus(), Corpus()
+    for i in range(len(corpus)):
+        part = dev if i in held else train
+        part.tokens.append(corpus.tokens[i])
+        part.tags.append(corpus.tags[i])
+        part.documents.append(corpus.documents[i])
+    return train, dev
+
+
+def corpus_features(
+    corpus: Corpus, transformer: Transformer, spec: ModelSpec, cache_dir: PathLike | None = None
+) -> list[np.ndarray]:
+    """Transformer features of every sentence of a split (from the cache when computed before)."""
+    owners = corpus.documents if spec.transformer_context else list(range(len(corpus)))
+    return cached_token_features(
+        transformer,
+        group_documents(corpus.tokens, owners),
+        cache_dir or None,
+        spec.transformer_layers,
+        spec.transformer_pooling,
+    )
+
+
+def encode_split(
+    corpus: Corpus, vocab: Vocab, features: Sequence[np.ndarray] | None = None
+) -> list[EncodedSentence]:
+    """A split's sentences encoded for tagging (no tags), with their transformer features if given."""
+    encoded = [encode_sentence(tokens, vocab) for tokens in corpus.tokens]
+    for sentence, values in zip(encoded, features or [], strict=False):
+        sentence.features = values
+    return encoded
+
+
+def encode_tagged(corpus: Corpus, vocab: Vocab) -> list[EncodedSentence]:
+    """A split's sentences encoded with their tags in the model's scheme, one by one."""
+    return [
+        encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME))
+        for tokens, tags in zip(corpus.tokens, corpus.tags, strict=True)
+    ]
+
+
+def encode_training(
+    corpus: Corpus, vocab: Vocab, context_tokens: int, features: Sequence[np.ndarray] | None = None
+) -> list[EncodedSentence]:
+    """The training split encoded once, its tags in the model's scheme (and its transformer features
+    if given); with `context_tokens`, the sentences of each document packed into units read together."""
+    encoded = encode_tagged(corpus, vocab)
+    for sentence, values in zip(encoded, features or [], strict=False):
+        sentence.features = values
+    if not context_tokens:
+        return encoded
+    groups = pack_sentences([len(s) for s in encoded], corpus.documents, context_tokens)
+    return [join_sentences([encoded[i] for i in group]) for group in groups]

@@ -1,0 +1,310 @@
+"""Training options: every field's default, range and help in one place, checked when made; plain data,
+importable without torch."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
+from typing import Any, TypeVar
+
+from nerkit.embeddings import POOLINGS, PRECISIONS
+from nerkit.errors import NerkitError
+
+LEARNING_RATE_WITH_VECTORS = 0.002  # measured on CoNLL-2003 dev with the shared vectors
+LEARNING_RATE_WITHOUT_VECTORS = 0.004  # measured on WNUT-16 tweets with no vectors (a learned word table)
+LEARNING_RATE_FINE_TUNE = 1e-4  # the transformer's peak rate when fine-tuning (its head: 1e-3)
+MAX_EPOCHS = 30
+MAX_EPOCHS_FINE_TUNE = 8
+DROPOUT = 0.5
+DROPOUT_FINE_TUNE = 0.1
+HEADS = ("crf", "linear")
+LARGEST_LAYER = 4096  # units, filters or dimensions of one layer: beyond it a typo, not a model
+SEEDS = 2**32  # numpy's generator takes seeds below this
+Chosen = TypeVar("Chosen")
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one training option is checked and offered: its range (or choices), help text and flag group."""
+
+    help: str
+    low: float | None = None  # the smallest value allowed (with `above`, values must exceed it)
+    high: float | None = None
+    above: bool = False
+    choices: tuple[str, ...] = ()
+    group: str = "training options"  # the `nerkit train --help` section its flag is listed in
+    metavar: str | None = None
+    aliases: tuple[str, ...] = ()  # more flags for it, such as --lr
+
+    def allowed(self) -> str:
+        """The values allowed, as a hint: "a number above 0", "a whole number from 1 to 4096"..."""
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        low = "" if self.low is None else _number(self.low)
+        if self.low is not None and self.high is not None:
+            if self.above:
+                return f"above {low} and at most {_number(self.high)}"
+            return f"from {low} to {_number(self.high)}"
+        if self.low is not None:
+            return f"above {low}" if self.above else f"{low} or more"
+        return "any"
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def option(default: Any, help: str, **settings: Any) -> Any:
+    """A TrainOptions field: `default` plus an Option (see its fields) in the field's metadata."""
+    return field(default=default, metadata={"option": Option(help, **settings)})
+
+
+def flag(name: str) -> str:
+    """The command-line flag of an option: max_epochs -> --max-epochs."""
+    return "--" + name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Every training option (the seed's NerDLApproach settings, under clear names). None means chosen
+    from the data (see `resolved`); every value is checked against its range when the options are made,
+    and a bad one is a NerkitError naming its flag."""
+
+    max_epochs: int | None = option(
+        None, f"most epochs (default {MAX_EPOCHS}, {MAX_EPOCHS_FINE_TUNE} with --fine-tune)", low=1
+    )
+    min_epochs: int = option(5, "epochs before early stopping may stop (default {default})", low=0)
+    learning_rate: float | None = option(
+        None,
+        f"initial learning rate (default {LEARNING_RATE_WITH_VECTORS} with --embeddings, "
+        f"{LEARNING_RATE_WITHOUT_VECTORS} without, {LEARNING_RATE_FINE_TUNE} for the transformer with "
+        "--fine-tune)",
+        low=0,
+        high=10,
+        above=True,
+        aliases=("--lr",),
+    )
+    po: float = option(
+        0.05, "learning-rate decay: lr / (1 + po * epoch) (default {default})", low=0, high=100
+    )
+    batch_size: int = option(32, "sentences per batch (default {default})", low=1, high=100_000)
+    dropout: float | None = option(
+        None,
+        f"dropout on token vectors and LSTM output (default {DROPOUT}, {DROPOUT_FINE_TUNE} with --fine-tune)",
+        low=0,
+        high=0.95,
+    )
+    word_dropout: float = option(
+        0.05, "share of words replaced by unknown (default {default})", low=0, high=0.95
+    )
+    validation_split: float = option(
+        0.1, "share of train held out as dev without --dev (default {default})", low=0.001, high=0.999
+    )
+    seed: int = option(42, "random seed (default {default})", low=0, high=SEEDS - 1)
+    patience: int = option(10, "epochs without a better dev F1 before stopping (default {default})", low=1)
+    clip: float = option(5.0, "largest gradient norm (default {default})", low=0, high=1e6, above=True)
+    hidden: int = option(200, "LSTM units per direction (default {default})", low=1, high=LARGEST_LAYER)
+    char_filters: int = option(50, "character CNN filters (default {default})", low=1, high=LARGEST_LAYER)
+    casing_dim: int = option(8, "size of the casing feature (default {default})", low=1, high=LARGEST_LAYER)
+    tag_column: int = option(
+        -1,
+        "index of the tag column (0 is the token; negative counts from the end; default -1)",
+        low=-1000,
+        high=1000,
+        group="data",
+    )
+    extended_log: bool = option(False, "print per-type scores every epoch", group="run")
+    max_vectors: int = option(
+        50_000, "vectors kept beyond the data's words (default {default})", low=0, high=10_000_000
+    )
+    word_dim: int = option(
+        100,
+        "size of the learned word table without --embeddings (default {default})",
+        low=1,
+        high=LARGEST_LAYER,
+    )
+    locked_dropout: bool = option(False, "one dropout mask per sentence, the same at every position")
+    average_epochs: int = option(
+        3,
+        "evaluate and keep the mean of the last N epochs' weights (1: off; default {default})",
+        low=1,
+        high=100,
+    )
+    context_tokens: int = option(
+        512,
+        "read neighbouring sentences of a -DOCSTART- document together, up to this many tokens "
+        "(0: each sentence alone; default {default})",
+        low=0,
+        high=100_000,
+    )
+    threads: int | None = option(None, "CPU threads (default: every core)", low=1, high=1024, group="run")
+    transformer: str | None = option(
+        None,
+        "a local BERT-family folder (config.json, model.safetensors, tokenizer.json) whose contextual "
+        "features the tagger also reads; it is copied into the model folder",
+        metavar="FOLDER",
+    )
+    transformer_layers: int = option(
+        4, "the transformer's last layers mixed by learned weights (default {default})", low=1, high=1000
+    )
+    transformer_pooling: str = option(
+        "mean",
+        "a token's feature from its first sub-word or the mean of all (default {default})",
+        choices=POOLINGS,
+    )
+    transformer_context: bool | None = option(
+        None,
+        "the transformer reads each sentence with the rest of its -DOCSTART- document (default: on with "
+        "--fine-tune, off for frozen features, which did as well without it)",
+    )
+    fine_tune: bool = option(
+        False, "train the --transformer itself with a tagging head (warm-up and linear decay, clipping)"
+    )
+    head: str = option("crf", "the fine-tuned tagger's head (default {default})", choices=HEADS)
+    feature_cache: str | None = option(
+        None,
+        "where transformer features are cached between runs (default $XDG_CACHE_HOME/nerkit/features)",
+        metavar="FOLDER",
+    )
+    transformer_precision: str = option(
+        "auto",
+        "what frozen transformer features are computed in (default auto: bfloat16 where the CPU "
+        "multiplies it natively, twice as fast; else float32)",
+        choices=PRECISIONS,
+    )
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            check_option(spec, getattr(self, spec.name))
+
+    def resolved(self, has_vectors: bool) -> TrainOptions:
+        """These options with the learning rate, epochs, dropout and document context chosen where left
+        to the data (None)."""
+        rate = self.learning_rate
+        if rate is None:
+            rate = LEARNING_RATE_WITH_VECTORS if has_vectors else LEARNING_RATE_WITHOUT_VECTORS
+            rate = LEARNING_RATE_FINE_TUNE if self.fine_tune else rate
+        epochs = self.max_epochs or (MAX_EPOCHS_FINE_TUNE if self.fine_tune else MAX_EPOCHS)
+        dropout = self.dropout
+        if dropout is None:
+            dropout = DROPOUT_FINE_TUNE if self.fine_tune else DROPOUT
+        context = self.fine_tune if self.transformer_context is None else self.transformer_context
+        chosen = (rate, epochs, dropout, context)
+        if chosen == (self.learning_rate, self.max_epochs, self.dropout, self.transformer_context):
+            return self
+        return replace(
+            self, learning_rate=rate, max_epochs=epochs, dropout=dropout, transformer_context=context
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """The options as a JSON object (model.json's "training")."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> TrainOptions:
+        """Options from a dict, ignoring keys this version does not know; values are checked."""
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in names}
+        return cls(**values)
+
+
+def chosen(value: Chosen | None) -> Chosen:
+    """An option's value once `resolved` has chosen it: never None (a None here is a bug in nerkit)."""
+    if value is None:
+        raise ValueError("training options used before TrainOptions.resolved chose their values")
+    return value
+
+
+def option_of(spec: Field[Any]) -> Option:
+    """The Option in a TrainOptions field's metadata."""
+    found: Option = spec.metadata["option"]
+    return found
+
+
+def default_of(spec: Field[Any]) -> Any:
+    """A TrainOptions field's default value."""
+    return None if spec.default is MISSING else spec.default
+
+
+def check_option(spec: Field[Any], value: Any) -> None:
+    """Raise a NerkitError naming the flag when `value` is not of the field's type or out of its range."""
+    described = option_of(spec)
+    kind = _kind(spec)
+    if value is None and default_of(spec) is None:
+        return
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise _bad(spec, value, "true or false")
+        return
+    if kind is str:
+        if not isinstance(value, str) or (described.choices and value not in described.choices):
+            raise _bad(spec, value, described.allowed() if described.choices else "a text")
+        return
+    whole = kind is int
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (whole and not isinstance(value, int))
+    ):
+        raise _bad(spec, value, f"{'a whole number' if whole else 'a number'} {described.allowed()}")
+    if not math.isfinite(value) or not _in_range(described, value):
+        raise _bad(spec, value, f"{'a whole number' if whole else 'a number'} {described.allowed()}")
+
+
+def _in_range(described: Option, value: float) -> bool:
+    if described.low is not None and (value <= described.low if described.above else value < described.low):
+        return False
+    return described.high is None or value <= described.high
+
+
+def _kind(spec: Field[Any]) -> type:
+    """The type a field holds besides None: bool, int, float or str (from its annotation)."""
+    annotation = str(spec.type).replace(" | None", "")
+    kinds: dict[str, type] = {"bool": bool, "int": int, "float": float, "str": str}
+    return kinds[annotation]
+
+
+def _bad(spec: Field[Any], value: object, allowed: str) -> NerkitError:
+    shown = value if isinstance(value, int | float | bool) and not isinstance(value, str) else repr(value)
+    return NerkitError(f"{flag(spec.name)} {shown} is not allowed", hint=f"give {allowed}")
+
+
+@dataclass
+class EpochLog:
+    """One epoch's record: printed as a line, written as a JSON line."""
+
+    epoch: int
+    loss: float
+    learning_rate: float
+    seconds: float
+    tokens_per_second: float
+    dev: dict[str, Any]  # precision, recall and f1 (0..1), per_label with the extended log
+    test: dict[str, Any] | None = None
+    best: bool = False
+
+    def line(self) -> str:
+        """The epoch as one line for people."""
+        dev = self.dev
+        text = (
+            f"epoch {self.epoch:3d}  loss {self.loss:8.4f}  lr {self.learning_rate:.5f}  "
+            f"{self.seconds:6.1f}s  {self.tokens_per_second:8,.0f} tok/s  "
+            f"dev P {100 * dev['precision']:.2f} R {100 * dev['recall']:.2f} F1 {100 * dev['f1']:.2f}"
+        )
+        if self.test is not None:
+            text += f"  test F1 {100 * self.test['f1']:.2f}"
+        return text + ("  *" if self.best else "")
+
+    def table(self) -> str:
+        """The extended log: per entity type, precision, recall, F1 and support on dev (and test)."""
+        lines = []
+        for name, summary in (("dev", self.dev), ("test", self.test)):
+            per_label = summary.get("per_label") if summary else None
+            if not isinstance(per_label, dict):
+                continue
+            lines.append(f"  {name:<5}{'type':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+            for label, row in per_label.items():
+                lines.append(
+                    f"       {label:<16}{100 * row['precision']:>10.2f}{100 * row['recall']:>10.2f}"
+                    f"{100 * row['f1']:>10.2f}{row['support']:>10,}"
+                )
+        return "\n".join(lines)

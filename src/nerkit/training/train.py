@@ -1,0 +1,81 @@
+"""`train`: a CoNLL file to a saved model folder; seeds and threads set, the data prepared, the trainer's
+steps chosen (BiLSTM-CNN-CRF or fine-tuning) and the epoch loop run."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nerkit.errors import NerkitError
+from nerkit.files import PathLike
+from nerkit.model.spec import ModelSpec
+from nerkit.training.distributed import world
+from nerkit.training.finetune_steps import FineTuneSteps
+from nerkit.training.loop import Events, Run, Steps, TrainResult, run_epochs
+from nerkit.training.options import EpochLog, TrainOptions
+from nerkit.training.prepare import prepare
+from nerkit.training.tagger_steps import TaggerSteps
+
+
+def train(
+    train_path: PathLike,
+    output: PathLike,
+    dev_path: PathLike | None = None,
+    test_path: PathLike | None = None,
+    embeddings: PathLike | None = None,
+    options: TrainOptions | None = None,
+    on_epoch: Callable[[EpochLog], None] | None = None,
+    resume: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
+    log_folder: PathLike | None = None,
+    on_ready: Callable[[ModelSpec, int], None] | None = None,
+) -> TrainResult:
+    """Train a tagger on a CoNLL file and save the best model (by dev F1) to `output`.
+
+    `on_epoch` gets each epoch's log; `on_batch(done, total)` is called after every training batch (for a
+    progress bar). With `log_folder`, the epoch lines (and per-type tables) also go to a dated .log file
+    there, as the seed's output logs do. `on_ready(spec, parameters)` is called once the model is sized.
+    Ctrl-C stops cleanly: the best model so far stays saved and `resume=True` goes on.
+
+    Inside torch.distributed (`nerkit.spark.train` starts it) every process reads the data and takes its
+    share of each batch, their gradients are summed, and rank 0 alone scores, logs and saves.
+    """
+    options = options or TrainOptions()
+    _, processes = world()
+    torch.set_num_threads(options.threads or max(1, (os.cpu_count() or 1) // processes))
+    rng = _set_seed(options.seed)
+    if processes > 1 and (resume or options.fine_tune):
+        raise NerkitError(
+            "distributed training cannot resume or fine-tune a transformer", hint="train in one process"
+        )
+    options = options.resolved(has_vectors=embeddings is not None)
+    data = prepare(train_path, dev_path, test_path, embeddings, options)
+    events = Events(on_epoch, on_batch, _log_file(log_folder))
+    metadata = {"training": options.to_json(), "data": {"train": str(train_path), "dev": str(dev_path or "")}}
+    steps: Steps = (
+        FineTuneSteps(data, options, on_ready)
+        if options.fine_tune
+        else TaggerSteps(data, options, rng, on_ready)
+    )
+    return run_epochs(Run(steps, data, Path(output), options, metadata, events), resume)
+
+
+def _set_seed(seed: int) -> random.Random:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return random.Random(seed)
+
+
+def _log_file(log_folder: PathLike | None) -> Path | None:
+    """A dated .log file in `log_folder` (made if missing) for the epoch lines, or None."""
+    if log_folder is None:
+        return None
+    Path(log_folder).mkdir(parents=True, exist_ok=True)
+    return Path(log_folder) / f"nerkit-train-{time.strftime('%Y%m%d-%H%M%S')}.log"
