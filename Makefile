@@ -59,6 +59,7 @@ demo: install
 test: install
 	$(BIN)/ruff check src tests bench samples
 	$(BIN)/ruff format --check src tests bench samples
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: install

@@ -22,10 +22,10 @@ import torch
 from nerkit.data.batches import encode_sentence, length_batches
 from nerkit.model.tagger import Tagger
 from nerkit.training.corpus import encode_training
+from nerkit.training.options import TrainOptions
 from nerkit.training.prepare import init_word_vectors, prepare
 from nerkit.training.scores import score_encoded
 from nerkit.training.tagger_steps import average_weights, lr_at
-from nerkit.training.options import TrainOptions
 
 
 def main() -> None:

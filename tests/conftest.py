@@ -74,8 +74,8 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model trained once per test session on samples/ (about a second); do not change it."""
-    from nerkit.training.train import train
     from nerkit.training.options import TrainOptions
+    from nerkit.training.train import train
 
     output = tmp_path_factory.mktemp("tiny") / "model"
     options = TrainOptions(

@@ -16,8 +16,8 @@ import torch
 
 import nerkit
 from nerkit import files
-from nerkit.model import folder
 from nerkit.errors import NerkitError
+from nerkit.model import folder
 from nerkit.model.folder import load_model, read_meta, save_model
 
 RETRAIN = "retrain it, or restore the folder from a backup"

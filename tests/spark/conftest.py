@@ -25,8 +25,8 @@ def spark():
 @pytest.fixture(scope="session")
 def context_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model that reads each sentence with its document's neighbours (as the defaults do)."""
-    from nerkit.training.train import train
     from nerkit.training.options import TrainOptions
+    from nerkit.training.train import train
 
     output = tmp_path_factory.mktemp("context") / "model"
     options = TrainOptions(

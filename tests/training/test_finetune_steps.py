@@ -14,11 +14,11 @@ from nerkit.data.batches import encode_sentence
 from nerkit.data.vocab import build_vocab
 from nerkit.embeddings.transformer import load_transformer
 from nerkit.errors import NerkitError
-from nerkit.training.finetune_steps import training_units, unit_batches
 from nerkit.pipeline import load
 from nerkit.training.corpus import Corpus
-from nerkit.training.train import train
+from nerkit.training.finetune_steps import training_units, unit_batches
 from nerkit.training.options import TrainOptions
+from nerkit.training.train import train
 
 
 def _write_corpus(path: Path, sentences: int, seed: int) -> Path:

@@ -20,10 +20,10 @@ from nerkit.model.tagger import Tagger
 from nerkit.pipeline import load
 from nerkit.training.checkpoint import CHECKPOINT, load_checkpoint
 from nerkit.training.corpus import Corpus, read_corpus, split_validation
+from nerkit.training.options import TrainOptions
 from nerkit.training.prepare import plan_model, prepare
 from nerkit.training.tagger_steps import average_weights, lr_at
 from nerkit.training.train import train
-from nerkit.training.options import TrainOptions
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 LOG_KEYS = {"epoch", "loss", "learning_rate", "seconds", "tokens_per_second", "dev", "test", "best"}
