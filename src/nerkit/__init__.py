@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nerkit.errors import NerkitError
+from nerkit.version import __version__
 
 if TYPE_CHECKING:
     from nerkit.pipeline import Pipeline
-
-__version__ = "0.1.0"
 
 __all__ = ["NerkitError", "__version__", "load"]
 

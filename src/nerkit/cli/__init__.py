@@ -9,9 +9,9 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from nerkit import __version__
 from nerkit.cli import convert, evaluate, predict, score, serve, spark, spec, stats, tokenize, train
 from nerkit.errors import NerkitError
+from nerkit.version import __version__
 
 COMMANDS = (stats, score, convert, tokenize, train, spec, predict, evaluate, serve, spark)
 

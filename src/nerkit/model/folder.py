@@ -14,13 +14,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from nerkit import __version__
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import TRANSFORMER_FILES, Transformer, load_transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_folder, write_json_atomic
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
+from nerkit.version import __version__
 
 FORMAT = "nerkit-model"
 FORMAT_VERSION = 1

@@ -19,13 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nerkit import __version__
 from nerkit.errors import NerkitError
 from nerkit.pipeline import Pipeline, load
 from nerkit.render import label_colours, render_fragment
 from nerkit.serve.batcher import MicroBatcher, Overloaded
 from nerkit.serve.page import PAGE_POLICY, page_html
 from nerkit.text.document import Document
+from nerkit.version import __version__
 
 DEFAULT_MAX_TEXT_CHARS = 100_000
 DEFAULT_MAX_BATCH = 64  # texts in one request, and in one model call

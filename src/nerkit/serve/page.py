@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from html import escape
 from importlib.resources import files
 
-from nerkit import __version__
 from nerkit.pipeline import Pipeline
 from nerkit.render import PAGE_STYLE
+from nerkit.version import __version__
 
 # The form's CSS and the page's script, in page.css and page.js beside this module (package data).
 # The script starts with a newline so that it opens on its own line inside <script>; the CSP hash is of
