@@ -159,7 +159,7 @@ def test_stdin_input(write):
     assert json.loads(result.stdout)["sentences"][0]["end"] == 8
 
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 TINY = ["--hidden", "8", "--char-filters", "4", "--threads", "1", "--seed", "3"]
 
 
