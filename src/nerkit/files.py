@@ -141,3 +141,26 @@ def replace_folder(target: PathLike, build: Callable[[Path], None]) -> None:
                     os.rename(fresh / name, target / name)
         shutil.rmtree(fresh, ignore_errors=True)
         raise
+
+
+def publish_folder(target: PathLike, build: Callable[[Path], None]) -> bool:
+    """Let `build` make a folder at a temporary path beside `target` (the path does not exist yet), then
+    rename it to `target`, which is never replaced: readers see the whole folder or none. Returns False,
+    the new folder discarded, when `target` appeared meanwhile (another process published it first)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    shutil.rmtree(temporary, ignore_errors=True)
+    try:
+        build(temporary)
+        if target.exists():
+            return False
+        try:
+            os.rename(temporary, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            return False
+        return True
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nerkit.embeddings.transformer import Transformer, token_features
+from nerkit.files import publish_folder
 
 CACHE_FORMAT = 2  # 2: windows step by three quarters of their size
 DOCUMENTS_PER_CHUNK = 64  # documents run through the transformer and written before the next ones
@@ -80,12 +81,11 @@ def _store(
     lengths: list[int],
     shape: tuple[int, int, int],
 ) -> None:
-    """Compute the features chunk by chunk into a temporary folder, then rename it into place."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    try:
+    """Compute the features chunk by chunk into a temporary folder, then rename it into place (another
+    process storing the same features first is fine: they are the same)."""
+
+    def build(temporary: Path) -> None:
+        temporary.mkdir()
         with (temporary / "features.f16").open("wb") as handle:
             for start in range(0, len(documents), DOCUMENTS_PER_CHUNK):
                 chunk = documents[start : start + DOCUMENTS_PER_CHUNK]
@@ -93,13 +93,8 @@ def _store(
                     handle.write(np.ascontiguousarray(array, dtype=np.float16).tobytes())
         index = {"format": CACHE_FORMAT, "shape": list(shape), "lengths": lengths}
         (temporary / "index.json").write_text(json.dumps(index), encoding="utf-8")
-        try:
-            temporary.rename(folder)
-        except OSError:  # another process stored the same features first
-            if not folder.is_dir():
-                raise
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+
+    publish_folder(folder, build)
 
 
 def _open(folder: Path, lengths: list[int], shape: tuple[int, int, int]) -> list[np.ndarray] | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerkit.errors import NerkitError, check_choice
+from nerkit.files import publish_folder
 from nerkit.spark.session import import_pyspark
 
 if TYPE_CHECKING:  # pyspark is optional, and torch loads only where a model does
@@ -260,14 +260,8 @@ def annotate_files(
         if target is None:
             _write(annotated, output, output_format)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
-        shutil.rmtree(temporary, ignore_errors=True)
-        try:
-            _write(annotated, str(temporary), output_format)
-            temporary.rename(target)
-        finally:
-            shutil.rmtree(temporary, ignore_errors=True)
+        if not publish_folder(target, lambda temporary: _write(annotated, str(temporary), output_format)):
+            raise NerkitError("already exists", path=output, hint="give a new folder for the part files")
 
 
 def _annotate_lines(
