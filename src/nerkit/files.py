@@ -92,6 +92,12 @@ def write_text_atomic(path: PathLike, parts: Iterable[str]) -> None:
     replace_file(path, write)
 
 
+def append_text(path: PathLike, text: str) -> None:
+    """Append `text` to a UTF-8 log file (made if missing): one write, so a line is never split."""
+    with Path(path).open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def write_json_atomic(path: PathLike, data: object) -> None:
     """Write `data` as indented UTF-8 JSON (one trailing newline) through `write_text_atomic`."""
     write_text_atomic(path, [json.dumps(data, indent=2, ensure_ascii=False) + "\n"])

@@ -245,7 +245,9 @@ def test_learning_rate_left_unset_depends_on_the_vectors():
 def test_document_context_left_unset_follows_fine_tuning():
     assert TrainOptions().transformer_context is None
     assert TrainOptions().resolved(has_vectors=True).transformer_context is False
-    assert TrainOptions(fine_tune=True).resolved(has_vectors=False).transformer_context is True
+    assert (
+        TrainOptions(fine_tune=True, transformer="x").resolved(has_vectors=False).transformer_context is True
+    )
     assert TrainOptions(transformer_context=True).resolved(has_vectors=True).transformer_context is True
 
 
@@ -540,6 +542,50 @@ def test_resume_without_checkpoint_raises(tiny, tmp_path):
         == f"{output / CHECKPOINT}: nothing to resume: no checkpoint; train without --resume"
     )
     assert not output.exists()
+
+
+def test_resume_with_other_options_raises_and_keeps_the_checkpoint(tiny, tmp_path):
+    train_file, dev_file = tiny
+    output = tmp_path / "m"
+    options = _options(max_epochs=3)
+    train(train_file, output, dev_path=dev_file, options=options, on_epoch=_interrupt_after_epoch(1))
+    changed = _options(max_epochs=4, hidden=8, threads=2)  # threads change no result
+    with pytest.raises(NerkitError) as caught:
+        train(train_file, output, dev_path=dev_file, options=changed, resume=True)
+    assert str(caught.value) == (
+        f"{output / CHECKPOINT}: the interrupted run used other values of --max-epochs, --hidden; "
+        "resume with the same options, or train again without --resume"
+    )
+    assert load_checkpoint(output)[1]["epoch"] == 1
+    resumed = train(
+        train_file, output, dev_path=dev_file, options=_options(max_epochs=3, threads=2), resume=True
+    )
+    assert [log.epoch for log in resumed.logs] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", None])
+def test_a_damaged_checkpoint_is_one_line(tiny, tmp_path, damage):
+    train_file, dev_file = tiny
+    output = tmp_path / "m"
+    train(train_file, output, dev_path=dev_file, options=_options(), on_epoch=_interrupt_after_epoch(1))
+    path = output / CHECKPOINT
+    path.write_bytes(path.read_bytes()[:1000] if damage is None else damage)
+    with pytest.raises(NerkitError) as caught:
+        train(train_file, output, dev_path=dev_file, options=_options(), resume=True)
+    assert str(caught.value).startswith(f"{path}: the checkpoint is damaged or from another run (")
+    assert str(caught.value).endswith("; train again without --resume")
+
+
+def test_a_finished_run_clears_an_older_nerkits_checkpoint_folder(tiny, tmp_path):
+    train_file, dev_file = tiny
+    (tmp_path / "m" / "checkpoint").mkdir(parents=True)
+    (tmp_path / "m" / "checkpoint" / "checkpoint.json").write_text("{}", encoding="utf-8")
+    train(train_file, tmp_path / "m", dev_path=dev_file, options=_options(max_epochs=1))
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "model.json",
+        "model.safetensors",
+        "train_log.jsonl",
+    ]
 
 
 def test_resume_after_a_finished_run_raises(tiny, tmp_path):

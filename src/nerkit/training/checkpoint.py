@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_file
 
 CHECKPOINT = "checkpoint.safetensors"
+OLD_CHECKPOINT = "checkpoint"  # the folder nerkit 0.1 checkpointed in before one-file checkpoints
 FORMAT = "nerkit-checkpoint"
 Tensors = dict[str, torch.Tensor]
 
@@ -27,8 +29,21 @@ def save_checkpoint(output: PathLike, tensors: Tensors, state: dict[str, Any]) -
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     header = {"format": FORMAT, "state": json.dumps(state)}
-    contiguous = {name: tensor.detach().contiguous() for name, tensor in tensors.items()}
+    contiguous = _unshared(tensors)
     replace_file(output / CHECKPOINT, lambda path: save_file(contiguous, path, metadata=header))
+
+
+def _unshared(tensors: Tensors) -> Tensors:
+    """The tensors made contiguous, a copy of each that shares memory with an earlier one (tied
+    weights), which safetensors refuses to write twice."""
+    seen: set[int] = set()
+    unshared: Tensors = {}
+    for name, tensor in tensors.items():
+        tensor = tensor.detach().contiguous()
+        place = tensor.untyped_storage().data_ptr()
+        unshared[name] = tensor.clone() if place in seen and tensor.numel() else tensor
+        seen.add(place)
+    return unshared
 
 
 def load_checkpoint(output: PathLike) -> tuple[Tensors, dict[str, Any]]:
@@ -58,8 +73,9 @@ def damaged_checkpoint(output: PathLike, error: Exception) -> NerkitError:
 
 
 def remove_checkpoint(output: PathLike) -> None:
-    """Delete the checkpoint once a run has finished and cannot be resumed."""
+    """Delete the checkpoint once a run has finished and cannot be resumed (and an older nerkit's)."""
     (Path(output) / CHECKPOINT).unlink(missing_ok=True)
+    shutil.rmtree(Path(output) / OLD_CHECKPOINT, ignore_errors=True)
 
 
 def optimizer_state(optimizers: Sequence[torch.optim.Optimizer]) -> tuple[Tensors, dict[str, Any]]:

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from nerkit.data.batches import EncodedSentence
+from nerkit.errors import NerkitError
+from nerkit.files import append_text
 from nerkit.model.folder import LoadedModel, load_model, save_model
 from nerkit.model.tagger import Tagger
 from nerkit.training.checkpoint import (
+    CHECKPOINT,
     Tensors,
     damaged_checkpoint,
     load_checkpoint,
@@ -156,10 +159,11 @@ def _close_epoch(run: Run, state: RunState, log: EpochLog) -> bool:
     """Checkpoint the run, write and report the epoch's record; True when early stopping ends the run."""
     tensors, steps_state = run.steps.state()
     progress = {"epoch": state.epoch, "best_f1": state.best_f1, "best_epoch": state.best_epoch}
+    logs = [asdict(entry) for entry in state.logs]
     save_checkpoint(
         run.output,
         tensors,
-        {**progress, "logs": [asdict(entry) for entry in state.logs], "steps": steps_state},
+        {**progress, "logs": logs, "options": run.options.to_json(), "steps": steps_state},
     )
     write_epoch_log(run.output, log, run.events.log_file)
     if run.events.on_epoch is not None:
@@ -179,11 +183,18 @@ def _fresh(output: Path, rank: int) -> RunState:
 def _resumed(run: Run) -> RunState:
     """The state an interrupted run left, its trainer's state put back."""
     tensors, saved = load_checkpoint(run.output)
+    changed = run.options.changed_from(saved.get("options", {}))
+    if changed:
+        raise NerkitError(
+            f"the interrupted run used other values of {', '.join(changed)}",
+            path=run.output / CHECKPOINT,
+            hint="resume with the same options, or train again without --resume",
+        )
     try:
         run.steps.restore(tensors, saved["steps"])
         logs = [EpochLog(**entry) for entry in saved["logs"]]
         return RunState(saved["epoch"], saved["best_f1"], saved["best_epoch"], logs)
-    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
         raise damaged_checkpoint(run.output, error) from None
 
 
@@ -217,8 +228,6 @@ def save_calibrated(
 
 def write_epoch_log(output: Path, log: EpochLog, log_file: Path | None = None) -> None:
     """Append an epoch's record to the model folder's train_log.jsonl (and its lines to `log_file`)."""
-    with (output / LOG).open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(log)) + "\n")
+    append_text(output / LOG, json.dumps(asdict(log)) + "\n")
     if log_file is not None:
-        with log_file.open("a", encoding="utf-8") as handle:
-            handle.write(log.line() + "\n" + (log.table() + "\n" if log.table() else ""))
+        append_text(log_file, log.line() + "\n" + (log.table() + "\n" if log.table() else ""))

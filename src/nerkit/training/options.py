@@ -176,6 +176,10 @@ class TrainOptions:
     def __post_init__(self) -> None:
         for spec in fields(self):
             check_option(spec, getattr(self, spec.name))
+        if self.fine_tune and self.transformer is None:
+            raise NerkitError(
+                "--fine-tune needs --transformer FOLDER", hint="give a local transformer folder"
+            )
 
     def resolved(self, has_vectors: bool) -> TrainOptions:
         """These options with the learning rate, epochs, dropout and document context chosen where left
@@ -200,12 +204,11 @@ class TrainOptions:
         """The options as a JSON object (model.json's "training")."""
         return asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> TrainOptions:
-        """Options from a dict, ignoring keys this version does not know; values are checked."""
-        names = {f.name for f in fields(cls)}
-        values: dict[str, Any] = {k: v for k, v in data.items() if k in names}
-        return cls(**values)
+    def changed_from(self, saved: dict[str, Any]) -> list[str]:
+        """The flags whose values differ from `saved` (as `to_json` gave them), leaving out those that
+        change no result: threads, the extended log and the feature cache's place."""
+        same = {"threads", "extended_log", "feature_cache"}
+        return [flag(k) for k, v in self.to_json().items() if k not in same and saved.get(k) != v]
 
 
 def chosen(value: Chosen | None) -> Chosen:
@@ -238,7 +241,9 @@ def check_option(spec: Field[Any], value: Any) -> None:
         return
     if kind is str:
         if not isinstance(value, str) or (described.choices and value not in described.choices):
-            raise _bad(spec, value, described.allowed() if described.choices else "a text")
+            raise _bad(spec, value, described.allowed() if described.choices else "a path")
+        if not value:
+            raise _bad(spec, value, f"a path, or leave {flag(spec.name)} out")
         return
     whole = kind is int
     if (

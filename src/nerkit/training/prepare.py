@@ -12,7 +12,6 @@ from nerkit.data.tags import convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
 from nerkit.embeddings.transformer import Transformer, load_transformer
-from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
@@ -54,11 +53,9 @@ def prepare(
         keep = {word for corpus in splits for sentence in corpus.tokens for word in sentence}
         vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
     vocab = build_vocab(train_corpus.tokens, label_set, vectors.words if vectors is not None else ())
-    if options.fine_tune and not options.transformer:
-        raise NerkitError("--fine-tune needs --transformer FOLDER", hint="give a local transformer folder")
     transformer = (
         load_transformer(options.transformer, precision=options.transformer_precision)
-        if options.transformer
+        if options.transformer is not None
         else None
     )
     output_scheme = detect_scheme(train_corpus.tags).scheme or "IOB2"
