@@ -29,7 +29,18 @@ def test_flags_parse_into_typed_options():
     parser = argparse.ArgumentParser()
     add_training_options(parser)
     args = parser.parse_args(
-        ["--lr", "0.01", "--hidden", "8", "--no-transformer-context", "--fine-tune", "--head", "linear"]
+        [
+            "--lr",
+            "0.01",
+            "--hidden",
+            "8",
+            "--no-transformer-context",
+            "--fine-tune",
+            "--transformer",
+            "t",
+            "--head",
+            "linear",
+        ]
     )
     options = training_options(args)
     assert (options.learning_rate, options.hidden, options.transformer_context) == (0.01, 8, False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nerkit.cli._options import add_precision, add_threads, non_negative, positive
+from nerkit.cli._options import add_precision, add_threads
 from nerkit.errors import NerkitError
 
 HELP = "Serve a model over HTTP: a REST API and a web page (nerkit[serve])."
@@ -19,18 +19,18 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: only here)"
     )
     parser.add_argument(
-        "--port", type=non_negative, default=8000, help="port to listen on (default 8000; 0: any free)"
+        "--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free)"
     )
     parser.add_argument(
-        "--max-text-chars", type=positive, help="longest text in characters (default 100,000; longer: 413)"
+        "--max-text-chars", type=int, help="longest text in characters (default 100,000; longer: 413)"
     )
     parser.add_argument(
         "--max-batch",
-        type=positive,
+        type=int,
         help="most texts in one request, and in one model call shared by concurrent requests (default 64)",
     )
     parser.add_argument(
-        "--max-queue", type=positive, help="most texts waiting for the model; beyond it 503 (default 1,024)"
+        "--max-queue", type=int, help="most texts waiting for the model; beyond it 503 (default 1,024)"
     )
     add_threads(parser)
     add_precision(parser)
