@@ -75,6 +75,14 @@ def run_at(tree: Path, args: argparse.Namespace, folder: Path) -> dict[str, obje
     }
 
 
+def _commit(revision: str) -> str:
+    """A revision as its short commit hash."""
+    found = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", revision], capture_output=True, text=True, check=True
+    )
+    return found.stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="the commit to compare with (a git revision)")
