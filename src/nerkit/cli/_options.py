@@ -7,10 +7,10 @@ import argparse
 from dataclasses import Field, fields
 from typing import Any
 
-from nerkit.training.options import TrainOptions, default_of, flag, option_of
+from nerkit.training.options import TrainOptions, default_of, field_named, flag, kind_of, option_of
 
 Groups = dict[str, "argparse._ArgumentGroup"]
-TAG_COLUMN_HELP = option_of(next(f for f in fields(TrainOptions) if f.name == "tag_column")).help
+TAG_COLUMN_HELP = option_of(field_named("tag_column")).help
 
 
 def add_training_options(
@@ -37,11 +37,11 @@ def _add_flag(group: argparse._ArgumentGroup, spec: Field[Any]) -> None:
         "default": None,
         "help": described.help.format(default=default),
     }
-    kind = str(spec.type).replace(" | None", "")
-    if kind == "bool":
+    kind = kind_of(spec)
+    if kind is bool:
         settings["action"] = argparse.BooleanOptionalAction if default is None else "store_true"
     else:
-        settings["type"] = {"int": int, "float": float, "str": str}[kind]
+        settings["type"] = kind
         if described.choices:
             settings["choices"] = described.choices
         if described.metavar:
@@ -59,7 +59,7 @@ def training_options(args: argparse.Namespace) -> TrainOptions:
 
 def add_precision(parser: argparse._ActionsContainer) -> None:
     """--transformer-precision for the commands that load a model, with TrainOptions' help and choices."""
-    spec = next(f for f in fields(TrainOptions) if f.name == "transformer_precision")
+    spec = field_named("transformer_precision")
     described = option_of(spec)
     parser.add_argument(
         flag(spec.name), choices=described.choices, default=default_of(spec), help=described.help

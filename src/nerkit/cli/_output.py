@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Iterable
 
 
-def emit(text: str, output: str | None = None) -> None:
-    """Print `text` to standard output, or write it atomically to `output`."""
-    emit_lines([text], output)
+def emit(text: str) -> None:
+    """Print `text` to standard output."""
+    sys.stdout.write(text)
 
 
 def emit_lines(lines: Iterable[str], output: str | None) -> None:

@@ -218,6 +218,11 @@ def chosen(value: Chosen | None) -> Chosen:
     return value
 
 
+def field_named(name: str) -> Field[Any]:
+    """The TrainOptions field of that name."""
+    return next(spec for spec in fields(TrainOptions) if spec.name == name)
+
+
 def option_of(spec: Field[Any]) -> Option:
     """The Option in a TrainOptions field's metadata."""
     found: Option = spec.metadata["option"]
@@ -232,7 +237,7 @@ def default_of(spec: Field[Any]) -> Any:
 def check_option(spec: Field[Any], value: Any) -> None:
     """Raise a NerkitError naming the flag when `value` is not of the field's type or out of its range."""
     described = option_of(spec)
-    kind = _kind(spec)
+    kind = kind_of(spec)
     if value is None and default_of(spec) is None:
         return
     if kind is bool:
@@ -262,7 +267,7 @@ def _in_range(described: Option, value: float) -> bool:
     return described.high is None or value <= described.high
 
 
-def _kind(spec: Field[Any]) -> type:
+def kind_of(spec: Field[Any]) -> type:
     """The type a field holds besides None: bool, int, float or str (from its annotation)."""
     annotation = str(spec.type).replace(" | None", "")
     kinds: dict[str, type] = {"bool": bool, "int": int, "float": float, "str": str}
