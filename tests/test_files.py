@@ -1,4 +1,4 @@
-"""Tests for nerkit.files: UTF-8 lines with file:line errors, and the atomic writers (whole old or whole new
+"""Tests for nerkit.files: the atomic writers (whole old or whole new
 file, modes kept, temporary files removed, folders published once)."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 from nerkit.errors import NerkitError
 from nerkit.files import (
     publish_folder,
-    read_lines,
     replace_file,
     replace_folder,
     write_json_atomic,
@@ -23,13 +22,6 @@ from nerkit.files import (
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def test_read_lines_numbers_lines_and_names_a_bad_byte(write):
-    assert list(read_lines(write(b"\xef\xbb\xbfa\r\nb\n"))) == [(1, "a"), (2, "b")]
-    path = write(b"ok\nbad \xe9\n")
-    with pytest.raises(NerkitError, match=r":2: byte 0xe9 at column 5 is not UTF-8"):
-        list(read_lines(path))
 
 
 def test_write_text_atomic_replaces_whole_and_keeps_the_mode(tmp_path):

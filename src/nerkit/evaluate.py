@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from nerkit.data.conll import DOCSTART, check_tag, column_count_error, split_fields
 from nerkit.errors import NerkitError
-from nerkit.files import PathLike, read_lines
+from nerkit.files import PathLike
+from nerkit.lines import read_lines
 
 BOUNDARY = "-X-"  # conlleval's sentence-boundary token
 

@@ -11,7 +11,8 @@ from itertools import islice
 
 from nerkit.data.conll import ConllSentence, document_id, format_conll, read_conll
 from nerkit.errors import NerkitError, check_choice
-from nerkit.files import PathLike, read_lines, write_text_atomic
+from nerkit.files import PathLike, write_text_atomic
+from nerkit.lines import read_lines
 from nerkit.pipeline import Pipeline, TaggedTokens
 from nerkit.text.document import Document, document_from_tokens, parse_text
 

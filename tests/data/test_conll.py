@@ -19,7 +19,7 @@ from nerkit.data.conll import (
     write_conll,
 )
 from nerkit.errors import NerkitError
-from nerkit.files import decode_lines
+from nerkit.lines import decode_lines
 
 CANONICAL = (
     "-DOCSTART- -X- -X- O\n\n"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 from nerkit.cli._output import emit_lines
-from nerkit.files import read_lines
+from nerkit.lines import read_lines
 from nerkit.text.document import parse_text
 
 HELP = "Split raw text (one document per line) into sentences and tokens."

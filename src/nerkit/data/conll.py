@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 
 from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag
 from nerkit.errors import NerkitError
-from nerkit.files import PathLike, decode_lines, read_lines, write_text_atomic
+from nerkit.files import PathLike, write_text_atomic
+from nerkit.lines import decode_lines, read_lines
 
 DOCSTART = "-DOCSTART-"
 

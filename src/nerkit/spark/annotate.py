@@ -295,11 +295,11 @@ def _annotate_lines(
 
 
 def _decode_line(line: bytes, file: str) -> str:
-    """One line of a text file as `nerkit.files.read_lines` gives it, or its error."""
+    """One line of a text file as `nerkit.lines.read_lines` gives it, or its error."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        from nerkit.files import read_lines
+        from nerkit.lines import read_lines
         from nerkit.spark.conll import local_name
 
         path = local_name(urllib.parse.unquote(file))  # Spark's metadata path is URL-encoded

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from nerkit.data.conll import ConllLayout, conll_layout, conll_pieces, parse_conll
 from nerkit.errors import NerkitError
-from nerkit.files import decode_lines
+from nerkit.lines import decode_lines
 from nerkit.spark.session import first_line, import_pyspark
 
 if TYPE_CHECKING:  # pyspark is optional
