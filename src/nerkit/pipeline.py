@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from nerkit.cores import default_threads
 from nerkit.data.batches import encode_sentence
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import convert_tags, tags_to_spans
@@ -145,6 +145,6 @@ class Pipeline:
 def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
     """Load a model folder written by `nerkit train`, ready to predict; `precision` is what a transformer
     model computes its features in: "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it)."""
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+    torch.set_num_threads(threads or default_threads())
     loaded = load_model(path, precision)
     return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer)

@@ -3,7 +3,6 @@ steps chosen (BiLSTM-CNN-CRF or fine-tuning) and the epoch loop run."""
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nerkit.cores import default_threads
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
@@ -48,7 +48,7 @@ def train(
     """
     options = options or TrainOptions()
     _, processes = world()
-    torch.set_num_threads(options.threads or max(1, (os.cpu_count() or 1) // processes))
+    torch.set_num_threads(options.threads or default_threads(processes))
     rng = _set_seed(options.seed)
     if processes > 1 and (resume or options.fine_tune):
         raise NerkitError(
