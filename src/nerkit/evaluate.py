@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from nerkit.data.conll import DOCSTART, check_tag, column_count_error, split_fields
+from nerkit.data.conll import DOCSTART, check_tag, column_count_error, read_fields
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.lines import read_lines
@@ -205,7 +205,7 @@ def read_score_items(path: PathLike) -> Iterator[tuple[str, str, str]]:
             continue
         if tabbed is None:
             tabbed = "\t" in line
-        fields = split_fields(line, tabbed)
+        fields = read_fields(line, tabbed, path, number)
         if fields == [DOCSTART]:
             yield BOUNDARY, "O", "O"
             continue

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 
+BOM = "\ufeff"
+_REJECTED = re.compile("[\x00\ufeff]")
+
 
 def read_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     """Yield (line number, text without its line ending) for each line; `-` reads standard input.
 
-    Decodes UTF-8 strictly (a leading BOM is dropped); raises NerkitError naming the file and line.
+    A line ends at LF, CR LF or a lone CR (old Mac files). Decodes UTF-8 strictly; a byte-order mark
+    at the start of a line is dropped (files joined with `cat` keep theirs), one anywhere else and a
+    NUL character are errors. Raises NerkitError naming the file and line.
     """
     if os.fspath(path) == "-":
         yield from _decode_lines(sys.stdin.buffer, "<stdin>")
@@ -37,8 +43,48 @@ def decode_lines(data: bytes, path: PathLike, first_line: int = 1) -> Iterator[t
     return _decode_lines(io.BytesIO(data), path, first_line)
 
 
+def count_line_ends(data: bytes, start: int = 0, end: int | None = None) -> int:
+    """How many lines `read_lines` ends in data[start:end] (LF, CR LF and lone CR each end one)."""
+    end = len(data) if end is None else end
+    return data.count(b"\n", start, end) + data.count(b"\r", start, end) - data.count(b"\r\n", start, end)
+
+
+def check_characters(
+    text: str, path: PathLike, line: int, what: str = "the line", unit: str = "column"
+) -> None:
+    """Raise NerkitError naming the file and line if `text` holds a NUL or a byte-order mark (`what`
+    names `text` in the message, `unit` what its positions are: "at column 4")."""
+    found = _REJECTED.search(text)
+    if found is None:
+        return
+    column = f"{unit} {found.start() + 1}"
+    if found.group() == "\x00":
+        raise NerkitError(
+            f"{what} holds a NUL character at {column}",
+            path=path,
+            line=line,
+            hint="remove it; NULs often mean a binary or UTF-16 file: re-save it as UTF-8 text",
+        )
+    raise NerkitError(
+        f"{what} holds a byte-order mark (U+FEFF) at {column}, inside the line",
+        path=path,
+        line=line,
+        hint="remove it (only one at the start of a line is dropped); U+2060 is the word joiner",
+    )
+
+
+def _raw_lines(handle: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of a binary stream without their endings: LF, CR LF, or a lone CR."""
+    for raw in handle:
+        body = raw.removesuffix(b"\n").removesuffix(b"\r")
+        if b"\r" in body:
+            yield from body.split(b"\r")
+        else:
+            yield body
+
+
 def _decode_lines(handle: Iterable[bytes], path: PathLike, first_line: int = 1) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(handle, start=first_line):
+    for number, raw in enumerate(_raw_lines(handle), start=first_line):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -48,6 +94,6 @@ def _decode_lines(handle: Iterable[bytes], path: PathLike, first_line: int = 1) 
                 line=number,
                 hint="re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 IN > OUT)",
             ) from None
-        if number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        yield number, text.rstrip("\r\n")
+        text = text.removeprefix(BOM)
+        check_characters(text, path, number)
+        yield number, text

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, write_text_atomic
-from nerkit.lines import decode_lines, read_lines
+from nerkit.lines import BOM, count_line_ends, decode_lines, read_lines
 
 DOCSTART = "-DOCSTART-"
 
@@ -46,6 +47,44 @@ def split_fields(line: str, tabbed: bool) -> list[str]:
     if tabbed:
         return [field.strip() for field in line.rstrip().split("\t")]
     return line.split()
+
+
+_ODD_SPACE = re.compile(r"[^\S \t]")  # white space other than a space or a tab
+_SPACES = re.compile(r"[ \t]+")
+
+
+def read_fields(line: str, tabbed: bool, path: PathLike, number: int) -> list[str]:
+    """`split_fields`, refusing what would be misread: in a tab-separated file an empty column; in a
+    space-separated one white space other than spaces and tabs (a no-break space, U+3000, ...), which
+    never separates columns. Raises NerkitError naming the file, line and column."""
+    if tabbed:
+        fields = split_fields(line, tabbed)
+        if "" in fields:
+            raise NerkitError(
+                f"column {fields.index('') + 1} is empty",
+                path=path,
+                line=number,
+                hint="every column needs a value; look for two tabs in a row or a tab at the start",
+            )
+        return fields
+    odd = _ODD_SPACE.search(line)
+    if odd is not None:
+        column = len(_SPACES.split(line[: odd.start()].lstrip(" \t")))
+        raise NerkitError(
+            f"column {column} holds {_white_space_name(odd.group())} inside a token",
+            path=path,
+            line=number,
+            hint="columns are split only at spaces and tabs: put a space there to split, "
+            "or another character to keep one token",
+        )
+    return line.split()
+
+
+def _white_space_name(character: str) -> str:
+    """`a no-break space (U+00A0)`: what a white-space character is, for an error message."""
+    name = unicodedata.name(character, "white-space control character").lower()
+    article = "an" if name[0] in "aeiou" else "a"
+    return f"{article} {name} (U+{ord(character):04X})"
 
 
 def read_conll(path: PathLike, tag_column: int | None = -1) -> Iterator[ConllSentence]:
@@ -134,7 +173,7 @@ def parse_conll(
         any_content = True
         if tabbed is None:
             tabbed = "\t" in line
-        fields = split_fields(line, tabbed)
+        fields = read_fields(line, tabbed, path, number)
         if fields[0] == DOCSTART:
             if rows:
                 sentences += 1
@@ -229,7 +268,7 @@ def conll_pieces(
     pieces, line = [], 1
     for start, end, before in zip(cuts, [*cuts[1:], len(data)], documents, strict=True):
         pieces.append(ConllPiece(start, end, line, before))
-        line += data.count(b"\n", start, end)
+        line += count_line_ends(data, start, end)
     return pieces, layout
 
 
@@ -245,7 +284,7 @@ def _docstart_lines(data: bytes, tabbed: bool) -> list[int]:
             line = data[start:end].decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError:  # parse_conll stops at this line with the error
             line = ""
-        line = line.removeprefix("\ufeff") if start == 0 else line
+        line = line.removeprefix(BOM)
         if line.strip() and split_fields(line, tabbed)[0] == DOCSTART:
             starts.append(start)
         at = data.find(b"-DOCSTART-", end)
