@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -12,6 +11,7 @@ from itertools import islice
 from nerkit.data.conll import ConllSentence, document_id, format_conll, read_conll
 from nerkit.errors import NerkitError, check_choice
 from nerkit.files import PathLike, write_text_atomic
+from nerkit.jsonl import read_text_objects, strict_json_line
 from nerkit.lines import read_lines
 from nerkit.pipeline import Pipeline, TaggedTokens
 from nerkit.text.document import Document, document_from_tokens, parse_text
@@ -58,17 +58,8 @@ def _text_records(path: PathLike) -> Iterator[_Record]:
 
 
 def _jsonl_records(path: PathLike) -> Iterator[_Record]:
-    hint = 'each line must be a JSON object with a "text" string, e.g. {"text": "Paris is big."}'
-    for number, line in read_lines(path):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise NerkitError(f"not valid JSON ({error.msg})", path=path, line=number, hint=hint) from None
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise NerkitError('not an object with a "text" string', path=path, line=number, hint=hint)
-        text = row.pop("text")
+    for _, row in read_text_objects(path):
+        text = str(row.pop("text"))
         row.pop("entities", None)
         yield _Record(parse_text(text), row, [], [])
 
@@ -96,7 +87,13 @@ def _jsonl_lines(record: _Record) -> str:
         row["tags"] = record.tagged[0].tags if record.tagged else []
     row.update(record.extra)
     row["entities"] = [entity.to_json() for entity in record.document.entities]
-    return json.dumps(row, ensure_ascii=False) + "\n"
+    try:
+        return strict_json_line(row)
+    except ValueError:  # the input is checked, so only the model can give a NaN confidence
+        raise NerkitError(
+            "the model gave a confidence that is not a number (NaN)",
+            hint="its weights are broken: retrain it, or use an earlier copy",
+        ) from None
 
 
 def _conll_lines(record: _Record) -> Iterator[str]:

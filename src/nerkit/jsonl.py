@@ -1,0 +1,118 @@
+"""JSON lines read strictly, one object per line with file:line errors, and written back as strict JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Iterator
+
+from nerkit.errors import NerkitError
+from nerkit.files import PathLike
+from nerkit.lines import check_characters, read_lines
+
+MAX_DEPTH = 100  # arrays and objects nested deeper than this are refused: they could not be written back
+TEXT_HINT = 'each line must be a JSON object with a "text" string, e.g. {"text": "Paris is big."}'
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _NotWritable(ValueError):
+    """A number the JSON parser met that strict JSON cannot hold (NaN, Infinity, 1e999, 5,000 digits)."""
+
+
+def read_text_objects(path: PathLike) -> Iterator[tuple[int, dict[str, object]]]:
+    """Yield (line number, object) for each non-blank line of a JSON-lines file whose objects each hold
+    a "text" string (checked as a text line is: no NUL, no byte-order mark); `-` reads standard input.
+
+    Refuses, naming the file and line, what strict JSON cannot write back: NaN and Infinity, numbers
+    beyond a double (1e999) or longer than Python reads (4,300 digits), lone surrogates (`"\\ud800"`)
+    and nesting deeper than `MAX_DEPTH`.
+    """
+    for number, line in read_lines(path):
+        if not line.strip():
+            continue
+        row = _parse_object(line, path, number)
+        if not isinstance(row.get("text"), str):
+            raise NerkitError('not an object with a "text" string', path=path, line=number, hint=TEXT_HINT)
+        check_characters(str(row["text"]), path, number, what='the "text"', unit="character")
+        yield number, row
+
+
+def _parse_object(line: str, path: PathLike, number: int) -> dict[str, object]:
+    """One line's JSON object, or NerkitError saying why it is not one nerkit can read and write back."""
+    try:
+        row = json.loads(
+            line, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_short_int
+        )
+    except json.JSONDecodeError as error:
+        raise NerkitError(f"not valid JSON ({error.msg})", path=path, line=number, hint=TEXT_HINT) from None
+    except _NotWritable as error:
+        raise NerkitError(str(error), path=path, line=number, hint="write it as a string") from None
+    except RecursionError:  # nested deeper than the parser goes
+        raise NerkitError(_TOO_DEEP[0], path=path, line=number, hint=_TOO_DEEP[1]) from None
+    if not isinstance(row, dict):
+        raise NerkitError('not an object with a "text" string', path=path, line=number, hint=TEXT_HINT)
+    problem = _unwritable(row)
+    if problem is not None:
+        what, hint = problem
+        raise NerkitError(what, path=path, line=number, hint=hint)
+    return row
+
+
+_TOO_DEEP = (
+    f"arrays or objects nested more than {MAX_DEPTH} deep",
+    "flatten the data, or pass it as a string",
+)
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NotWritable(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NotWritable(f"the number {_shorten(text)} is beyond the range of a double")
+    return value
+
+
+def _short_int(text: str) -> int:
+    limit = sys.get_int_max_str_digits()
+    digits = len(text.lstrip("-"))
+    if limit and digits > limit:
+        raise _NotWritable(f"a number of {digits:,} digits, more than nerkit reads ({limit:,})")
+    return int(text)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:20]}..."
+
+
+def _unwritable(value: object) -> tuple[str, str] | None:
+    """Why a parsed JSON value cannot be written back as strict UTF-8 JSON (what, hint): nesting deeper
+    than `MAX_DEPTH` or a lone surrogate in a string; None when it can. Walks without recursion."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found is not None:
+                return (
+                    f"a lone surrogate \\u{ord(found.group()):04x} (half of a UTF-16 pair) is not a character",
+                    "write the whole pair (e.g. \\ud83d\\ude00) or the character itself",
+                )
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                return _TOO_DEEP
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def strict_json_line(row: dict[str, object]) -> str:
+    """`row` as one line of strict JSON (UTF-8 text, no NaN or Infinity) with its newline.
+
+    Raises ValueError for a NaN or an infinite float, which only a bug can put there: input is checked.
+    """
+    return json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
