@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterator
 
 from nerkit.cli._output import emit_lines
 from nerkit.lines import read_lines
-from nerkit.text.document import parse_text
+from nerkit.text.document import document_conll_parts, document_json_parts
 
 HELP = "Split raw text (one document per line) into sentences and tokens."
 
@@ -29,12 +28,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def tokenized(path: str, output_format: str) -> Iterator[str]:
-    """Each line of a text file as one document, split into sentences and tokens, as output lines."""
+    """Each line of a text file as one document, split into sentences and tokens, as output pieces of
+    a few thousand tokens: a line of millions of tokens takes little more memory than its text."""
     for _, line in read_lines(path):
-        document = parse_text(line)
         if output_format == "jsonl":
-            yield json.dumps(document.to_json(), ensure_ascii=False) + "\n"
+            yield from document_json_parts(line)
             continue
         yield "-DOCSTART-\n\n"
-        for sentence in document.sentences:
-            yield "".join(token.text + "\n" for token in sentence.tokens) + "\n"
+        yield from document_conll_parts(line)

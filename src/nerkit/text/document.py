@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from nerkit.text.sentences import sentence_spans
-from nerkit.text.tokenizer import token_spans
+from nerkit.text.tokenizer import iter_token_spans, token_spans
+
+TOKENS_PER_PART = 4096  # tokens per piece of `document_json_parts`: bounded memory, few writes
 
 
 @dataclass(slots=True)
@@ -85,6 +89,49 @@ def parse_text(text: str) -> Document:
         if tokens:
             sentences.append(Sentence(start, end, tokens))
     return Document(text, sentences)
+
+
+def document_json_parts(text: str) -> Iterator[str]:
+    """The JSON line of `parse_text(text).to_json()` (with its newline), in pieces that together hold
+    at most a few thousand tokens, so a text of millions of tokens is written in little memory."""
+    yield '{"text": ' + _json_string(text) + ', "sentences": ['
+    written = 0
+    for start, end in sentence_spans(text):
+        spans = iter_token_spans(text, start, end)
+        first = next(spans, None)
+        if first is None:
+            continue
+        yield (", " if written else "") + f'{{"start": {start}, "end": {end}, "tokens": ['
+        yield _token_json(text, first)
+        while part := "".join(", " + _token_json(text, span) for span in islice(spans, TOKENS_PER_PART)):
+            yield part
+        yield "]}"
+        written += 1
+    yield '], "entities": []}\n'
+
+
+def document_conll_parts(text: str) -> Iterator[str]:
+    """The tokens of `parse_text(text)` one per line, a blank line after each sentence, in pieces of at
+    most a few thousand tokens (see `document_json_parts`)."""
+    for start, end in sentence_spans(text):
+        spans = iter_token_spans(text, start, end)
+        written = False
+        while part := "".join(text[s:e] + "\n" for s, e in islice(spans, TOKENS_PER_PART)):
+            written = True
+            yield part
+        if written:
+            yield "\n"
+
+
+def _json_string(text: str) -> str:
+    """`text` as a JSON string, as `json.dumps(..., ensure_ascii=False)` writes it."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _token_json(text: str, span: tuple[int, int]) -> str:
+    """One token of `Document.to_json` as JSON text."""
+    start, end = span
+    return f'{{"text": {_json_string(text[start:end])}, "start": {start}, "end": {end}}}'
 
 
 def document_from_tokens(sentences: Iterable[Sequence[str]]) -> Document:

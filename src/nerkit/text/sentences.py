@@ -19,7 +19,7 @@ _OPENERS = frozenset(
 )
 
 _LINE_BREAK = regex.compile(r"\n\s*")
-_FINAL = regex.compile(r"[.!?\u2026]+[\"'\u2019\u201d)\]»]*(?=\s)")
+_FINAL = regex.compile(r"(?<![.!?\u2026])[.!?\u2026]+[\"'\u2019\u201d)\]»]*(?=\s)")
 _WORD_BEFORE = regex.compile(r"(?:[\p{L}\p{M}]\.)+[\p{L}\p{M}]?$|[\p{L}\p{M}\p{N}]+$")
 _NEXT_WORD = regex.compile(r"\s+([\"'\u2018\u201c(\[]*)([\p{L}\p{M}\p{N}]+)")
 
@@ -77,9 +77,12 @@ def _ends_sentence(text: str, start: int, end: int, punctuation: str) -> bool:
 
 
 def _starts_line(text: str, position: int) -> bool:
-    """Whether only spaces or tabs stand between the start of its line (or text) and `position`."""
-    line_start = text.rfind("\n", 0, position) + 1
-    return not text[line_start:position].strip(" \t")
+    """Whether only spaces or tabs stand between the start of its line (or text) and `position`
+    (looking back over those only, so a long line costs no more than a short one)."""
+    before = position - 1
+    while before >= 0 and text[before] in " \t":
+        before -= 1
+    return before < 0 or text[before] == "\n"
 
 
 def _add_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:

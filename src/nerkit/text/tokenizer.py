@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import regex
 
 # Abbreviations that keep their final period (case-sensitive, without the period).
@@ -23,7 +25,7 @@ _APOSTROPHES = "'\u2019"
 _TOKEN = regex.compile(
     rf"""
       (?P<url>(?:https?://|www\.)[^\s<>"]+[^\s<>"'.,;:!?)\]])
-    | (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
+    | (?P<email>(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+)  # tried once per run: linear on a long one
     | (?P<acronym>(?:{_LETTER}\.){{2,}})                       # U.S. U.N. e.g.
     | (?P<number>(?<!{_ALNUM})\.\d+
         |(?<!{_ALNUM})\+?\d+(?:[.,:/-]\d+)*(?:-?{_LETTER}{_ALNUM}*(?:-{_ALNUM}+)*)?)  # +44 1,000 4.5 .496 20-year-old
@@ -44,12 +46,16 @@ _ORDINAL_LINE_START = regex.compile(r"\d{1,2}\.(?=\s+\S)")
 
 def token_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Character spans (start, end) of the tokens of `text[start:end]`, offsets into `text`."""
+    return list(iter_token_spans(text, start, end))
+
+
+def iter_token_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """`token_spans` one at a time, for a text too long to hold all its tokens at once."""
     end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
     position = start
     ordinal = _ORDINAL_LINE_START.match(text, start, end)
     if ordinal:  # "3. Jan Ullrich": a numbered list item keeps its period
-        spans.append((start, ordinal.end()))
+        yield start, ordinal.end()
         position = ordinal.end()
     search = _TOKEN.search
     while match := search(text, position, end):
@@ -60,15 +66,14 @@ def token_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple
                 split = _CONTRACTION.match(word)
                 if split and split.group("stem")[-1] not in _APOSTROPHES:
                     cut = s + split.end("stem")
-                    spans.append((s, cut))
-                    spans.append((cut, e))
+                    yield s, cut
+                    yield cut, e
                     position = e
                     continue
             if e < end and text[e] == "." and _keeps_period(word):
                 e += 1
-        spans.append((s, e))
+        yield s, e
         position = e
-    return spans
 
 
 def _keeps_period(word: str) -> bool:
