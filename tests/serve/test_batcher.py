@@ -182,6 +182,45 @@ def test_a_cancelled_request_is_skipped_and_the_others_are_answered():
     assert model.calls == [["kept"]]
 
 
+def test_a_request_cancelled_while_queued_leaves_the_queue_at_once_and_never_reaches_the_model():
+    model = Recorder()
+    model.release.clear()  # the first call holds the model while the others queue
+    batcher = MicroBatcher(model, max_batch=2, max_waiting=4, wait_ms=0)
+
+    async def scenario(b: MicroBatcher[str]) -> tuple[list[int], list[str], list[str]]:
+        first = asyncio.create_task(b.submit(["first"]))
+        await asyncio.sleep(0.02)  # the first call has started and waits for release
+        gone = asyncio.create_task(b.submit(["gone", "gone too"]))
+        kept = asyncio.create_task(b.submit(["kept"]))
+        await asyncio.sleep(0.01)
+        waiting = [b.waiting_texts]
+        gone.cancel()
+        await asyncio.sleep(0)
+        waiting.append(b.waiting_texts)
+        model.release.set()
+        return waiting, await first, await kept
+
+    assert run(scenario, batcher) == ([3, 1], ["FIRST"], ["KEPT"])
+    assert model.calls == [["first"], ["kept"]]
+    assert (batcher.stats.calls, batcher.stats.requests, batcher.stats.dropped) == (2, 2, 1)
+
+
+def test_the_only_request_cancelled_while_it_waits_for_company_does_not_stop_the_worker():
+    model = Recorder()
+    batcher = MicroBatcher(model, max_batch=8, wait_ms=50)
+
+    async def scenario(b: MicroBatcher[str]) -> list[str]:
+        gone = asyncio.create_task(b.submit(["gone"]))
+        await asyncio.sleep(0.01)  # the worker is sleeping, waiting for company
+        gone.cancel()
+        await asyncio.sleep(0.1)
+        return await asyncio.wait_for(b.submit(["after"]), 2)
+
+    assert run(scenario, batcher) == ["AFTER"]
+    assert model.calls == [["after"]]
+    assert batcher.stats.dropped == 1
+
+
 def test_empty_too_many_and_not_started():
     model = Recorder()
     batcher = MicroBatcher(model, max_batch=3)

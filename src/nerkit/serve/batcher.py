@@ -21,15 +21,17 @@ class Overloaded(Exception):
 
 @dataclass
 class BatchStats:
-    """What the batcher has done since it started: model calls, requests and texts tagged."""
+    """What the batcher has done since it started: model calls, requests and texts tagged, and requests
+    dropped from the queue because their caller stopped waiting before their call began."""
 
     calls: int = 0
     requests: int = 0
     texts: int = 0
     largest_call: int = 0
+    dropped: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two requests with the same texts are still two
 class _Waiting(Generic[Result]):
     """One request's texts waiting for the model, and the future its caller awaits."""
 
@@ -43,7 +45,8 @@ class MicroBatcher(Generic[Result]):
 
     Calls run one at a time in one worker thread, so the event loop is never blocked by the model. A
     request waits at most `wait_ms` for company before its call starts (none while the model is busy:
-    requests gather during a call), and at most `max_waiting` texts may wait at once.
+    requests gather during a call), and at most `max_waiting` texts may wait at once. A request whose
+    caller is cancelled (its client has gone) leaves the queue at once and never reaches the model.
     """
 
     def __init__(
@@ -105,7 +108,8 @@ class MicroBatcher(Generic[Result]):
     async def submit(self, texts: list[str]) -> list[Result]:
         """The model's results for `texts`, in order, from a call shared with other requests.
 
-        Raises Overloaded when the queue is full, ValueError for more texts than one call takes.
+        Raises Overloaded when the queue is full, ValueError for more texts than one call takes. Cancelling
+        the caller before its call starts drops its texts from the queue.
         """
         if self._worker is None or self._arrived is None:
             raise RuntimeError("the batcher is not running: await start() first (the app's lifespan does)")
@@ -120,7 +124,18 @@ class MicroBatcher(Generic[Result]):
         self._waiting.append(request)
         self._waiting_texts += len(texts)
         self._arrived.set()
-        return await request.future
+        try:
+            return await request.future
+        except asyncio.CancelledError:
+            self._drop(request)
+            raise
+
+    def _drop(self, request: _Waiting[Result]) -> None:
+        """Take a request out of the queue if its call has not started (else its call goes on without it)."""
+        if request in self._waiting:
+            self._waiting.remove(request)
+            self._waiting_texts -= len(request.texts)
+            self.stats.dropped += 1
 
     async def _work(self) -> None:
         """Forever: wait for a request, give it a moment to gather company, then run calls until none wait."""
@@ -132,6 +147,7 @@ class MicroBatcher(Generic[Result]):
                 delay = self._waiting[0].arrived + self.wait_ms / 1000 - loop.time()
                 if delay > 0 and self._waiting_texts < self.max_batch:
                     await asyncio.sleep(delay)
+                    continue  # the oldest request may have been dropped meanwhile
                 await self._call(self._take())
             self._arrived.clear()
 
