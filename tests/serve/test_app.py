@@ -192,6 +192,7 @@ def test_bad_render_requests(client, body, status, error):
         ("GET", "/v1/entities/x", 404, "no such path: /v1/entities/x; the API is described at /docs"),
         ("GET", "/v1/entities", 405, "GET is not allowed on /v1/entities"),
         ("DELETE", "/v1/model", 405, "DELETE is not allowed on /v1/model"),
+        ("POST", "/docs", 405, "POST is not allowed on /docs"),
     ],
 )
 def test_unknown_paths_and_methods_are_json_errors(client, method, path, status, error):
@@ -304,13 +305,21 @@ def test_health_counts_model_calls_and_texts(tiny_pipeline):
             "model_calls": 0,
             "requests_tagged": 0,
             "texts_tagged": 0,
+            "requests_dropped": 0,
         }
         post(client, {"texts": ["a", "b"]})
         post(client, {"texts": []})
         response = client.get("/healthz")
     assert (response.status_code, response.json()) == (
         200,
-        {"status": "ok", "waiting_texts": 0, "model_calls": 1, "requests_tagged": 1, "texts_tagged": 2},
+        {
+            "status": "ok",
+            "waiting_texts": 0,
+            "model_calls": 1,
+            "requests_tagged": 1,
+            "texts_tagged": 2,
+            "requests_dropped": 0,
+        },
     )
 
 

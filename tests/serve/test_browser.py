@@ -141,3 +141,37 @@ def test_a_refused_text_shows_the_servers_error(visit, served):
     )
     expect(page.locator("#status")).to_have_class("status failed")
     expect(page.locator("#result")).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("path", "shown", "text", "blocked"),
+    [
+        ("/docs", "#swagger-ui .opblock-summary-path", "/v1/entities", []),
+        # ReDoc's bundle always shows Redocly's logo from its CDN; the page's policy blocks it and ReDoc hides it
+        ("/redoc", "[role=menuitem]", "Entities", ["https://cdn.redoc.ly/redoc/logo-mini.svg"]),
+    ],
+)
+def test_the_api_docs_render_from_this_server_alone(browser, served, path, shown, text, blocked):
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.goto(served.url + path)
+    expect(page.locator(shown).first).to_be_visible()
+    expect(page.locator(shown).filter(has_text=text).first).to_be_visible()
+    context.close()
+    assert [
+        url for url in requests if not url.startswith((served.url + "/", "blob:" + served.url))
+    ] == blocked
+    assert [error for error in errors if "violates the following Content Security Policy" not in error] == []
+    assert len(errors) == len(blocked)

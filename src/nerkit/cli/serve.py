@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from nerkit.cli._options import add_precision, add_threads
 from nerkit.errors import NerkitError
@@ -32,6 +33,25 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--max-queue", type=int, help="most texts waiting for the model; beyond it 503 (default 1,024)"
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time to send a request's line and headers, from connecting or the last answer; then 408 "
+        "(default 10; 0.1 to 3,600)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time to send a request's body, after its headers; then 408 (default 60; 0.1 to 3,600)",
+    )
+    parser.add_argument(
+        "--max-client-connections",
+        type=int,
+        metavar="N",
+        help="connections one client address may hold open; more get 429 (default 64)",
+    )
     add_threads(parser)
     add_precision(parser)
 
@@ -39,18 +59,23 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load the model and serve it until stopped."""
     try:
-        from nerkit.serve import create_app, run_server
+        from nerkit.serve import ConnectionLimits, create_app, run_server
+        from nerkit.serve.app import check_timeout
     except ModuleNotFoundError as error:
-        if error.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
+        if error.name not in ("fastapi", "uvicorn", "starlette", "pydantic", "fastapi_offline"):
             raise
         raise NerkitError(f"nerkit serve needs {error.name}", hint="pip install 'nerkit[serve]'") from None
     from nerkit.pipeline import load
 
+    connection_limits = ConnectionLimits(**_given(args, "header_timeout", "max_client_connections"))
+    if args.body_timeout is not None:
+        check_timeout("--body-timeout", args.body_timeout)
     pipeline = load(args.model, threads=args.threads, precision=args.transformer_precision)
-    limits = {
-        name: value
-        for name in ("max_text_chars", "max_batch", "max_queue")
-        if (value := getattr(args, name)) is not None
-    }
-    run_server(create_app(pipeline, **limits), args.host, args.port)
+    app = create_app(pipeline, **_given(args, "max_text_chars", "max_batch", "max_queue", "body_timeout"))
+    run_server(app, args.host, args.port, connection_limits)
     return 0
+
+
+def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The options among `names` given on the command line (the others keep the library's defaults)."""
+    return {name: value for name in names if (value := getattr(args, name)) is not None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from nerkit.errors import NerkitError
 from nerkit.pipeline import Pipeline, load
 from nerkit.render import label_colours, render_fragment
 from nerkit.serve.batcher import MicroBatcher, Overloaded
+from nerkit.serve.docs import add_docs_routes
 from nerkit.serve.page import PAGE_POLICY, page_html
 from nerkit.text.document import Document
 from nerkit.version import __version__
@@ -32,6 +34,8 @@ DEFAULT_MAX_BATCH = 64  # texts in one request, and in one model call
 DEFAULT_MAX_QUEUE = 1024  # texts waiting for the model before requests get 503
 BATCH_WAIT_MS = 2.0  # how long a request waits for others to share its model call
 JSON_BYTES_PER_CHAR = 6  # a character escaped as \uXXXX
+DEFAULT_BODY_TIMEOUT = 60.0  # seconds from a request's head to the end of its body
+TIMEOUTS = (0.1, 3600.0)  # the shortest and longest time limit a flag may set, in seconds
 LOG = logging.getLogger("nerkit.serve")
 
 
@@ -157,6 +161,69 @@ class BodyLimit:
         await _error(413, self._message(), {"Connection": "close"})(scope, receive, send)
 
 
+class BodyDeadline:
+    """ASGI middleware: a body not all received `seconds` after the request's head gets 408, and the
+    connection is closed (a client trickling its body holds nothing for long)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self.seconds
+        body_done = False
+
+        async def receive_by_deadline() -> Message:
+            nonlocal body_done
+            if body_done:  # later reads only wait for the client to leave
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise HTTPException(
+                    408,
+                    f"the request body did not arrive within {self.seconds:g} s (--body-timeout)",
+                    headers={"Connection": "close"},
+                ) from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        await self.app(scope, receive_by_deadline, send)
+
+
+class HeadLikeGet:
+    """ASGI middleware: HEAD is answered wherever GET is, with GET's status and headers and no body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def check_timeout(flag: str, seconds: float) -> float:
+    """`seconds` if it is a sane time limit for `flag` (0.1 s to an hour), else a one-line error."""
+    shortest, longest = TIMEOUTS
+    if not shortest <= seconds <= longest:
+        raise NerkitError(
+            f"{flag} {seconds:g} is out of range", hint=f"use {shortest:g} to {longest:,g} seconds"
+        )
+    return seconds
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
@@ -266,14 +333,18 @@ def create_app(
     max_batch: int = DEFAULT_MAX_BATCH,
     max_queue: int = DEFAULT_MAX_QUEUE,
     batch_wait_ms: float = BATCH_WAIT_MS,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> FastAPI:
     """The service for a loaded pipeline or a model folder.
 
     A request carries at most `max_batch` texts of at most `max_text_chars` characters each; concurrent
-    requests share model calls of at most `max_batch` texts; beyond `max_queue` waiting texts, 503.
+    requests share model calls of at most `max_batch` texts; beyond `max_queue` waiting texts, 503. A body
+    must arrive within `body_timeout` seconds of its request's head. A request whose client leaves before
+    its texts reach the model is dropped from the queue.
     """
     if max_text_chars < 1:
         raise NerkitError(f"--max-text-chars {max_text_chars} would refuse every text", hint="use 1 or more")
+    check_timeout("--body-timeout", body_timeout)
     pipeline = model if isinstance(model, Pipeline) else load(model)
     batcher: MicroBatcher[Document] = MicroBatcher(
         pipeline.predict_many, max_batch=max_batch, max_waiting=max_queue, wait_ms=batch_wait_ms
@@ -281,7 +352,8 @@ def create_app(
     colours = label_colours(pipeline.entity_types)
     page = page_html(pipeline, colours)
     model_json = _model_json(pipeline)
-    app = _new_app(batcher, max_body_bytes=max_batch * (max_text_chars * JSON_BYTES_PER_CHAR + 16) + 1024)
+    max_body_bytes = max_batch * (max_text_chars * JSON_BYTES_PER_CHAR + 16) + 1024
+    app = _new_app(batcher, max_body_bytes, body_timeout)
     app.state.pipeline = pipeline
     app.state.batcher = batcher
     _add_tagging_routes(app, _tagging(batcher, max_batch, max_text_chars), colours)
@@ -289,8 +361,9 @@ def create_app(
     return app
 
 
-def _new_app(batcher: MicroBatcher[Document], max_body_bytes: int) -> FastAPI:
-    """The app without routes: the batcher started and stopped with it, the middleware, the JSON errors."""
+def _new_app(batcher: MicroBatcher[Document], max_body_bytes: int, body_timeout: float) -> FastAPI:
+    """The app with only its docs: the batcher started and stopped with it, the middleware, the JSON
+    errors."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -305,8 +378,13 @@ def _new_app(batcher: MicroBatcher[Document], max_body_bytes: int) -> FastAPI:
         version=__version__,
         description="Named entities in raw text, from a model trained with `nerkit train`.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    add_docs_routes(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyDeadline, seconds=body_timeout)
+    app.add_middleware(HeadLikeGet)
     app.add_middleware(RequestLog)
     # Starlette types every handler as taking any Exception; these two are registered for their own class
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
@@ -315,22 +393,40 @@ def _new_app(batcher: MicroBatcher[Document], max_body_bytes: int) -> FastAPI:
     return app
 
 
-_Tagging = Callable[[list[str], list[str]], Awaitable[list[Document]]]  # (texts, their names) -> documents
+_Tagging = Callable[[Request, list[str], list[str]], Awaitable[list[Document]]]  # (request, texts, names)
+
+
+async def _client_gone(request: Request) -> None:
+    """Returns when the client has closed its connection (to be awaited once the body has been read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _tagging(batcher: MicroBatcher[Document], max_batch: int, max_text_chars: int) -> _Tagging:
-    """The documents of a request's texts through the batcher, after `_check_texts`; 503 when busy."""
+    """The documents of a request's texts through the batcher, after `_check_texts`; 503 when busy; 499
+    (for the log: nobody is there to read it) when the client leaves first, its texts dropped from the queue."""
 
-    async def tagged(texts: list[str], names: list[str]) -> list[Document]:
+    async def tagged(request: Request, texts: list[str], names: list[str]) -> list[Document]:
         _check_texts(texts, names, max_batch, max_text_chars)
+        submitted = asyncio.ensure_future(batcher.submit(texts))
+        gone = asyncio.ensure_future(_client_gone(request))
         try:
-            return await batcher.submit(texts)
+            await asyncio.wait((submitted, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            submitted.cancel()  # a no-op once answered; else its texts leave the queue
+        try:
+            return await submitted
         except Overloaded:
             raise HTTPException(
                 503,
                 f"busy: {batcher.waiting_texts:,} texts are waiting for the model; retry in a second",
                 headers={"Retry-After": "1"},
             ) from None
+        except asyncio.CancelledError:
+            if not gone.done() or gone.cancelled():
+                raise  # this request itself was cancelled (the server is stopping)
+            raise HTTPException(499, "the client left before its texts reached the model") from None
 
     return tagged
 
@@ -339,20 +435,15 @@ def _add_tagging_routes(app: FastAPI, tagged: _Tagging, colours: dict[str, str])
     """POST /v1/entities and /v1/render: the entities of texts, and one text rendered as HTML."""
 
     @app.post("/v1/entities", response_model=EntitiesResponse, responses=ERRORS)
-    async def entities(body: EntitiesRequest) -> Response:
+    async def entities(body: EntitiesRequest, request: Request) -> Response:
         """The entities of each text, exactly as `nerkit predict` gives them for the same texts."""
-        return _json_response(
-            {
-                "results": _documents_json(
-                    await tagged(body.texts, [f"texts[{n}]" for n in range(len(body.texts))])
-                )
-            }
-        )
+        names = [f"texts[{n}]" for n in range(len(body.texts))]
+        return _json_response({"results": _documents_json(await tagged(request, body.texts, names))})
 
     @app.post("/v1/render", response_model=RenderResponse, responses=ERRORS)
-    async def render(body: RenderRequest) -> Response:
+    async def render(body: RenderRequest, request: Request) -> Response:
         """One text as escaped HTML with its entities highlighted (what the page at / shows)."""
-        document = (await tagged([body.text], ["text"]))[0]
+        document = (await tagged(request, [body.text], ["text"]))[0]
         entities = [entity.to_json() for entity in document.entities]
         return _json_response({"html": render_fragment(document, colours), "entities": entities})
 
@@ -369,7 +460,8 @@ def _add_info_routes(
 
     @app.get("/healthz")
     async def health() -> dict[str, object]:
-        """200 while the service answers; the texts waiting for the model, and the model calls so far."""
+        """200 while the service answers; the texts waiting for the model, the model calls so far, and
+        the requests dropped from the queue because their client left."""
         stats = batcher.stats
         return {
             "status": "ok",
@@ -377,6 +469,7 @@ def _add_info_routes(
             "model_calls": stats.calls,
             "requests_tagged": stats.requests,
             "texts_tagged": stats.texts,
+            "requests_dropped": stats.dropped,
         }
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from nerkit.errors import NerkitError
+from nerkit.serve.connections import ConnectionLimits, limited_protocol
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -61,7 +62,20 @@ def log_requests_to_stderr() -> None:
     logger.propagate = False
 
 
-def run_server(app: FastAPI, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+def uvicorn_server(app: FastAPI, limits: ConnectionLimits) -> uvicorn.Server:
+    """A uvicorn server for `app` that enforces `limits`, logging nothing of its own below warnings."""
+    config = uvicorn.Config(
+        app, http=limited_protocol(limits), access_log=False, log_level="warning", server_header=False
+    )
+    return uvicorn.Server(config)
+
+
+def run_server(
+    app: FastAPI,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    limits: ConnectionLimits | None = None,
+) -> None:
     """Serve `app` until Ctrl+C, which stops it gracefully; says where on standard error, warns off loopback."""
     sock = listen(host, port)
     bound_port = sock.getsockname()[1]
@@ -78,7 +92,7 @@ def run_server(app: FastAPI, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT)
         flush=True,
     )
     log_requests_to_stderr()
-    config = uvicorn.Config(app, access_log=False, log_level="warning", server_header=False)
+    server = uvicorn_server(app, limits or ConnectionLimits())
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C once it has shut down gracefully
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     print("nerkit: stopped", file=sys.stderr)
