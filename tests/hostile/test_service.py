@@ -8,6 +8,7 @@ import json
 import re
 import select
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -312,3 +313,13 @@ def test_the_docs_policy_allows_scripts_and_requests_from_this_server_only():
 def test_bad_limits_are_one_line_errors_before_the_model_is_read(capsys, tmp_path: Path, argv, error):
     assert main(["serve", str(tmp_path / "no model here"), *argv]) == 2
     assert capsys.readouterr().err == f"nerkit: error: {error}\n"
+
+
+def test_serve_without_the_docs_assets_says_which_extra_to_install(capsys, tmp_path, monkeypatch):
+    for name in [name for name in sys.modules if name.startswith("nerkit.serve")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "fastapi_offline", None)
+    assert main(["serve", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "nerkit: error: nerkit serve needs fastapi_offline; pip install 'nerkit[serve]'\n"
+    )
