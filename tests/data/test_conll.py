@@ -186,6 +186,8 @@ PIECE_FILES = [
     "x O\n-DOCSTART- O\n-DOCSTART- O\ny O\n\n-DOCSTART- O\n\n\n-DOCSTART- O\n\nz O\n",
     # tab-separated: fields are stripped, so an indented -DOCSTART- counts
     "a\tO\n\n -DOCSTART-\tO\n\nb\tO\n\n-DOCSTART-\t-X-\n\nc\tO\n",
+    # lone CRs end lines too; a BOM at the start of any line is dropped (files joined with cat)
+    "a O\r\rb O\n\n-DOCSTART- O\r\r\ufeffc O\n\n\ufeff-DOCSTART- O\n\nd O\r\re O\r",
 ]
 
 

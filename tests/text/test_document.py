@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
-from nerkit.text.document import Document, Entity, parse_text
+from nerkit.text.document import (
+    TOKENS_PER_PART,
+    Document,
+    Entity,
+    document_conll_parts,
+    document_json_parts,
+    parse_text,
+)
 
 
 def test_parse_text_offsets():
@@ -82,3 +90,21 @@ def test_ten_megabyte_text_keeps_valid_offsets():
     for token in tokens[:: len(tokens) // 1000]:
         assert text[token.start : token.end] == token.text
     assert tokens[-1].end == len(text.rstrip())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        'Ada Voss ran. She left!\nDr. Voss didn\'t "stay" in the U.S. \U0001f600 caf\u00e9\t\u00a0x\u2028y.',
+        " ".join(["Paris is big."] * 3000) + " " + "word " * 10_000,  # one sentence longer than a part
+    ],
+)
+def test_parts_are_the_document_json_and_conll_in_bounded_pieces(text):
+    document = parse_text(text)
+    parts = list(document_json_parts(text))
+    assert "".join(parts) == json.dumps(document.to_json(), ensure_ascii=False) + "\n"
+    assert max(part.count('"start"') for part in parts[1:]) <= TOKENS_PER_PART + 1
+    conll = "".join("".join(t.text + "\n" for t in s.tokens) + "\n" for s in document.sentences)
+    assert "".join(document_conll_parts(text)) == conll
