@@ -66,7 +66,10 @@ def test_replace_file_and_json(tmp_path):
 
 
 def test_writing_into_a_missing_folder_is_one_line(tmp_path):
-    with pytest.raises(NerkitError, match=r"missing/out.txt: cannot write here: No such file or directory"):
+    with pytest.raises(
+        NerkitError,
+        match=r"missing/out.txt: cannot write here: its folder does not exist; create the folder first",
+    ):
         write_text_atomic(tmp_path / "missing" / "out.txt", ["x"])
 
 

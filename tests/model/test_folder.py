@@ -193,7 +193,7 @@ def test_future_format_version(model_copy, version):
 
 
 @pytest.mark.parametrize(
-    ("version", "shown"), [(None, "None"), ("1", "'1'"), (True, "True"), (0, "0"), (-1, "-1")]
+    ("version", "shown"), [(None, "null"), ("1", '"1"'), (True, "true"), (0, "0"), (-1, "-1")]
 )
 def test_invalid_format_version(model_copy, version, shown):
     path = edit_meta(model_copy, lambda meta: meta.update(format_version=version))
@@ -394,6 +394,7 @@ def test_failed_swap_keeps_the_old_folders_extra_files(model_copy, monkeypatch):
             raise OSError(16, "Device or resource busy")
         real_rename(source, destination)
 
+    monkeypatch.setattr(files, "_exchange", lambda first, second: False)  # the two-rename fallback
     monkeypatch.setattr(files.os, "rename", rename)
     with pytest.raises(OSError):
         save_model(model_copy, loaded.model, loaded.vocab, {})

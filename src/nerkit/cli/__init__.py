@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from nerkit.cli import convert, evaluate, predict, score, serve, spark, spec, stats, tokenize, train
-from nerkit.errors import NerkitError
+from nerkit.errors import NerkitError, os_error
 from nerkit.version import __version__
 
 COMMANDS = (stats, score, convert, tokenize, train, spec, predict, evaluate, serve, spark)
@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as error:  # the system's answer (a full disk, no permission), not a bug in nerkit
+        print(f"nerkit: error: {os_error(error)}", file=sys.stderr)
+        return 2
     except Exception as error:  # a bug in nerkit, not the user's input: still one line unless asked
         if os.environ.get("NERKIT_DEBUG"):
             traceback.print_exc()

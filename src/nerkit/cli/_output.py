@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 
 def emit(text: str) -> None:
@@ -12,13 +12,15 @@ def emit(text: str) -> None:
     sys.stdout.write(text)
 
 
-def emit_lines(lines: Iterable[str], output: str | None) -> None:
-    """Write `lines` to standard output (`output` None or "-"), or atomically to the file `output`."""
-    from nerkit.files import write_text_atomic
+def emit_lines(lines: Iterable[str], output: str | None, inputs: Sequence[str] = ()) -> None:
+    """Write `lines` to standard output (`output` None or "-"), or atomically to the file `output`, which
+    must not be one of the command's `inputs` (checked before any line is made)."""
+    from nerkit.files import check_output, write_text_atomic
 
     if output is None or output == "-":
         sys.stdout.writelines(lines)
         return
+    check_output(output, inputs)
     write_text_atomic(output, lines)
     print(f"wrote {output}", file=sys.stderr)
 

@@ -23,7 +23,7 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write each line's sentences and tokens as JSON lines or CoNLL."""
-    emit_lines(tokenized(args.file, args.format), args.output)
+    emit_lines(tokenized(args.file, args.format), args.output, inputs=[args.file])
     return 0
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from nerkit.errors import NerkitError
-from nerkit.files import replace_folder
+from nerkit.files import clear_stale, swap_folder, temporary_name
 from nerkit.spark.conll import read_conll, spark_errors
 from nerkit.spark.session import first_line, import_pyspark
 from nerkit.training.options import TrainOptions
+from nerkit.training.output import check_model_output
 
 if TYPE_CHECKING:  # pyspark and torch load only when a run starts
     from pyspark.sql import DataFrame, SparkSession
@@ -48,6 +50,7 @@ def train(
 
     if num_processes < 1:
         raise NerkitError(f"{num_processes} processes", hint="give --num-processes 1 or more")
+    check_model_output(output)  # before any work
     options = options or TrainOptions()
     if options.fine_tune:
         raise NerkitError("distributed training cannot fine-tune a transformer", hint="use nerkit train")
@@ -71,7 +74,7 @@ def train(
         raise
     except Exception as error:
         raise NerkitError(f"distributed training failed: {first_line(error)}") from None
-    _write_folder(Path(output), files)
+    _write_folder(check_model_output(output), files)
     result.output = Path(output)
     return result
 
@@ -147,11 +150,13 @@ def _train_process(
 
 
 def _write_folder(output: Path, files: dict[str, bytes]) -> None:
-    """The model folder's files written beside `output`, then renamed into place (as `save_model` does)."""
-
-    def build(folder: Path) -> None:
+    """The model folder's files written beside `output`, then swapped in whole for what stood there."""
+    clear_stale(output)
+    folder = output.with_name(temporary_name(output))
+    try:
         for name, data in files.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
-
-    replace_folder(output, build)
+        swap_folder(folder, output)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

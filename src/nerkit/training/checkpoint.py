@@ -66,10 +66,16 @@ def load_checkpoint(output: PathLike) -> tuple[Tensors, dict[str, Any]]:
 def damaged_checkpoint(output: PathLike, error: Exception) -> NerkitError:
     """The error for a checkpoint that cannot be read or does not fit this run."""
     return NerkitError(
-        f"the checkpoint is damaged or from another run ({error})",
+        f"the checkpoint is damaged or from another run ({_first_line(error)})",
         path=Path(output) / CHECKPOINT,
         hint="train again without --resume",
     )
+
+
+def _first_line(error: Exception) -> str:
+    """The first line of an error's message (torch's size mismatches run to many lines)."""
+    lines = str(error).strip().splitlines()
+    return lines[0].rstrip(":. ") if lines else type(error).__name__
 
 
 def remove_checkpoint(output: PathLike) -> None:

@@ -4,6 +4,7 @@ A trainer supplies only its steps (see `Steps`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -27,10 +28,9 @@ from nerkit.training.checkpoint import (
 from nerkit.training.corpus import Corpus
 from nerkit.training.distributed import broadcast_flag, sum_scalar, world
 from nerkit.training.options import EpochLog, TrainOptions, chosen
+from nerkit.training.output import LOG, ModelOutput
 from nerkit.training.prepare import Prepared
 from nerkit.training.scores import dev_calibration, epoch_log, score_encoded
-
-LOG = "train_log.jsonl"
 
 
 class Steps(Protocol):
@@ -97,12 +97,12 @@ class RunState:
 
 @dataclass
 class Run:
-    """One run's fixed parts: the trainer's steps, the data, where it saves, its options and model.json
-    extras, and where it reports."""
+    """One run's parts: the trainer's steps, the data, where it saves, its options and model.json extras,
+    and where it reports."""
 
     steps: Steps
     data: Prepared
-    output: Path
+    output: ModelOutput
     options: TrainOptions
     metadata: dict[str, object]
     events: Events
@@ -113,7 +113,7 @@ def run_epochs(run: Run, resume: bool = False) -> TrainResult:
     F1 in the model folder; `resume` goes on from the checkpoint an interrupted run left. Inside
     torch.distributed, rank 0 alone scores, logs and saves, and tells the others when to stop."""
     rank, processes = world()
-    state = _resumed(run) if resume else _fresh(run.output, rank)
+    state = _resumed(run) if resume else RunState()
     try:
         for epoch in range(state.epoch + 1, chosen(run.options.max_epochs) + 1):
             started = time.perf_counter()
@@ -150,7 +150,8 @@ def _score_epoch(run: Run, state: RunState, epoch: int, figures: tuple[float, fl
     state.logs.append(log)
     if log.best:
         state.best_f1, state.best_epoch = dev.f1, epoch
-        run.steps.save(run.output, {**run.metadata, "dev": log.dev, "best_epoch": epoch})
+        run.steps.save(run.output.folder, {**run.metadata, "dev": log.dev, "best_epoch": epoch})
+        run.output.saved()
     state.epoch = epoch
     return log
 
@@ -161,55 +162,67 @@ def _close_epoch(run: Run, state: RunState, log: EpochLog) -> bool:
     progress = {"epoch": state.epoch, "best_f1": state.best_f1, "best_epoch": state.best_epoch}
     logs = [asdict(entry) for entry in state.logs]
     save_checkpoint(
-        run.output,
+        run.output.folder,
         tensors,
-        {**progress, "logs": logs, "options": run.options.to_json(), "steps": steps_state},
+        {
+            **progress,
+            "logs": logs,
+            "options": run.options.to_json(),
+            "model": model_fingerprint(run.data),
+            "steps": steps_state,
+        },
     )
-    write_epoch_log(run.output, log, run.events.log_file)
+    write_epoch_log(run.output.folder, log, run.events.log_file)
     if run.events.on_epoch is not None:
         run.events.on_epoch(log)
     options = run.options
     return log.epoch >= options.min_epochs and log.epoch - state.best_epoch >= options.patience
 
 
-def _fresh(output: Path, rank: int) -> RunState:
-    """A new run's state, the last run's log and checkpoint cleared."""
-    if rank == 0:
-        (output / LOG).unlink(missing_ok=True)
-        remove_checkpoint(output)
-    return RunState()
-
-
 def _resumed(run: Run) -> RunState:
     """The state an interrupted run left, its trainer's state put back."""
-    tensors, saved = load_checkpoint(run.output)
+    folder = run.output.folder
+    tensors, saved = load_checkpoint(folder)
     changed = run.options.changed_from(saved.get("options", {}))
     if changed:
         raise NerkitError(
             f"the interrupted run used other values of {', '.join(changed)}",
-            path=run.output / CHECKPOINT,
+            path=folder / CHECKPOINT,
             hint="resume with the same options, or train again without --resume",
+        )
+    expected = model_fingerprint(run.data)
+    if saved.get("model", expected) != expected:
+        raise NerkitError(
+            "the checkpoint belongs to another run: its model has another vocabulary, tags or size",
+            path=folder / CHECKPOINT,
+            hint="resume with the data it was trained on, or train again without --resume",
         )
     try:
         run.steps.restore(tensors, saved["steps"])
         logs = [EpochLog(**entry) for entry in saved["logs"]]
         return RunState(saved["epoch"], saved["best_f1"], saved["best_epoch"], logs)
     except (AttributeError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
-        raise damaged_checkpoint(run.output, error) from None
+        raise damaged_checkpoint(folder, error) from None
+
+
+def model_fingerprint(data: Prepared) -> str:
+    """A digest of what fixes a run's model: its vocabulary (words, characters, tags) and its spec; a
+    checkpoint records it, so resuming with other data is refused before any weight is touched."""
+    described = json.dumps([data.vocab.to_json(), data.spec.to_json()], sort_keys=True)
+    return hashlib.sha256(described.encode("utf-8")).hexdigest()
 
 
 def _finish(run: Run, state: RunState, rank: int) -> TrainResult:
     """Calibrate the kept model's confidences on dev and clear the checkpoint of a finished run."""
+    target = run.output.target
     if rank != 0:
-        return TrainResult(run.output, 0, {}, [], False, state.interrupted)
+        return TrainResult(target, 0, {}, [], False, state.interrupted)
     if state.best_epoch:
-        save_calibrated(run.output, run.data.dev, run.steps.encoded_for)
+        save_calibrated(target, run.data.dev, run.steps.encoded_for)
     if not state.interrupted:
-        remove_checkpoint(run.output)
+        remove_checkpoint(target)
     best_dev = next((entry.dev for entry in state.logs if entry.epoch == state.best_epoch), {})
-    return TrainResult(
-        run.output, state.best_epoch, best_dev, state.logs, state.stopped_early, state.interrupted
-    )
+    return TrainResult(target, state.best_epoch, best_dev, state.logs, state.stopped_early, state.interrupted)
 
 
 def save_calibrated(

@@ -12,6 +12,7 @@ from nerkit.data.tags import convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
 from nerkit.embeddings.transformer import Transformer, load_transformer
+from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
@@ -44,6 +45,12 @@ def prepare(
     options = (options or TrainOptions()).resolved(has_vectors=embeddings is not None)
     train_corpus, dev_corpus, test_corpus = read_splits(train_path, dev_path, test_path, options)
     label_set = {"O"} | {tag for tags in train_corpus.tags for tag in convert_tags(tags, MODEL_SCHEME)}
+    if label_set == {"O"}:
+        raise NerkitError(
+            "every tag is O: there is no entity to learn",
+            path=train_path,
+            hint="annotate some entities, or give --tag-column if the tags are in another column",
+        )
     _warn_unseen_types(label_set, dev_corpus, "dev")
     if test_corpus is not None:
         _warn_unseen_types(label_set, test_corpus, "test")

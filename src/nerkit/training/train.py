@@ -19,6 +19,7 @@ from nerkit.training.distributed import world
 from nerkit.training.finetune_steps import FineTuneSteps
 from nerkit.training.loop import Events, Run, Steps, TrainResult, run_epochs
 from nerkit.training.options import EpochLog, TrainOptions
+from nerkit.training.output import check_model_output, open_output
 from nerkit.training.prepare import prepare
 from nerkit.training.tagger_steps import TaggerSteps
 
@@ -47,7 +48,8 @@ def train(
     share of each batch, their gradients are summed, and rank 0 alone scores, logs and saves.
     """
     options = options or TrainOptions()
-    _, processes = world()
+    rank, processes = world()
+    check_model_output(output)  # before any work
     torch.set_num_threads(options.threads or default_threads(processes))
     rng = _set_seed(options.seed)
     if processes > 1 and (resume or options.fine_tune):
@@ -63,7 +65,11 @@ def train(
         if options.fine_tune
         else TaggerSteps(data, options, rng, on_ready)
     )
-    return run_epochs(Run(steps, data, Path(output), options, metadata, events), resume)
+    model_output = open_output(output, resume, writes=rank == 0)
+    try:
+        return run_epochs(Run(steps, data, model_output, options, metadata, events), resume)
+    finally:
+        model_output.discard()  # a run ended before its first saved epoch leaves the old model as it was
 
 
 def _set_seed(seed: int) -> random.Random:
