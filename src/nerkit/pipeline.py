@@ -13,6 +13,7 @@ from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import convert_tags, tags_to_spans
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import Transformer, group_documents, token_features
+from nerkit.errors import NerkitError
 from nerkit.evaluate import Score, score_sequences
 from nerkit.files import PathLike
 from nerkit.model.folder import load_model
@@ -142,9 +143,17 @@ class Pipeline:
         )
 
 
+MAX_THREADS = 1024  # as many as training takes (TrainOptions.threads)
+
+
 def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
     """Load a model folder written by `nerkit train`, ready to predict; `precision` is what a transformer
-    model computes its features in: "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it)."""
+    model computes its features in: "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it);
+    `threads` 0 lets nerkit choose, else 1 to 1,024."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
+        raise NerkitError(
+            f"threads={threads!r} is out of range", hint="give 1 to 1,024, or 0 to let nerkit choose"
+        )
     torch.set_num_threads(threads or default_threads())
     loaded = load_model(path, precision)
     return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer)

@@ -85,8 +85,46 @@ def test_a_bad_option_is_one_line_and_exit_2_before_any_work(capsys, tmp_path, c
 
 
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
-def test_negative_threads_on_the_commands_that_load_a_model(capsys, command):
+@pytest.mark.parametrize("threads", ["-1", "0", "100000"])
+def test_threads_out_of_range_on_the_commands_that_load_a_model(capsys, command, threads):
     with pytest.raises(SystemExit) as caught:
-        main([command, "model", "file", "--threads", "-1"])
+        main([command, "model", "file", "--threads", threads])
     assert caught.value.code == 2
-    assert "argument --threads: -1 is negative; give 0 or more" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"nerkit {command}: error: argument --threads: {threads} is out of range; give a whole number "
+        f"from 1 to 1,024; see nerkit {command} --help\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["predict", "m", "f", "--batch-size", "0"],
+            "argument --batch-size: 0 is out of range; give a whole number from 1 to 1,000,000",
+        ),
+        (["predict", "m", "f", "--batch-size", "x"], "argument --batch-size: 'x' is not a whole number"),
+        (["predict"], "the following arguments are required: model, input"),
+        (
+            ["predict", "m", "f", "--format", "xml"],
+            "argument --format: invalid choice: 'xml' (choose from 'jsonl', 'conll', 'html')",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == f"nerkit {argv[0]}: error: {message}; see nerkit {argv[0]} --help\n"
+
+
+def test_the_library_refuses_threads_out_of_range(tiny_model):
+    import nerkit
+
+    for threads in (-1, 1025, True, 2.0):
+        with pytest.raises(nerkit.NerkitError) as caught:
+            nerkit.load(str(tiny_model), threads=threads)
+        assert (
+            str(caught.value)
+            == f"threads={threads!r} is out of range; give 1 to 1,024, or 0 to let nerkit choose"
+        )

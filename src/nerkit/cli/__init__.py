@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from nerkit.cli import convert, evaluate, predict, score, serve, spark, spec, stats, tokenize, train
 from nerkit.errors import NerkitError, os_error
@@ -16,9 +17,18 @@ from nerkit.version import __version__
 COMMANDS = (stats, score, convert, tokenize, train, spec, predict, evaluate, serve, spark)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (what is wrong; where to read more), exit code 2;
+    its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `message` as one line and exit with code 2."""
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `nerkit` command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="nerkit", description="Train, evaluate and use named-entity-recognition models on CoNLL data."
     )
     parser.add_argument("--version", action="version", version=f"nerkit {__version__}")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import Field, fields
 from typing import Any
 
@@ -11,6 +12,7 @@ from nerkit.training.options import TrainOptions, default_of, field_named, flag,
 
 Groups = dict[str, "argparse._ArgumentGroup"]
 TAG_COLUMN_HELP = option_of(field_named("tag_column")).help
+MAX_THREADS = int(option_of(field_named("threads")).high or 1024)  # as many as training takes
 
 
 def add_training_options(
@@ -68,23 +70,29 @@ def add_precision(parser: argparse._ActionsContainer) -> None:
 
 def add_threads(parser: argparse._ActionsContainer) -> None:
     """--threads for the commands that load a model: 0 (the default) uses every core."""
-    parser.add_argument("--threads", type=non_negative, default=0, help="CPU threads (default: every core)")
+    parser.add_argument(
+        "--threads",
+        type=whole_number(1, MAX_THREADS),
+        default=0,
+        help="CPU threads (default: chosen from the cores)",
+    )
 
 
-def non_negative(text: str) -> int:
-    """An argparse type: a whole number, 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
-    return value
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else one line saying the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range; give a whole number from {low:,} to {high:,}"
+            )
+        return value
+
+    return parse
 
 
-def positive(text: str) -> int:
-    """An argparse type: a whole number, 1 or more."""
-    value = non_negative(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("give 1 or more")
-    return value
+positive = whole_number(1, 1_000_000)  # batch sizes, process counts
