@@ -3,14 +3,17 @@ without pickle."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import os
 import shutil
+import stat
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -18,8 +21,15 @@ from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import TRANSFORMER_FILES, Transformer, load_transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_folder, write_json_atomic
-from nerkit.model.spec import ModelSpec
+from nerkit.model.spec import ModelSpec, check_spec, shown
 from nerkit.model.tagger import Tagger
+from nerkit.model.weights_file import (
+    Header,
+    check_filled,
+    check_weights_file,
+    most_file_bytes,
+    read_header,
+)
 from nerkit.version import __version__
 
 FORMAT = "nerkit-model"
@@ -36,6 +46,10 @@ _TRANSFORMER_EXTRAS = (
     "merges.txt",
 )
 _PICKLES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+RETRAIN = "retrain it, or restore the folder from a backup"
+MOST_META_BYTES = 256 << 20  # model.json: a vocabulary of the 10,000,000 vectors training may keep fits
+MOST_DEPTH = 32  # lists and objects nested in model.json (nerkit writes 4 deep)
+MOST_DIGITS = 30  # of a whole number in model.json (a count or a seed has at most 20)
 
 
 @dataclass
@@ -98,15 +112,56 @@ def save_model(
     replace_folder(output, build)
 
 
-def _damaged(
-    path: Path, what: str, hint: str = "retrain it, or restore the folder from a backup"
-) -> NerkitError:
+def _damaged(path: Path, what: str, hint: str = RETRAIN) -> NerkitError:
     return NerkitError(what, path=path, hint=hint)
 
 
-def read_meta(folder: PathLike) -> dict[str, object]:
-    """model.json of a model folder, checked: a JSON object of the right format and version."""
-    folder = Path(folder)
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _located(folder: Path, relative: str) -> tuple[Path, os.stat_result]:
+    """Where `folder / relative` leads, with its status: it must stay inside the folder (a link may
+    point within it, never out of it)."""
+    path = folder / relative
+    try:
+        resolved = path.resolve(strict=True)
+        status = resolved.stat()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links
+        reason = getattr(error, "strerror", None) or "a loop of links"
+        raise _damaged(path, f"cannot be read ({reason})", "check the file and its permissions") from None
+    if not resolved.is_relative_to(folder.resolve()):
+        raise NerkitError(
+            f"is a link to {resolved}, outside the model folder",
+            path=path,
+            hint="copy the file itself into the model folder",
+        )
+    return resolved, status
+
+
+def _regular_file(folder: Path, relative: str, most_bytes: int | None = None) -> Path:
+    """`folder / relative` resolved, checked to be a regular file inside the folder (never a FIFO, a
+    device, a folder or a link out of it) of at most `most_bytes`: safe to open and read whole."""
+    resolved, status = _located(folder, relative)
+    if not stat.S_ISREG(status.st_mode):
+        raise _damaged(folder / relative, f"is {_kind(status.st_mode)}, not a file")
+    if most_bytes is not None and status.st_size > most_bytes:
+        raise _damaged(
+            folder / relative, f"is {status.st_size:,} bytes, more than the {most_bytes:,} it may be"
+        )
+    return resolved
+
+
+def _model_folder(folder: Path) -> Path:
+    """The model folder, checked to be a folder holding model.json (a pickled model is named, unread)."""
     if not folder.exists():
         raise NerkitError(
             "no such model folder", path=folder, hint="give the --output folder of `nerkit train`"
@@ -115,9 +170,11 @@ def read_meta(folder: PathLike) -> dict[str, object]:
         raise NerkitError(
             "is a file, not a model folder", path=folder, hint="give the folder `nerkit train` wrote"
         )
-    meta_path = folder / META
-    if not meta_path.exists():
-        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLES)
+    if not (folder / META).exists() and not (folder / META).is_symlink():
+        try:
+            pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLES)
+        except OSError as error:
+            raise _damaged(folder, f"cannot be read ({error.strerror})", "check its permissions") from None
         if pickles:
             raise _damaged(
                 folder,
@@ -125,15 +182,69 @@ def read_meta(folder: PathLike) -> dict[str, object]:
                 "nerkit loads only folders written by `nerkit train` (safetensors + JSON)",
             )
         raise _damaged(folder, f"not a nerkit model folder: {META} is missing")
+    return folder
+
+
+class _LongNumber(ValueError):
+    """A JSON number with more digits than any value of model.json needs."""
+
+    def __init__(self, digits: int) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _whole_number(text: str) -> int:
+    """A JSON integer, refused past MOST_DIGITS digits (Python would take seconds on a huge one)."""
+    digits = len(text.lstrip("-"))
+    if digits > MOST_DIGITS:
+        raise _LongNumber(digits)
+    return int(text)
+
+
+def _deeper_than(value: object, depth: int) -> bool:
+    """Whether JSON `value` nests lists and objects more than `depth` deep (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > depth:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _parse_meta(raw: bytes, path: Path) -> object:
+    """model.json's bytes as JSON (a leading BOM dropped): UTF-8, numbers of at most MOST_DIGITS digits,
+    nested at most MOST_DEPTH deep."""
+    deep = _damaged(path, f"nests lists and objects more than {MOST_DEPTH} deep")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _damaged(meta_path, f"is not valid JSON ({error})") from None
+        meta = json.loads(raw.removeprefix(codecs.BOM_UTF8).decode("utf-8"), parse_int=_whole_number)
+    except _LongNumber as error:
+        raise _damaged(path, f"holds a number of {error.digits:,} digits, more than {MOST_DIGITS}") from None
+    except RecursionError:
+        raise deep from None
+    except ValueError as error:  # not UTF-8, or not JSON
+        raise _damaged(path, f"is not valid JSON ({error})") from None
+    if _deeper_than(meta, MOST_DEPTH):
+        raise deep
+    return meta
+
+
+def read_meta(folder: PathLike) -> dict[str, object]:
+    """model.json of a model folder, checked: a regular file inside the folder, of at most
+    MOST_META_BYTES, holding a JSON object of the right format and version."""
+    folder = _model_folder(Path(folder))
+    meta_path = folder / META
+    with _regular_file(folder, META, MOST_META_BYTES).open("rb") as handle:
+        raw = handle.read(MOST_META_BYTES + 1)
+    if len(raw) > MOST_META_BYTES:  # it grew since it was checked
+        raise _damaged(meta_path, f"is more than the {MOST_META_BYTES:,} bytes it may be")
+    meta = _parse_meta(raw, meta_path)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _damaged(meta_path, f'is not a nerkit model description (no "format": "{FORMAT}")')
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _damaged(meta_path, f"has no valid format_version (found {version!r})")
+        raise _damaged(meta_path, f"has no valid format_version (found {shown(version)})")
     if version > FORMAT_VERSION:
         raise NerkitError(
             f"model format version {version}, but this nerkit ({__version__}) reads up to {FORMAT_VERSION}",
@@ -143,83 +254,146 @@ def read_meta(folder: PathLike) -> dict[str, object]:
     return meta
 
 
-def model_spec(folder: PathLike) -> ModelSpec:
-    """The spec in a model folder's model.json, checked (no weights read)."""
-    meta = read_meta(folder)
+def _vocab_table(data: dict[str, object], name: str, size: int) -> list[str]:
+    """One table of model.json's vocabulary: a list of `size` distinct strings."""
+    table = data.get(name)
+    if not isinstance(table, list):
+        raise NerkitError(f"vocab.{name} is {shown(table)}, not a list of strings")
+    if len(table) != size:
+        raise NerkitError(f"its vocabulary has {len(table):,} {name} but its spec {size:,}")
+    for index, item in enumerate(table):
+        if not isinstance(item, str):
+            raise NerkitError(f"vocab.{name}[{index}] is {shown(item)}, not a string")
+    if len(set(table)) != size:
+        repeated = next(item for item, count in Counter(table).items() if count > 1)
+        raise NerkitError(f"vocab.{name} lists {shown(repeated)} twice")
+    return table
+
+
+def check_vocab(data: object, spec: ModelSpec) -> Vocab:
+    """model.json's vocabulary, checked: lists of distinct strings, as long as the spec says, and the
+    spec's labels in its order."""
+    if not isinstance(data, dict):
+        raise NerkitError(f"vocab is {shown(data)}, not a JSON object")
+    words = _vocab_table(data, "words", spec.words)
+    chars = _vocab_table(data, "chars", spec.chars)
+    labels = _vocab_table(data, "labels", len(spec.labels))
+    if labels != spec.labels:
+        raise NerkitError("its vocabulary's labels are not its spec's, in the same order")
+    return Vocab(words=words, chars=chars, labels=labels)
+
+
+def _spec_and_vocab(folder: Path, meta: dict[str, object]) -> tuple[ModelSpec, Vocab]:
+    """The spec and the vocabulary in model.json, each field checked, before anything is built."""
+    for key in ("spec", "vocab"):
+        if key not in meta:
+            raise _damaged(folder / META, f'has no "{key}"')
     try:
-        return ModelSpec.from_json(meta["spec"])  # type: ignore[arg-type]
-    except (KeyError, TypeError) as error:
-        raise NerkitError(f"model.json has no usable spec ({error})", path=folder) from None
+        spec = check_spec(meta["spec"])
+        return spec, check_vocab(meta["vocab"], spec)
+    except NerkitError as error:
+        raise _damaged(folder / META, error.what, error.hint or RETRAIN) from None
 
 
-def _shape_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
-    """The first difference between the tensors a spec needs and those a weights file holds, or ''."""
-    for name in sorted(set(expected) | set(found)):
-        if name not in found:
-            return f"tensor {name} is missing"
-        if name not in expected:
-            return f"tensor {name} is not part of this model"
-        if tuple(found[name].shape) != tuple(expected[name].shape):
-            return f"tensor {name} has shape {tuple(found[name].shape)}, the spec needs {tuple(expected[name].shape)}"
-        if found[name].dtype != expected[name].dtype:
-            return f"tensor {name} is {found[name].dtype}, the model needs {expected[name].dtype}"
-    return ""
+def _checked_weights(folder: Path, spec: ModelSpec, checksum: object = None) -> Path:
+    """model.safetensors, checked before its tensors are read: a regular file inside the folder, no
+    larger than the spec can need, of the `checksum` when one is given, declaring the spec's tensors."""
+    path = folder / WEIGHTS
+    if not path.exists() and not path.is_symlink():
+        raise _damaged(folder, f"{WEIGHTS} is missing")
+    expected = spec.tensors()
+    resolved = _regular_file(folder, WEIGHTS)
+    size, most = resolved.stat().st_size, most_file_bytes(expected)
+    if size > most:
+        raise _damaged(path, f"is {size:,} bytes, more than the {most:,} the spec in model.json can need")
+    header = _header(path, resolved)
+    _check_sum(path, resolved, checksum)
+    try:
+        check_weights_file(header, expected)
+    except NerkitError as error:
+        raise _damaged(path, error.what) from None
+    return resolved
+
+
+def _header(path: Path, resolved: Path) -> Header:
+    """The safetensors header of `path` (checked to be a regular file, found at `resolved`)."""
+    try:
+        return read_header(resolved)
+    except NerkitError as error:
+        raise _damaged(path, error.what) from None
+
+
+def _check_sum(path: Path, resolved: Path, checksum: object) -> None:
+    """Raise NerkitError when model.json gives a checksum for `path` and its bytes do not have it."""
+    if checksum and _sha256(resolved) != checksum:
+        raise _damaged(path, "does not match the checksum in model.json (truncated or changed)")
+
+
+def _checksum(meta: dict[str, object], key: str) -> object:
+    """The sha256 model.json records under `key` ("weights", "transformer"), or None."""
+    entry = meta.get(key)
+    return entry.get("sha256") if isinstance(entry, dict) else None
+
+
+def model_spec(folder: PathLike) -> ModelSpec:
+    """The spec in a model folder's model.json, checked field by field, against the vocabulary and
+    against the weights file's header (its tensors not read): building it allocates no more than the
+    file holds."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    spec, _ = _spec_and_vocab(folder, meta)
+    _checked_weights(folder, spec)
+    return spec
 
 
 def load_model(folder: PathLike, precision: str = "auto") -> LoadedModel:
-    """Load a model folder written by save_model; never unpickles, never runs code from the folder.
+    """Load a model folder written by save_model; never unpickles, never runs code from the folder, and
+    checks every file before reading it (see `model_spec`), the transformer's too.
     `precision` is what its transformer, if any, computes features in (see PRECISIONS)."""
     folder = Path(folder)
     meta = read_meta(folder)
-    weights_path = folder / WEIGHTS
-    if not weights_path.exists():
-        raise _damaged(folder, f"{WEIGHTS} is missing")
-    expected = meta.get("weights", {})
-    if isinstance(expected, dict) and expected.get("sha256") and _sha256(weights_path) != expected["sha256"]:
-        raise _damaged(weights_path, "does not match the checksum in model.json (truncated or changed)")
-    try:
-        spec = ModelSpec.from_json(meta["spec"])  # type: ignore[arg-type]
-        vocab = Vocab.from_json(meta["vocab"])  # type: ignore[arg-type]
-    except NerkitError as error:
-        raise _damaged(folder / META, error.what, error.hint) from None
-    except (KeyError, TypeError, ValueError) as error:
-        raise _damaged(folder / META, f"lacks a usable spec or vocabulary ({error})") from None
-    sizes = {"labels": (len(vocab.labels), len(spec.labels)), "words": (len(vocab.words), spec.words)}
-    sizes["characters"] = (len(vocab.chars), spec.chars)
-    for name, (found, expected) in sizes.items():
-        if found != expected or (name == "labels" and vocab.labels != spec.labels):
-            raise _damaged(folder / META, f"its vocabulary has {found} {name} but its spec {expected}")
+    spec, vocab = _spec_and_vocab(folder, meta)
+    weights_path = _checked_weights(folder, spec, _checksum(meta, "weights"))
+    if spec.transformer_dim:
+        _check_transformer_folder(folder, _checksum(meta, "transformer"))
     try:
         weights = load_file(weights_path)
     except (SafetensorError, OSError, ValueError) as error:
-        raise _damaged(weights_path, f"cannot be read as safetensors ({error})") from None
+        raise _damaged(folder / WEIGHTS, f"cannot be read as safetensors ({error})") from None
     model = Tagger(spec)
-    mismatch = _shape_mismatch(model.state_dict(), weights)
-    if mismatch:
-        raise _damaged(weights_path, f"does not fit the spec in model.json: {mismatch}")
     model.load_state_dict(weights, strict=True)
     model.eval()
     return LoadedModel(
-        model=model, vocab=vocab, meta=meta, transformer=_load_transformer(folder, spec, meta, precision)
+        model=model, vocab=vocab, meta=meta, transformer=_load_transformer(folder, spec, precision)
     )
 
 
-def _load_transformer(
-    folder: Path, spec: ModelSpec, meta: dict[str, object], precision: str
-) -> Transformer | None:
-    """The model folder's own transformer, checked against model.json, when the spec uses one."""
+def _check_transformer_folder(folder: Path, checksum: object) -> None:
+    """The transformer/ sub-folder, checked before the transformer loads: a folder inside the model
+    folder whose every entry is a regular file inside it, its weights whole safetensors of `checksum`."""
+    weights = f"{TRANSFORMER}/{WEIGHTS}"
+    if not (folder / weights).exists() and not (folder / weights).is_symlink():
+        raise _damaged(folder, f"{weights} is missing but the model uses transformer features")
+    _, status = _located(folder, TRANSFORMER)
+    if not stat.S_ISDIR(status.st_mode):
+        raise _damaged(folder / TRANSFORMER, f"is {_kind(status.st_mode)}, not a folder")
+    for entry in sorted((folder / TRANSFORMER).iterdir()):
+        if entry.name != WEIGHTS:
+            _regular_file(folder, f"{TRANSFORMER}/{entry.name}", MOST_META_BYTES)
+    resolved = _regular_file(folder, weights)
+    header = _header(folder / weights, resolved)
+    _check_sum(folder / weights, resolved, checksum)
+    try:
+        check_filled(header)
+    except NerkitError as error:
+        raise _damaged(folder / weights, error.what) from None
+
+
+def _load_transformer(folder: Path, spec: ModelSpec, precision: str) -> Transformer | None:
+    """The model folder's own transformer (its files checked already), when the spec uses one."""
     if not spec.transformer_dim:
         return None
     path = folder / TRANSFORMER
-    if not (path / WEIGHTS).is_file():
-        raise _damaged(folder, f"{TRANSFORMER}/{WEIGHTS} is missing but the model uses transformer features")
-    expected = meta.get("transformer")
-    if (
-        isinstance(expected, dict)
-        and expected.get("sha256")
-        and _sha256(path / WEIGHTS) != expected["sha256"]
-    ):
-        raise _damaged(path / WEIGHTS, "does not match the checksum in model.json (truncated or changed)")
     try:
         transformer = load_transformer(path, window=spec.transformer_window or None, precision=precision)
     except NerkitError as error:

@@ -1,12 +1,43 @@
-"""The sized architecture of a tagger, derived from the data and the embeddings, as plain JSON."""
+"""The sized architecture of a tagger, derived from the data and the embeddings, as plain JSON; a spec
+read from a model folder is checked field by field before anything is built from it."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+import json
+import math
+from dataclasses import MISSING, Field, asdict, dataclass, fields
+from typing import Any, TypeGuard
 
+from nerkit.data.tags import SCHEMES, is_valid_tag
 from nerkit.data.vocab import CASINGS
 from nerkit.errors import NerkitError
+from nerkit.training.options import LARGEST_LAYER, Option, field_named, option_of
+
+MOST_ROWS = 100_000_000  # rows of a word or character table: ten times the most vectors training keeps
+WIDEST_KERNEL = 31  # characters one filter of the character CNN spans: wider is longer than a word
+MOST_LAYERS = 16  # stacked BiLSTM layers (training builds one)
+WIDEST_WINDOW = 512  # sub-words per transformer window: the most positions nerkit gives a transformer
+FLOAT = "F32"  # the safetensors dtype of every parameter
+BOOL = "BOOL"  # the safetensors dtype of the CRF's allowed-transition masks
+DTYPE_BYTES = {FLOAT: 4, BOOL: 1}
+
+
+@dataclass(frozen=True)
+class TensorShape:
+    """The shape and safetensors dtype of one tensor of a tagger's weights."""
+
+    shape: tuple[int, ...]
+    dtype: str = FLOAT
+
+    @property
+    def numbers(self) -> int:
+        """How many values the tensor holds."""
+        return math.prod(self.shape)
+
+    @property
+    def size(self) -> int:
+        """How many bytes the tensor takes in a safetensors file."""
+        return self.numbers * DTYPE_BYTES[self.dtype]
 
 
 @dataclass
@@ -47,24 +78,48 @@ class ModelSpec:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> ModelSpec:
-        """Rebuild a spec; unknown or missing keys are an error naming them."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise NerkitError(
-                f"the model spec has unknown keys {unknown}", hint="was it written by a newer nerkit?"
-            )
-        values: dict[str, Any] = data  # read from JSON: the fields' types are not checked here
-        try:
-            return cls(**values)
-        except TypeError as error:
-            raise NerkitError(f"the model spec is incomplete: {error}") from None
+    def from_json(cls, data: object) -> ModelSpec:
+        """Rebuild a spec from JSON, checked field by field (see `check_spec`)."""
+        return check_spec(data)
+
+    @property
+    def token_dim(self) -> int:
+        """Width of a token vector: word, character, casing and transformer features side by side."""
+        return self.word_dim + self.char_filters + self.casing_dim + self.transformer_dim
+
+    def tensors(self) -> dict[str, TensorShape]:
+        """Every tensor the tagger's weights file holds, by name: what a file must match, worked out
+        without building the model."""
+        shapes = {
+            "char_embedding.weight": TensorShape((self.chars, self.char_dim)),
+            "char_cnn.weight": TensorShape((self.char_filters, self.char_dim, self.char_kernel)),
+            "char_cnn.bias": TensorShape((self.char_filters,)),
+            "casing_embedding.weight": TensorShape((self.casings, self.casing_dim)),
+        }
+        if self.word_dim:
+            shapes["word_embedding.weight"] = TensorShape((self.words, self.word_dim))
+        if self.transformer_dim:
+            shapes["layer_weights"] = TensorShape((self.transformer_layers,))
+            shapes["layer_scale"] = TensorShape(())
+        shapes.update(_lstm_tensors(self.layers, self.token_dim, self.hidden))
+        width = 2 * self.hidden if self.layers else self.token_dim
+        shapes["project.weight"] = TensorShape((len(self.labels), width))
+        shapes["project.bias"] = TensorShape((len(self.labels),))
+        shapes.update(_crf_tensors(len(self.labels)))
+        return shapes
+
+    def parameter_count(self) -> int:
+        """How many trainable numbers the tagger has (its masks are not trained), without building it."""
+        return sum(shape.numbers for shape in self.tensors().values() if shape.dtype == FLOAT)
+
+    def weights_size(self) -> int:
+        """How many bytes the tagger's tensors take in its weights file, header not counted."""
+        return sum(shape.size for shape in self.tensors().values())
 
     def describe(self, parameters: int | None = None) -> str:
         """A few lines for people: layer by layer, with sizes."""
         char_out = self.char_filters
-        token = self.word_dim + char_out + self.casing_dim + self.transformer_dim
+        token = self.token_dim
         entity_types = sorted({label.partition("-")[2] for label in self.labels if label != "O"})
         lines = [
             f"{'BiLSTM-CNN-CRF' if self.layers else 'fine-tuned transformer'} tagger, {len(self.labels)} tags in {self.scheme} "
@@ -106,3 +161,164 @@ class ModelSpec:
             )
             lines.append(f"  parameters      {parameters:,}{counted}")
         return "\n".join(lines)
+
+
+def _lstm_tensors(layers: int, token_dim: int, hidden: int) -> dict[str, TensorShape]:
+    """The BiLSTM's tensors: per layer a left-to-right (0) and a right-to-left (1) one-layer LSTM."""
+    shapes = {}
+    for layer in range(layers):
+        width = token_dim if layer == 0 else 2 * hidden
+        for direction in (0, 1):
+            prefix = f"lstms.{layer}.{direction}."
+            shapes[prefix + "weight_ih_l0"] = TensorShape((4 * hidden, width))
+            shapes[prefix + "weight_hh_l0"] = TensorShape((4 * hidden, hidden))
+            shapes[prefix + "bias_ih_l0"] = TensorShape((4 * hidden,))
+            shapes[prefix + "bias_hh_l0"] = TensorShape((4 * hidden,))
+    return shapes
+
+
+def _crf_tensors(tags: int) -> dict[str, TensorShape]:
+    """The CRF's scores and its masks of the moves the tag scheme allows."""
+    return {
+        "crf.transitions": TensorShape((tags, tags)),
+        "crf.start": TensorShape((tags,)),
+        "crf.end": TensorShape((tags,)),
+        "crf.allowed": TensorShape((tags, tags), BOOL),
+        "crf.allowed_start": TensorShape((tags,), BOOL),
+        "crf.allowed_end": TensorShape((tags,), BOOL),
+    }
+
+
+def _within(low: float, high: float) -> Option:
+    return Option("", low=low, high=high)
+
+
+def _as_trained(name: str) -> Option:
+    """The range of the training option that sets this spec field."""
+    return option_of(field_named(name))
+
+
+# what each field may hold: the training option's range where one sets it, else the widest sane one
+_ALLOWED: dict[str, Option] = {
+    "scheme": Option("", choices=SCHEMES),
+    "output_scheme": Option("", choices=SCHEMES),
+    "words": _within(2, MOST_ROWS),
+    "pretrained_words": _within(0, MOST_ROWS),
+    "word_dim": _within(0, LARGEST_LAYER),
+    "chars": _within(2, MOST_ROWS),
+    "char_dim": _within(1, LARGEST_LAYER),
+    "char_filters": _as_trained("char_filters"),
+    "char_kernel": _within(1, WIDEST_KERNEL),
+    "casing_dim": _as_trained("casing_dim"),
+    "hidden": _as_trained("hidden"),
+    "layers": _within(0, MOST_LAYERS),
+    "head": _as_trained("head"),
+    "dropout": _as_trained("dropout"),
+    "word_dropout": _as_trained("word_dropout"),
+    "locked_dropout": _as_trained("locked_dropout"),
+    "context_tokens": _as_trained("context_tokens"),
+    "transformer_dim": _within(0, LARGEST_LAYER),
+    "transformer_layers": _within(0, _as_trained("transformer_layers").high or 0),
+    "transformer_pooling": _as_trained("transformer_pooling"),
+    "transformer_window": _within(0, WIDEST_WINDOW),
+    "transformer_context": _as_trained("transformer_context"),
+}
+
+
+def check_spec(data: object) -> ModelSpec:
+    """The spec in `data` (model.json's "spec"), every field checked for its type and range, and the
+    fields against each other, before anything is built from it; NerkitError names the first bad one."""
+    if not isinstance(data, dict):
+        raise NerkitError(f"spec is {shown(data)}, not a JSON object")
+    values = _complete(data)
+    _check_labels(values["labels"])
+    for spec_field in fields(ModelSpec):
+        if spec_field.name != "labels":
+            _check_field(spec_field.name, str(spec_field.type), values[spec_field.name])
+    spec = ModelSpec(**values)
+    _check_together(spec)
+    return spec
+
+
+def _complete(data: dict[str, Any]) -> dict[str, Any]:
+    """Every field's value: from `data`, or its default; unknown or missing required keys are errors."""
+    known = {spec_field.name: spec_field for spec_field in fields(ModelSpec)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise NerkitError(
+            f"the model spec has unknown keys {unknown}", hint="was it written by a newer nerkit?"
+        )
+    missing = [name for name, spec_field in known.items() if name not in data and _no_default(spec_field)]
+    if missing:
+        raise NerkitError(f"the model spec is incomplete: it lacks {', '.join(missing)}")
+    return {name: data.get(name, spec_field.default) for name, spec_field in known.items()}
+
+
+def _no_default(spec_field: Field[Any]) -> bool:
+    return spec_field.default is MISSING and spec_field.default_factory is MISSING
+
+
+def _check_labels(labels: object) -> None:
+    """The tags: a list of 1 to LARGEST_LAYER distinct tags (O, or B-, I-, E-, S- and a type)."""
+    if not isinstance(labels, list) or not 1 <= len(labels) <= LARGEST_LAYER:
+        raise NerkitError(f"spec.labels is {shown(labels)}, not a list of 1 to {LARGEST_LAYER:,} tags")
+    for index, label in enumerate(labels):
+        if not isinstance(label, str) or not is_valid_tag(label):
+            raise NerkitError(f"spec.labels[{index}] is {shown(label)}, not a tag such as O or B-PER")
+    seen: set[str] = set()
+    for label in labels:
+        if label in seen:
+            raise NerkitError(f"spec.labels lists {shown(label)} twice")
+        seen.add(label)
+
+
+def _check_field(name: str, kind: str, value: object) -> None:
+    """Raise NerkitError unless `value` is of the field's kind ("int", "float", "bool", "str") and in
+    its range or choices."""
+    allowed = _ALLOWED[name]
+    if kind == "bool":
+        fits, wanted = isinstance(value, bool), "true or false"
+    elif kind == "str":
+        fits, wanted = isinstance(value, str) and value in allowed.choices, allowed.allowed()
+    else:
+        whole = kind == "int"
+        fits = _is_number(value, whole) and _in_range(allowed, value)
+        wanted = f"{'a whole number' if whole else 'a number'} {allowed.allowed()}"
+    if not fits:
+        raise NerkitError(f"spec.{name} is {shown(value)}, not {wanted}")
+
+
+def _is_number(value: object, whole: bool) -> TypeGuard[float]:
+    """Whether `value` is a JSON number (not true or false), finite, and whole when `whole`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) if whole else math.isfinite(value)
+
+
+def _in_range(allowed: Option, value: float) -> bool:
+    low, high = allowed.low, allowed.high
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _check_together(spec: ModelSpec) -> None:
+    """The fields that bound each other."""
+    if spec.pretrained_words > spec.words:
+        raise NerkitError(
+            f"spec.pretrained_words is {spec.pretrained_words:,}, more than spec.words ({spec.words:,})"
+        )
+    if spec.transformer_dim and not spec.transformer_layers:
+        raise NerkitError(
+            "spec.transformer_layers is 0, but a model with transformer features mixes 1 or more"
+        )
+
+
+def shown(value: object) -> str:
+    """A JSON value as a message shows it: short, on one line (a container by its kind and size)."""
+    if isinstance(value, list):
+        return f"a list of length {len(value):,}"
+    if isinstance(value, dict):
+        return f"an object of {len(value):,} keys"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a {value.bit_length():,}-bit number"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
