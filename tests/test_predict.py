@@ -271,4 +271,7 @@ def test_missing_input_and_unwritable_output(tiny_pipeline, write, tmp_path):
     target = tmp_path / "no" / "out.jsonl"
     with pytest.raises(NerkitError) as caught:
         predict_file(tiny_pipeline, source, target)
-    assert str(caught.value) == f"{target}: cannot write here: its folder does not exist; create the folder first"
+    assert (
+        str(caught.value)
+        == f"{target}: cannot write here: its folder does not exist; create the folder first"
+    )
