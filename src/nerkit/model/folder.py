@@ -4,6 +4,7 @@ without pickle."""
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import json
 import os
@@ -135,14 +136,20 @@ def _located(folder: Path, relative: str) -> tuple[Path, os.stat_result]:
     try:
         resolved = path.resolve(strict=True)
         status = resolved.stat()
-    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links
-        reason = getattr(error, "strerror", None) or "a loop of links"
-        raise _damaged(path, f"cannot be read ({reason})", "check the file and its permissions") from None
+    except RuntimeError:  # Python 3.11 reports a loop of links so
+        raise _damaged(path, "is a loop of symbolic links") from None
+    except OSError as error:
+        what = (
+            "is a loop of symbolic links"
+            if error.errno == errno.ELOOP
+            else f"cannot be read ({error.strerror})"
+        )
+        raise _damaged(path, what) from None
     if not resolved.is_relative_to(folder.resolve()):
         raise NerkitError(
             f"is a link to {resolved}, outside the model folder",
             path=path,
-            hint="copy the file itself into the model folder",
+            hint="copy what it links to into the model folder",
         )
     return resolved, status
 
@@ -194,7 +201,7 @@ class _LongNumber(ValueError):
 
 
 def _whole_number(text: str) -> int:
-    """A JSON integer, refused past MOST_DIGITS digits (Python would take seconds on a huge one)."""
+    """A JSON integer, refused past MOST_DIGITS digits: no count or seed nerkit writes has more."""
     digits = len(text.lstrip("-"))
     if digits > MOST_DIGITS:
         raise _LongNumber(digits)
@@ -216,11 +223,14 @@ def _deeper_than(value: object, depth: int) -> bool:
 def _parse_meta(raw: bytes, path: Path) -> object:
     """model.json's bytes as JSON (a leading BOM dropped): UTF-8, numbers of at most MOST_DIGITS digits,
     nested at most MOST_DEPTH deep."""
-    deep = _damaged(path, f"nests lists and objects more than {MOST_DEPTH} deep")
+    deep = _damaged(path, f"has arrays or objects nested more than {MOST_DEPTH} deep")
     try:
         meta = json.loads(raw.removeprefix(codecs.BOM_UTF8).decode("utf-8"), parse_int=_whole_number)
     except _LongNumber as error:
-        raise _damaged(path, f"holds a number of {error.digits:,} digits, more than {MOST_DIGITS}") from None
+        raise _damaged(
+            path,
+            f"has a number of {error.digits:,} digits, more than any in a model description ({MOST_DIGITS})",
+        ) from None
     except RecursionError:
         raise deep from None
     except ValueError as error:  # not UTF-8, or not JSON

@@ -317,8 +317,8 @@ def shown(value: object) -> str:
     if isinstance(value, list):
         return f"a list of length {len(value):,}"
     if isinstance(value, dict):
-        return f"an object of {len(value):,} keys"
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"a {value.bit_length():,}-bit number"
+        return f"an object of {len(value):,} key{'' if len(value) == 1 else 's'}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return "a whole number of more than 40 digits"  # Python writes none over 4,300 digits
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 40 else text[:39] + "…"
