@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import errno
+import json
 import os
 import stat
 import subprocess
@@ -261,3 +262,15 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     process.stdout.close()  # as `| head -1` does
     assert process.wait(timeout=60) == 0
     assert process.stderr.read() == b""
+
+
+def test_a_file_name_that_is_not_utf8_goes_back_out_as_its_bytes(tmp_path):
+    name = os.fsencode(tmp_path) + b"/\xff.conll"
+    with open(name, "wb") as handle:
+        handle.write((SAMPLES / "dev.conll").read_bytes())
+    strict = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    command = [sys.executable.encode(), b"-m", b"nerkit", b"stats", name]
+    table = subprocess.run(command, capture_output=True, env=strict, check=True)
+    assert table.stdout.startswith(name + b"\n")
+    as_json = subprocess.run([*command, b"--json"], capture_output=True, env=strict, check=True)
+    assert json.loads(as_json.stdout)["file"] == os.fsdecode(name)  # \udcff: an ASCII escape

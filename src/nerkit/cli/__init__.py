@@ -38,8 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _names_pass_through() -> None:
+    """Let a file name that is not UTF-8 (given as bytes, decoded with surrogate escapes) go back out
+    as the same bytes in messages and tables, as `ls` does, rather than fail to print."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `nerkit` command; returns the exit code (2 for bad input)."""
+    _names_pass_through()
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)

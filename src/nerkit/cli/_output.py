@@ -26,8 +26,14 @@ def emit_lines(lines: Iterable[str], output: str | None, inputs: Sequence[str] =
 
 
 def as_json(data: object) -> str:
-    """Indented JSON with a trailing newline."""
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """Indented strict JSON (no NaN) with a trailing newline; UTF-8 text as it is, unless a string holds a
+    file name's undecodable bytes (surrogate escapes), which only ASCII escapes can carry."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=2, allow_nan=False)
+    return text + "\n"
 
 
 def progress(label: str) -> Callable[[int, int], None] | None:
