@@ -598,3 +598,13 @@ def test_a_huge_sparse_transformer_weights_file_is_refused_unhashed(
         f"more than the 1,048,576 a header may take; {RETRAIN}"
     )
     assert_refused(capsys, commands(with_transformer, text, spec=False), with_transformer, expected)
+
+
+def test_a_read_error_is_one_line(model, text, capsys, nothing_built, monkeypatch):
+    def failing_disk(path: Path) -> str:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(model_folder, "_sha256", failing_disk)
+    expected = f"{model / 'model.safetensors'}: cannot be read (Input/output error); {RETRAIN}"
+    for argv in commands(model, text)[1:]:  # `spec` checks no checksum
+        assert run(capsys, *argv) == (2, "", f"nerkit: error: {expected}\n"), argv

@@ -117,6 +117,12 @@ def _damaged(path: Path, what: str, hint: str = RETRAIN) -> NerkitError:
     return NerkitError(what, path=path, hint=hint)
 
 
+def _unreadable(path: Path, error: OSError) -> NerkitError:
+    """A file of the folder the system would not let nerkit read."""
+    hint = "check its permissions" if isinstance(error, PermissionError) else RETRAIN
+    return _damaged(path, f"cannot be read ({error.strerror or error})", hint)
+
+
 def _kind(mode: int) -> str:
     """What a file that is not a regular file is, in words."""
     kinds = (
@@ -139,12 +145,9 @@ def _located(folder: Path, relative: str) -> tuple[Path, os.stat_result]:
     except RuntimeError:  # Python 3.11 reports a loop of links so
         raise _damaged(path, "is a loop of symbolic links") from None
     except OSError as error:
-        what = (
-            "is a loop of symbolic links"
-            if error.errno == errno.ELOOP
-            else f"cannot be read ({error.strerror})"
-        )
-        raise _damaged(path, what) from None
+        if error.errno == errno.ELOOP:
+            raise _damaged(path, "is a loop of symbolic links") from None
+        raise _unreadable(path, error) from None
     if not resolved.is_relative_to(folder.resolve()):
         raise NerkitError(
             f"is a link to {resolved}, outside the model folder",
@@ -181,7 +184,7 @@ def _model_folder(folder: Path) -> Path:
         try:
             pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLES)
         except OSError as error:
-            raise _damaged(folder, f"cannot be read ({error.strerror})", "check its permissions") from None
+            raise _unreadable(folder, error) from None
         if pickles:
             raise _damaged(
                 folder,
@@ -245,8 +248,11 @@ def read_meta(folder: PathLike) -> dict[str, object]:
     MOST_META_BYTES, holding a JSON object of the right format and version."""
     folder = _model_folder(Path(folder))
     meta_path = folder / META
-    with _regular_file(folder, META, MOST_META_BYTES).open("rb") as handle:
-        raw = handle.read(MOST_META_BYTES + 1)
+    try:
+        with _regular_file(folder, META, MOST_META_BYTES).open("rb") as handle:
+            raw = handle.read(MOST_META_BYTES + 1)
+    except OSError as error:
+        raise _unreadable(meta_path, error) from None
     if len(raw) > MOST_META_BYTES:  # it grew since it was checked
         raise _damaged(meta_path, f"is more than the {MOST_META_BYTES:,} bytes it may be")
     meta = _parse_meta(raw, meta_path)
@@ -331,11 +337,17 @@ def _header(path: Path, resolved: Path) -> Header:
         return read_header(resolved)
     except NerkitError as error:
         raise _damaged(path, error.what) from None
+    except OSError as error:
+        raise _unreadable(path, error) from None
 
 
 def _check_sum(path: Path, resolved: Path, checksum: object) -> None:
     """Raise NerkitError when model.json gives a checksum for `path` and its bytes do not have it."""
-    if checksum and _sha256(resolved) != checksum:
+    try:
+        matches = not checksum or _sha256(resolved) == checksum
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    if not matches:
         raise _damaged(path, "does not match the checksum in model.json (truncated or changed)")
 
 
