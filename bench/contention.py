@@ -2,6 +2,7 @@
 
     python bench/contention.py --output bench/results/contention.json
     python bench/contention.py --batches 5 --warmup 2 --repeats 1 --threads 1 --output /tmp/try.json  # a check
+    python bench/contention.py --configs spin-1k spin-3k --busy spin --output /tmp/spin.json  # wait policies
 
 Each measurement is a fresh process that trains as `nerkit train --train … --dev … --embeddings …` would
 (CoNLL-2003 from ../shared/data, seed 42, every option at its default) and times batches `--warmup` + 1 to
@@ -9,13 +10,14 @@ Each measurement is a fresh process that trains as `nerkit train --train … --d
 beside one busy process started first: `spin`, a pure-Python loop, and `predict`, a model tagging the dev
 texts in a loop with one thread, as `nerkit predict --threads 1` does. Configurations:
 
-- `old`: nerkit before this benchmark: every core (os.cpu_count()) and libgomp's own wait policy, spinning
-  about 3 ms before sleeping (GOMP_SPINCOUNT=300000, libgomp's default when OMP_WAIT_POLICY is unset);
-- `new`: nerkit's defaults (nerkit.cores): the usable cores, OpenMP threads that sleep when they wait;
-- `one-thread`: the new wait policy with one thread (`--threads 1`).
+- `old`: nerkit before this benchmark: every core (os.cpu_count()), libgomp's default wait (spin about
+  3 ms, then sleep);
+- `new`: nerkit's default (nerkit.cores): the usable cores but one;
+- `passive`, `spin-1k`, `spin-3k`: every core with OpenMP threads that sleep at once when they wait
+  (OMP_WAIT_POLICY=PASSIVE), or spin 1,000 or 3,000 times first (GOMP_SPINCOUNT): the wait policies tried.
 
 The JSON has, per configuration, the median seconds alone and beside each busy process, the ratios
-beside/alone, new alone against old alone, and the CPU (lscpu's model name and flags).
+beside/alone, each configuration alone against old alone, and the CPU (lscpu's model name and flags).
 """
 
 from __future__ import annotations
@@ -49,14 +51,15 @@ class Config:
     env: dict[str, str] = field(default_factory=dict)
 
 
+EVERY_CORE = os.cpu_count() or 1  # nerkit's old default
 CONFIGS = {
     "old": Config(
-        "every core (os.cpu_count()), libgomp's default wait: spin about 3 ms, then sleep",
-        os.cpu_count() or 1,
-        {"GOMP_SPINCOUNT": "300000"},
+        "every core (os.cpu_count()), libgomp's default wait: spin about 3 ms, then sleep", EVERY_CORE
     ),
-    "new": Config("nerkit's defaults: the usable cores, OpenMP threads sleep when they wait", 0),
-    "one-thread": Config("nerkit's wait policy, --threads 1", 1),
+    "new": Config("nerkit's default: the usable cores but one", 0),
+    "passive": Config("every core, OMP_WAIT_POLICY=PASSIVE", EVERY_CORE, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "spin-1k": Config("every core, GOMP_SPINCOUNT=1000", EVERY_CORE, {"GOMP_SPINCOUNT": "1000"}),
+    "spin-3k": Config("every core, GOMP_SPINCOUNT=3000", EVERY_CORE, {"GOMP_SPINCOUNT": "3000"}),
 }
 
 
@@ -117,7 +120,9 @@ def busy_model(args: argparse.Namespace, folder: Path) -> Path:
     model = folder / "busy_model"
     command = [*nerkit_command(), "train", "--train", str(head), "--output", str(model)]
     command += ["--max-epochs", "1", "--threads", "1"]
-    subprocess.run(command, check=True, capture_output=True, env=child_env(CONFIGS["new"]))
+    completed = subprocess.run(command, capture_output=True, text=True, env=child_env(CONFIGS["new"]))
+    if completed.returncode != 0:
+        sys.exit(f"training the predict neighbour's model failed:\n{completed.stderr}")
     return model
 
 
@@ -252,9 +257,9 @@ def parse_args() -> argparse.Namespace:
         "--embeddings", type=Path, default=DATA / "embeddings" / "en_vectors_300d.conll2003.txt.gz"
     )
     parser.add_argument("--output", type=Path, default=Path("bench/results/contention.json"))
-    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["old", "new"])
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["old", "new", "passive"])
     parser.add_argument("--busy", nargs="+", choices=["spin", "predict"], default=["spin", "predict"])
-    parser.add_argument("--batches", type=int, default=150, help="timed batches (default 150)")
+    parser.add_argument("--batches", type=int, default=60, help="timed batches (default 60)")
     parser.add_argument(
         "--warmup", type=int, default=10, help="untimed batches first (default 10, at least 1)"
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nerkit.cores import wait_passively
 from nerkit.errors import NerkitError
 from nerkit.version import __version__
 
@@ -12,8 +11,6 @@ if TYPE_CHECKING:
     from nerkit.pipeline import Pipeline
 
 __all__ = ["NerkitError", "__version__", "load"]
-
-wait_passively()  # before torch loads: its OpenMP runtime reads the wait policy only then
 
 
 def load(path: str, threads: int = 0, precision: str = "auto") -> Pipeline:

@@ -69,12 +69,12 @@ def add_precision(parser: argparse._ActionsContainer) -> None:
 
 
 def add_threads(parser: argparse._ActionsContainer) -> None:
-    """--threads for the commands that load a model: 0 (the default) uses every core."""
+    """--threads for the commands that load a model: 0 (the default) uses the usable cores but one."""
     parser.add_argument(
         "--threads",
         type=whole_number(1, MAX_THREADS),
         default=0,
-        help="CPU threads (default: chosen from the cores)",
+        help="CPU threads (default: the usable cores but one)",
     )
 
 

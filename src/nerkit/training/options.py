@@ -137,7 +137,9 @@ class TrainOptions:
         low=0,
         high=100_000,
     )
-    threads: int | None = option(None, "CPU threads (default: every core)", low=1, high=1024, group="run")
+    threads: int | None = option(
+        None, "CPU threads (default: the usable cores but one)", low=1, high=1024, group="run"
+    )
     transformer: str | None = option(
         None,
         "a local BERT-family folder (config.json, model.safetensors, tokenizer.json) whose contextual "
