@@ -1,10 +1,10 @@
 """The number of torch threads a run uses when it does not choose: the usable cores but one.
 
-Every torch operation splits its work over the threads and waits for the slowest; when another busy
-process shares a core with one of them, each of the thousands of waits in a batch lasts a scheduler time
-slice, and training beside one single-thread process ran 34 times slower on 2 cores (bench/contention.py).
-With one core left over, such a neighbour runs there and the run keeps its speed; OpenMP wait policies
-did not help (a passive wait made training alone 4.5 times slower).
+torch's threads wait for one another many times in every batch; when a busy process shares a core with
+one of them, every wait can last a scheduler time slice. On 2 cores, training on both beside one
+single-thread process ran 13 to 41 times slower than alone; on one, with a core left for the neighbour,
+at its own speed, for 24% more time alone (bench/results/contention.json). OpenMP wait policies did not
+help there: a passive wait made training alone 4.5 times slower.
 """
 
 from __future__ import annotations
