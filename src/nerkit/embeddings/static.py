@@ -13,6 +13,7 @@ import numpy as np
 
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
+from nerkit.ranges import LARGEST_LAYER
 
 _FORMAT_HINT = "give GloVe text, word2vec text or binary (.bin), or fastText .vec, plain or .gz"
 
@@ -159,8 +160,20 @@ def load_vectors(path: PathLike, keep: set[str] | None = None, max_words: int = 
 
 
 def _entries(handle: io.BufferedIOBase, path: Path) -> tuple[Iterator[tuple[int, str, bytes]], str, int]:
-    """The rows of an open vectors file, its format and its dimension, from its first non-blank line:
-    a `count dim` header means word2vec/fastText (binary when the name ends in .bin or .bin.gz)."""
+    """The rows of an open vectors file, its format and its dimension (checked: a model loads no wider
+    word table), from its first non-blank line: a `count dim` header means word2vec/fastText (binary
+    when the name ends in .bin or .bin.gz)."""
+    rows, fmt, dim = _rows(handle, path)
+    if dim > LARGEST_LAYER:
+        raise NerkitError(
+            f"vectors of {dim:,} dimensions; nerkit takes up to {LARGEST_LAYER:,}",
+            path=path,
+            hint="reduce them first (e.g. with PCA), or check the file's format: " + _FORMAT_HINT,
+        )
+    return rows, fmt, dim
+
+
+def _rows(handle: io.BufferedIOBase, path: Path) -> tuple[Iterator[tuple[int, str, bytes]], str, int]:
     binary = path.name.endswith((".bin", ".bin.gz"))
     first = handle.readline()
     first_line = 1

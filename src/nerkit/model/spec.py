@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 from nerkit.data.tags import SCHEMES, is_valid_tag
 from nerkit.data.vocab import CASINGS
 from nerkit.errors import NerkitError
-from nerkit.training.options import LARGEST_LAYER, Option, field_named, option_of
+from nerkit.ranges import LARGEST_LAYER, MODEL_SETTINGS, Option
 
 MOST_ROWS = 100_000_000  # rows of a word or character table: ten times the most vectors training keeps
 WIDEST_KERNEL = 31  # characters one filter of the character CNN spans: wider is longer than a word
@@ -193,13 +193,9 @@ def _within(low: float, high: float) -> Option:
     return Option("", low=low, high=high)
 
 
-def _as_trained(name: str) -> Option:
-    """The range of the training option that sets this spec field."""
-    return option_of(field_named(name))
-
-
 # what each field may hold: the training option's range where one sets it, else the widest sane one
 _ALLOWED: dict[str, Option] = {
+    **MODEL_SETTINGS,
     "scheme": Option("", choices=SCHEMES),
     "output_scheme": Option("", choices=SCHEMES),
     "words": _within(2, MOST_ROWS),
@@ -207,21 +203,11 @@ _ALLOWED: dict[str, Option] = {
     "word_dim": _within(0, LARGEST_LAYER),
     "chars": _within(2, MOST_ROWS),
     "char_dim": _within(1, LARGEST_LAYER),
-    "char_filters": _as_trained("char_filters"),
     "char_kernel": _within(1, WIDEST_KERNEL),
-    "casing_dim": _as_trained("casing_dim"),
-    "hidden": _as_trained("hidden"),
     "layers": _within(0, MOST_LAYERS),
-    "head": _as_trained("head"),
-    "dropout": _as_trained("dropout"),
-    "word_dropout": _as_trained("word_dropout"),
-    "locked_dropout": _as_trained("locked_dropout"),
-    "context_tokens": _as_trained("context_tokens"),
     "transformer_dim": _within(0, LARGEST_LAYER),
-    "transformer_layers": _within(0, _as_trained("transformer_layers").high or 0),
-    "transformer_pooling": _as_trained("transformer_pooling"),
+    "transformer_layers": _within(0, MODEL_SETTINGS["transformer_layers"].high or 0),  # 0: no transformer
     "transformer_window": _within(0, WIDEST_WINDOW),
-    "transformer_context": _as_trained("transformer_context"),
 }
 
 
@@ -282,7 +268,7 @@ def _check_field(name: str, kind: str, value: object) -> None:
         fits, wanted = isinstance(value, str) and value in allowed.choices, allowed.allowed()
     else:
         whole = kind == "int"
-        fits = _is_number(value, whole) and _in_range(allowed, value)
+        fits = _is_number(value, whole) and allowed.holds(value)
         wanted = f"{'a whole number' if whole else 'a number'} {allowed.allowed()}"
     if not fits:
         raise NerkitError(f"spec.{name} is {shown(value)}, not {wanted}")
@@ -293,11 +279,6 @@ def _is_number(value: object, whole: bool) -> TypeGuard[float]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return isinstance(value, int) if whole else math.isfinite(value)
-
-
-def _in_range(allowed: Option, value: float) -> bool:
-    low, high = allowed.low, allowed.high
-    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _check_together(spec: ModelSpec) -> None:

@@ -7,8 +7,9 @@ import math
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
-from nerkit.embeddings import POOLINGS, PRECISIONS
+from nerkit.embeddings import PRECISIONS
 from nerkit.errors import NerkitError
+from nerkit.ranges import LARGEST_LAYER, MODEL_SETTINGS, Option
 
 LEARNING_RATE_WITH_VECTORS = 0.002  # measured on CoNLL-2003 dev with the shared vectors
 LEARNING_RATE_WITHOUT_VECTORS = 0.004  # measured on WNUT-16 tweets with no vectors (a learned word table)
@@ -17,46 +18,21 @@ MAX_EPOCHS = 30
 MAX_EPOCHS_FINE_TUNE = 8
 DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
-HEADS = ("crf", "linear")
-LARGEST_LAYER = 4096  # units, filters or dimensions of one layer: beyond it a typo, not a model
 SEEDS = 2**32  # numpy's generator takes seeds below this
 Chosen = TypeVar("Chosen")
-
-
-@dataclass(frozen=True)
-class Option:
-    """How one training option is checked and offered: its range (or choices), help text and flag group."""
-
-    help: str
-    low: float | None = None  # the smallest value allowed (with `above`, values must exceed it)
-    high: float | None = None
-    above: bool = False
-    choices: tuple[str, ...] = ()
-    group: str = "training options"  # the `nerkit train --help` section its flag is listed in
-    metavar: str | None = None
-    aliases: tuple[str, ...] = ()  # more flags for it, such as --lr
-
-    def allowed(self) -> str:
-        """The values allowed, as a hint: "a number above 0", "a whole number from 1 to 4096"..."""
-        if self.choices:
-            return f"one of {', '.join(self.choices)}"
-        low = "" if self.low is None else _number(self.low)
-        if self.low is not None and self.high is not None:
-            if self.above:
-                return f"above {low} and at most {_number(self.high)}"
-            return f"from {low} to {_number(self.high)}"
-        if self.low is not None:
-            return f"above {low}" if self.above else f"{low} or more"
-        return "any"
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def option(default: Any, help: str, **settings: Any) -> Any:
     """A TrainOptions field: `default` plus an Option (see its fields) in the field's metadata."""
     return field(default=default, metadata={"option": Option(help, **settings)})
+
+
+def model_option(name: str, default: Any, help: str, **settings: Any) -> Any:
+    """A TrainOptions field that sets a model's `name` setting: its range is the one a model folder's
+    spec is checked against (`MODEL_SETTINGS`), so what training makes, loading takes."""
+    shared = MODEL_SETTINGS[name]
+    ranged = {"low": shared.low, "high": shared.high, "above": shared.above, "choices": shared.choices}
+    return option(default, help, **ranged, **settings)
 
 
 def flag(name: str) -> str:
@@ -88,14 +64,13 @@ class TrainOptions:
         0.05, "learning-rate decay: lr / (1 + po * epoch) (default {default})", low=0, high=100
     )
     batch_size: int = option(32, "sentences per batch (default {default})", low=1, high=100_000)
-    dropout: float | None = option(
+    dropout: float | None = model_option(
+        "dropout",
         None,
         f"dropout on token vectors and LSTM output (default {DROPOUT}, {DROPOUT_FINE_TUNE} with --fine-tune)",
-        low=0,
-        high=0.95,
     )
-    word_dropout: float = option(
-        0.05, "share of words replaced by unknown (default {default})", low=0, high=0.95
+    word_dropout: float = model_option(
+        "word_dropout", 0.05, "share of words replaced by unknown (default {default})"
     )
     validation_split: float = option(
         0.1, "share of train held out as dev without --dev (default {default})", low=0.001, high=0.999
@@ -103,9 +78,9 @@ class TrainOptions:
     seed: int = option(42, "random seed (default {default})", low=0, high=SEEDS - 1)
     patience: int = option(10, "epochs without a better dev F1 before stopping (default {default})", low=1)
     clip: float = option(5.0, "largest gradient norm (default {default})", low=0, high=1e6, above=True)
-    hidden: int = option(200, "LSTM units per direction (default {default})", low=1, high=LARGEST_LAYER)
-    char_filters: int = option(50, "character CNN filters (default {default})", low=1, high=LARGEST_LAYER)
-    casing_dim: int = option(8, "size of the casing feature (default {default})", low=1, high=LARGEST_LAYER)
+    hidden: int = model_option("hidden", 200, "LSTM units per direction (default {default})")
+    char_filters: int = model_option("char_filters", 50, "character CNN filters (default {default})")
+    casing_dim: int = model_option("casing_dim", 8, "size of the casing feature (default {default})")
     tag_column: int = option(
         -1,
         "index of the tag column (0 is the token; negative counts from the end; default -1)",
@@ -123,19 +98,20 @@ class TrainOptions:
         low=1,
         high=LARGEST_LAYER,
     )
-    locked_dropout: bool = option(False, "one dropout mask per sentence, the same at every position")
+    locked_dropout: bool = model_option(
+        "locked_dropout", False, "one dropout mask per sentence, the same at every position"
+    )
     average_epochs: int = option(
         3,
         "evaluate and keep the mean of the last N epochs' weights (1: off; default {default})",
         low=1,
         high=100,
     )
-    context_tokens: int = option(
+    context_tokens: int = model_option(
+        "context_tokens",
         512,
         "read neighbouring sentences of a -DOCSTART- document together, up to this many tokens "
         "(0: each sentence alone; default {default})",
-        low=0,
-        high=100_000,
     )
     threads: int | None = option(
         None, "CPU threads (default: the usable cores but one)", low=1, high=1024, group="run"
@@ -146,15 +122,16 @@ class TrainOptions:
         "features the tagger also reads; it is copied into the model folder",
         metavar="FOLDER",
     )
-    transformer_layers: int = option(
-        4, "the transformer's last layers mixed by learned weights (default {default})", low=1, high=1000
+    transformer_layers: int = model_option(
+        "transformer_layers", 4, "the transformer's last layers mixed by learned weights (default {default})"
     )
-    transformer_pooling: str = option(
+    transformer_pooling: str = model_option(
+        "transformer_pooling",
         "mean",
         "a token's feature from its first sub-word or the mean of all (default {default})",
-        choices=POOLINGS,
     )
-    transformer_context: bool | None = option(
+    transformer_context: bool | None = model_option(
+        "transformer_context",
         None,
         "the transformer reads each sentence with the rest of its -DOCSTART- document (default: on with "
         "--fine-tune, off for frozen features, which did as well without it)",
@@ -162,7 +139,7 @@ class TrainOptions:
     fine_tune: bool = option(
         False, "train the --transformer itself with a tagging head (warm-up and linear decay, clipping)"
     )
-    head: str = option("crf", "the fine-tuned tagger's head (default {default})", choices=HEADS)
+    head: str = model_option("head", "crf", "the fine-tuned tagger's head (default {default})")
     feature_cache: str | None = option(
         None,
         "where transformer features are cached between runs (default $XDG_CACHE_HOME/nerkit/features)",
@@ -259,14 +236,8 @@ def check_option(spec: Field[Any], value: Any) -> None:
         or (whole and not isinstance(value, int))
     ):
         raise _bad(spec, value, f"{'a whole number' if whole else 'a number'} {described.allowed()}")
-    if not math.isfinite(value) or not _in_range(described, value):
+    if not math.isfinite(value) or not described.holds(value):
         raise _bad(spec, value, f"{'a whole number' if whole else 'a number'} {described.allowed()}")
-
-
-def _in_range(described: Option, value: float) -> bool:
-    if described.low is not None and (value <= described.low if described.above else value < described.low):
-        return False
-    return described.high is None or value <= described.high
 
 
 def kind_of(spec: Field[Any]) -> type:

@@ -127,7 +127,7 @@ def plan_model(
 ) -> tuple[ModelSpec, int]:
     """The spec and parameter count of the model `train` would build for this data, without training."""
     data = prepare(train_path, dev_path, None, embeddings, options)
-    return data.spec, Tagger(data.spec).parameter_count()
+    return data.spec, data.spec.parameter_count()
 
 
 def init_word_vectors(model: Tagger, vocab: Vocab, vectors: WordVectors) -> None:
