@@ -112,14 +112,15 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_text_atomic(path: PathLike, parts: Iterable[str]) -> None:
-    """Write `parts` to `path` through a temporary file renamed into place, so no half file remains."""
+def write_text_atomic(path: PathLike, parts: Iterable[str], inputs: Iterable[PathLike] = ()) -> None:
+    """Write `parts` to `path` through a temporary file renamed into place, so no half file remains;
+    `path` is checked (`check_output`, against `inputs`) before the first part is made."""
 
     def write(temporary: Path) -> None:
         with temporary.open("w", encoding="utf-8", newline="") as handle:
             handle.writelines(parts)
 
-    replace_file(path, write)
+    replace_file(path, write, inputs)
 
 
 def append_text(path: PathLike, text: str) -> None:
@@ -133,14 +134,15 @@ def write_json_atomic(path: PathLike, data: object) -> None:
     write_text_atomic(path, [json.dumps(data, indent=2, ensure_ascii=False) + "\n"])
 
 
-def replace_file(path: PathLike, write: Callable[[Path], None]) -> None:
+def replace_file(path: PathLike, write: Callable[[Path], None], inputs: Iterable[PathLike] = ()) -> None:
     """Let `write` fill a temporary file beside `path` (given its name), then rename it into place: a
     reader, or a run killed at any moment, sees the whole old file or the whole new one.
 
-    A symbolic link is written through to its target; a FIFO or a device is written to directly, never
-    renamed over; the file keeps its mode (a new one gets the umask's). An OSError (a full disk, no
-    permission) becomes one NerkitError naming the file."""
-    target = check_output(path)
+    `path` is checked first (`check_output`: not a folder, not one of `inputs`). A symbolic link is
+    written through to its target; a FIFO or a device is written to directly, never renamed over; the file
+    keeps its mode (a new one gets the umask's). An OSError (a full disk, no permission) becomes one
+    NerkitError naming the file."""
+    target = check_output(path, inputs)
     try:
         if _special(target):
             write(target)
@@ -167,6 +169,7 @@ def replace_folder(target: PathLike, build: Callable[[Path], None]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     clear_stale(target)
     fresh = target.with_name(temporary_name(target))
+    shutil.rmtree(fresh, ignore_errors=True)  # left by an earlier process that had our PID
     fresh.mkdir()
     try:
         build(fresh)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -11,7 +10,7 @@ from itertools import islice
 
 from nerkit.data.conll import ConllSentence, document_id, format_conll, read_conll
 from nerkit.errors import NerkitError, check_choice
-from nerkit.files import PathLike, check_output, write_text_atomic
+from nerkit.files import PathLike, write_text_atomic
 from nerkit.jsonl import read_text_objects, strict_json_line
 from nerkit.lines import read_lines
 from nerkit.pipeline import Pipeline, TaggedTokens
@@ -128,8 +127,6 @@ def predict_file(
     """
     check_choice("input format", input_format, INPUT_FORMATS)
     check_choice("output format", output_format, OUTPUT_FORMATS)
-    if output is not None and os.fspath(output) != "-":
-        check_output(output, [source])
     readers = {"text": _text_records, "jsonl": _jsonl_records, "conll": _conll_records}
     started = time.perf_counter()
     summary = PredictSummary()
@@ -161,6 +158,6 @@ def predict_file(
         sys.stdout.writelines(lines())
         sys.stdout.flush()
     else:
-        write_text_atomic(output, lines())
+        write_text_atomic(output, lines(), inputs=[source])
     summary.seconds = time.perf_counter() - started
     return summary

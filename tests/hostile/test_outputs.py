@@ -274,3 +274,15 @@ def test_a_file_name_that_is_not_utf8_goes_back_out_as_its_bytes(tmp_path):
     assert table.stdout.startswith(name + b"\n")
     as_json = subprocess.run([*command, b"--json"], capture_output=True, env=strict, check=True)
     assert json.loads(as_json.stdout)["file"] == os.fsdecode(name)  # \udcff: an ASCII escape
+
+
+def test_a_leftover_of_an_earlier_process_with_our_pid_does_not_block_a_folder(tmp_path):
+    """PIDs repeat (a container's first processes get the same ones each time): a folder an earlier,
+    killed process with our PID left beside the target is replaced, not an obstacle."""
+    target = tmp_path / "model"
+    leftover = tmp_path / files.temporary_name(target)
+    leftover.mkdir()
+    (leftover / "half.bin").write_bytes(b"half")
+    files.replace_folder(target, lambda folder: (folder / "model.json").write_text("{}", encoding="utf-8"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert sorted(p.name for p in target.iterdir()) == ["model.json"]

@@ -15,13 +15,12 @@ def emit(text: str) -> None:
 def emit_lines(lines: Iterable[str], output: str | None, inputs: Sequence[str] = ()) -> None:
     """Write `lines` to standard output (`output` None or "-"), or atomically to the file `output`, which
     must not be one of the command's `inputs` (checked before any line is made)."""
-    from nerkit.files import check_output, write_text_atomic
+    from nerkit.files import write_text_atomic
 
     if output is None or output == "-":
         sys.stdout.writelines(lines)
         return
-    check_output(output, inputs)
-    write_text_atomic(output, lines)
+    write_text_atomic(output, lines, inputs)
     print(f"wrote {output}", file=sys.stderr)
 
 

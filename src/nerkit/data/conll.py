@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag
 from nerkit.errors import NerkitError
-from nerkit.files import PathLike, check_output, write_text_atomic
+from nerkit.files import PathLike, write_text_atomic
 from nerkit.lines import BOM, count_line_ends, decode_lines, read_lines
 
 DOCSTART = "-DOCSTART-"
@@ -358,7 +358,6 @@ def write_conll(path: PathLike, sentences: Iterable[ConllSentence], delimiter: s
 
 def convert_conll(path: PathLike, output: PathLike, scheme: str, tag_column: int = -1) -> int:
     """Rewrite a CoNLL file's tags in `scheme` (IOB1, IOB2, BIOES) to `output`; returns the sentence count."""
-    check_output(output, [path])
     count = 0
 
     def converted() -> Iterator[ConllSentence]:
@@ -371,7 +370,7 @@ def convert_conll(path: PathLike, output: PathLike, scheme: str, tag_column: int
             count += 1
             yield replace(sentence, columns=tuple(columns))
 
-    write_conll(output, converted())
+    write_text_atomic(output, format_conll(converted()), inputs=[path])  # never over its input
     return count
 
 

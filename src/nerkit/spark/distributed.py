@@ -50,7 +50,7 @@ def train(
 
     if num_processes < 1:
         raise NerkitError(f"{num_processes} processes", hint="give --num-processes 1 or more")
-    check_model_output(output)  # before any work
+    target = check_model_output(output)  # before any work
     options = options or TrainOptions()
     if options.fine_tune:
         raise NerkitError("distributed training cannot fine-tune a transformer", hint="use nerkit train")
@@ -74,7 +74,7 @@ def train(
         raise
     except Exception as error:
         raise NerkitError(f"distributed training failed: {first_line(error)}") from None
-    _write_folder(check_model_output(output), files)
+    _write_folder(target, files)
     result.output = Path(output)
     return result
 

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -107,6 +108,11 @@ class Run:
     metadata: dict[str, object]
     events: Events
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """`model_fingerprint` of the run's data, worked out once."""
+        return model_fingerprint(self.data)
+
 
 def run_epochs(run: Run, resume: bool = False) -> TrainResult:
     """Train epoch after epoch until `max_epochs`, early stopping or Ctrl-C, keeping the best epoch by dev
@@ -168,7 +174,7 @@ def _close_epoch(run: Run, state: RunState, log: EpochLog) -> bool:
             **progress,
             "logs": logs,
             "options": run.options.to_json(),
-            "model": model_fingerprint(run.data),
+            "model": run.fingerprint,
             "steps": steps_state,
         },
     )
@@ -190,8 +196,7 @@ def _resumed(run: Run) -> RunState:
             path=folder / CHECKPOINT,
             hint="resume with the same options, or train again without --resume",
         )
-    expected = model_fingerprint(run.data)
-    if saved.get("model", expected) != expected:
+    if saved.get("model", run.fingerprint) != run.fingerprint:
         raise NerkitError(
             "the checkpoint belongs to another run: its model has another vocabulary, tags or size",
             path=folder / CHECKPOINT,

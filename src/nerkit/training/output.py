@@ -77,14 +77,14 @@ def check_model_output(output: PathLike) -> Path:
     return target
 
 
-def open_output(output: PathLike, resume: bool, writes: bool = True) -> ModelOutput:
-    """The checked model folder of a run. A resumed run, or a new one into a new or empty folder, writes
-    there; a new run into an old model folder writes beside it until its first saved epoch. `writes` is
-    False for the processes of a distributed run that never save."""
-    target = check_model_output(output)
+def open_output(target: Path, resume: bool, writes: bool = True) -> ModelOutput:
+    """Where a run writes into `target`, a folder `check_model_output` passed. A resumed run, or a new one
+    into a new or empty folder, writes there; a new run into an old model folder writes beside it until
+    its first saved epoch. `writes` is False for the processes of a distributed run that never save."""
     if resume or not writes or not target.is_dir() or not any(target.iterdir()):
         return ModelOutput(target)
     clear_stale(target)
     building = target.with_name(temporary_name(target))
+    shutil.rmtree(building, ignore_errors=True)  # left by an earlier process that had our PID
     building.mkdir()
     return ModelOutput(target, building)

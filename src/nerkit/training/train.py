@@ -49,7 +49,7 @@ def train(
     """
     options = options or TrainOptions()
     rank, processes = world()
-    check_model_output(output)  # before any work
+    target = check_model_output(output)  # before any work
     torch.set_num_threads(options.threads or default_threads(processes))
     rng = _set_seed(options.seed)
     if processes > 1 and (resume or options.fine_tune):
@@ -65,7 +65,7 @@ def train(
         if options.fine_tune
         else TaggerSteps(data, options, rng, on_ready)
     )
-    model_output = open_output(output, resume, writes=rank == 0)
+    model_output = open_output(target, resume, writes=rank == 0)
     try:
         return run_epochs(Run(steps, data, model_output, options, metadata, events), resume)
     finally:
