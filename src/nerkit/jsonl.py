@@ -91,23 +91,28 @@ def _shorten(text: str) -> str:
 
 def _unwritable(value: object) -> tuple[str, str] | None:
     """Why a parsed JSON value cannot be written back as strict UTF-8 JSON (what, hint): nesting deeper
-    than `MAX_DEPTH` or a lone surrogate in a string; None when it can. Walks without recursion."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            found = _SURROGATE.search(item)
-            if found is not None:
-                return (
-                    f"a lone surrogate \\u{ord(found.group()):04x} (half of a UTF-16 pair) is not a character",
-                    "write the whole pair (e.g. \\ud83d\\ude00) or the character itself",
-                )
-        elif isinstance(item, dict | list):
-            if depth > MAX_DEPTH:
-                return _TOO_DEEP
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+    than `MAX_DEPTH` or a lone surrogate in a string (a key or a value); None when it can."""
+    if nested_deeper_than(value, MAX_DEPTH):
+        return _TOO_DEEP
+    found = _SURROGATE.search(json.dumps(value, ensure_ascii=False))
+    if found is not None:
+        return (
+            f"a lone surrogate \\u{ord(found.group()):04x} (half of a UTF-16 pair) is not a character",
+            "write the whole pair (e.g. \\ud83d\\ude00) or the character itself",
+        )
     return None
+
+
+def nested_deeper_than(value: object, depth: int) -> bool:
+    """Whether JSON `value` nests lists and objects more than `depth` deep (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > depth:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def strict_json_line(row: dict[str, object]) -> str:

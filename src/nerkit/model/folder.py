@@ -22,6 +22,7 @@ from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import TRANSFORMER_FILES, Transformer, load_transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_folder, write_json_atomic
+from nerkit.jsonl import nested_deeper_than
 from nerkit.model.spec import ModelSpec, check_spec, shown
 from nerkit.model.tagger import Tagger
 from nerkit.model.weights_file import (
@@ -211,18 +212,6 @@ def _whole_number(text: str) -> int:
     return int(text)
 
 
-def _deeper_than(value: object, depth: int) -> bool:
-    """Whether JSON `value` nests lists and objects more than `depth` deep (checked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > depth:
-            return True
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return False
-
-
 def _parse_meta(raw: bytes, path: Path) -> object:
     """model.json's bytes as JSON (a leading BOM dropped): UTF-8, numbers of at most MOST_DIGITS digits,
     nested at most MOST_DEPTH deep."""
@@ -238,7 +227,7 @@ def _parse_meta(raw: bytes, path: Path) -> object:
         raise deep from None
     except ValueError as error:  # not UTF-8, or not JSON
         raise _damaged(path, f"is not valid JSON ({error})") from None
-    if _deeper_than(meta, MOST_DEPTH):
+    if nested_deeper_than(meta, MOST_DEPTH):
         raise deep
     return meta
 
