@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import Field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerkit.training.options import TrainOptions, default_of, field_named, flag, kind_of, option_of
+
+if TYPE_CHECKING:
+    from nerkit.data.formats import ReadOptions
 
 Groups = dict[str, "argparse._ArgumentGroup"]
 TAG_COLUMN_HELP = option_of(field_named("tag_column")).help
@@ -96,3 +99,49 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
 
 
 positive = whole_number(1, 1_000_000)  # batch sizes, process counts
+
+
+def add_reading(parser: argparse._ActionsContainer, tag_column: bool = True) -> None:
+    """--input-format and what reading each format may need: --tag-column (CoNLL; left out where the
+    training options add it), --annotation (Label Studio) and --labels (Hugging Face)."""
+    from nerkit.data.formats import ANNOTATION_CHOICES, FORMATS
+
+    parser.add_argument(
+        "--input-format",
+        choices=FORMATS,
+        help="the annotated data's format (default: told from the extension and the content)",
+    )
+    if tag_column:
+        parser.add_argument("--tag-column", type=int, default=-1, help=TAG_COLUMN_HELP)
+    parser.add_argument(
+        "--annotation",
+        choices=ANNOTATION_CHOICES,
+        default="first",
+        help="Label Studio: which of a task's annotations to read (default: first), or its predictions",
+    )
+    parser.add_argument(
+        "--labels",
+        type=label_list,
+        help="Hugging Face: the tag names of ner_tags 0, 1, 2, ... (default: from dataset_info.json)",
+    )
+
+
+def label_list(text: str) -> tuple[str, ...]:
+    """--labels O,B-PER,I-PER as a tuple of tag names; refused when one is empty or repeated."""
+    labels = tuple(label.strip() for label in text.split(","))
+    if any(not label for label in labels):
+        raise argparse.ArgumentTypeError(f"{text!r} has an empty label; give names like O,B-PER,I-PER")
+    if len(set(labels)) != len(labels):
+        raise argparse.ArgumentTypeError(f"{text!r} names a label twice")
+    return labels
+
+
+def reading_options(args: argparse.Namespace) -> ReadOptions:
+    """The ReadOptions the --tag-column, --annotation and --labels flags give."""
+    from nerkit.data.formats import ReadOptions
+
+    return ReadOptions(
+        tag_column=getattr(args, "tag_column", None) if getattr(args, "tag_column", None) is not None else -1,
+        annotation=args.annotation,
+        labels=args.labels,
+    )

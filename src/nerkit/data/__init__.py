@@ -1,1 +1,5 @@
-"""The CoNLL data layer: reading and writing files, tag schemes and entity spans."""
+"""The data layer: CoNLL and the annotation-tool formats, tag schemes, alignment, vocabularies and batches."""
+
+from nerkit.data.formats import read_annotations, write_annotations
+
+__all__ = ["read_annotations", "write_annotations"]

@@ -1,0 +1,89 @@
+"""Every annotation format by name: detect a file's format, read its documents, write documents in any format.
+
+Each format is a module of this package with two functions:
+
+- `read(path, options: ReadOptions) -> Iterator[AnnotatedDocument]`: streams the file's documents,
+  raising NerkitError (file and record named) for what cannot be read, and recording in each
+  document's `adjustments` what it skipped;
+- `write(path, documents: Iterable[AlignedDocument], options: WriteOptions) -> int`: writes them
+  atomically (never over one of `options.inputs`) and returns how many it wrote.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+
+from nerkit.data.align import AlignedDocument, align
+from nerkit.data.annotations import AnnotatedDocument
+from nerkit.errors import check_choice
+from nerkit.files import PathLike
+
+FORMATS = ("conll", "jsonl", "labelstudio", "brat", "hf")
+ANNOTATION_CHOICES = ("first", "last", "predictions")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read a file: the CoNLL tag column, which Label Studio annotation to take per task
+    (first, last, or the predictions), and the tag names of a Hugging Face file's integers."""
+
+    tag_column: int = -1
+    annotation: str = "first"
+    labels: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("--annotation", self.annotation, ANNOTATION_CHOICES)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOptions:
+    """How to write: the tag scheme of token formats; `model_version` set for a model's predictions
+    (Label Studio writes them as `predictions` with a score per region); the tag names of a Hugging
+    Face file in order (default: O, then B-/I- of each type, sorted); paths never to write over."""
+
+    scheme: str = "IOB2"
+    model_version: str | None = None
+    labels: tuple[str, ...] | None = None
+    inputs: tuple[PathLike, ...] = ()
+
+
+def format_module(name: str) -> ModuleType:
+    """The module that reads and writes format `name` (imported when first asked for)."""
+    check_choice("format", name, FORMATS)
+    return importlib.import_module(f"nerkit.data.formats.{name}")
+
+
+def read_annotations(
+    path: PathLike, format: str | None = None, options: ReadOptions | None = None
+) -> Iterator[AnnotatedDocument]:
+    """Stream the documents of an annotated file in any format (detected when `format` is None)."""
+    from nerkit.data.formats.detect import detect_format
+
+    name = format or detect_format(path)
+    documents: Iterator[AnnotatedDocument] = format_module(name).read(path, options or ReadOptions())
+    return documents
+
+
+def read_aligned(
+    path: PathLike, format: str | None = None, options: ReadOptions | None = None
+) -> Iterator[AlignedDocument]:
+    """`read_annotations`, each document aligned to tokens and tags."""
+    for document in read_annotations(path, format, options):
+        yield align(document)
+
+
+def write_annotations(
+    path: PathLike,
+    documents: Iterable[AnnotatedDocument | AlignedDocument],
+    format: str,
+    options: WriteOptions | None = None,
+) -> int:
+    """Write documents (aligned first where they are not) to `path` in `format`; returns how many."""
+    aligned = (
+        document if isinstance(document, AlignedDocument) else align(document) for document in documents
+    )
+    count: int = format_module(format).write(path, aligned, options or WriteOptions())
+    return count
