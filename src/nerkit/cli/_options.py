@@ -141,7 +141,7 @@ def reading_options(args: argparse.Namespace) -> ReadOptions:
     from nerkit.data.formats import ReadOptions
 
     return ReadOptions(
-        tag_column=getattr(args, "tag_column", None) if getattr(args, "tag_column", None) is not None else -1,
+        tag_column=-1 if getattr(args, "tag_column", None) is None else int(args.tag_column),
         annotation=args.annotation,
         labels=args.labels,
     )
