@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from nerkit.text.tokenizer import token_spans, tokenize
+from nerkit.text.tokenizer import split_at, token_spans, tokenize
 
 
 @pytest.mark.parametrize(
@@ -99,3 +99,24 @@ def test_ten_megabytes_in_seconds():
     elapsed = time.perf_counter() - started
     assert spans[-1][1] == len(big.rstrip())
     assert elapsed < 30
+
+
+def test_forced_boundaries_split_the_tokens_they_fall_inside():
+    text = "the Smithsonian, (1-0) win"
+    assert [text[s:e] for s, e in token_spans(text, boundaries=[4, 9, 9, 19, 26])] == [
+        "the",
+        "Smith",
+        "sonian",
+        ",",
+        "(",
+        "1",
+        "-0",
+        ")",
+        "win",
+    ]
+
+
+def test_boundaries_at_token_edges_or_outside_the_slice_change_nothing():
+    text = "a bc d"
+    assert token_spans(text, 2, 4, boundaries=[0, 2, 4, 6]) == [(2, 4)]
+    assert list(split_at([(0, 3), (4, 6)], [1, 2, 5])) == [(0, 1), (1, 2), (2, 3), (4, 5), (5, 6)]

@@ -63,8 +63,9 @@ def split_at(spans: Iterable[tuple[int, int]], boundaries: Sequence[int]) -> Ite
         while index < count and boundaries[index] <= start:
             index += 1
         while index < count and boundaries[index] < end:
-            yield start, boundaries[index]
-            start = boundaries[index]
+            if boundaries[index] > start:  # a boundary given twice cuts once
+                yield start, boundaries[index]
+                start = boundaries[index]
             index += 1
         yield start, end
 
