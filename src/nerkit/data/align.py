@@ -63,27 +63,31 @@ def checked_spans(document: AnnotatedDocument, adjustments: list[Adjustment]) ->
     rest counted (out_of_range, empty), as are trimmed edges and `text` values the offsets contradict."""
     text, length = document.text, len(document.text)
     kept: list[Annotation] = []
+
+    def note(kind: str, annotation: Annotation, said: str) -> None:
+        separator = " " if said and said[0].isalnum() else ""
+        detail = f"{annotation.describe(text)}{separator}{said}"
+        adjustments.append(Adjustment(kind, _place(annotation, document), detail))
+
     for annotation in document.annotations:
         start, end = annotation.start, annotation.end
-        place, described = _place(annotation, document), annotation.describe(text)
         if start < 0 or end > length:
-            adjustments.append(Adjustment("out_of_range", place, f"{described} in a text of {length}"))
+            note("out_of_range", annotation, f"in a text of {length}")
             continue
         if start >= end:
-            adjustments.append(Adjustment("empty", place, described))
+            note("empty", annotation, "")
             continue
         if annotation.text is not None and text[start:end] != annotation.text:
-            said = quoted(annotation.text)
-            adjustments.append(Adjustment("text_mismatch", place, f"{described}, but the file says {said}"))
+            note("text_mismatch", annotation, f", but the file says {quoted(annotation.text)}")
         while start < end and text[start].isspace():
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
         if start == end:
-            adjustments.append(Adjustment("empty", place, f"{described}: only white space"))
+            note("empty", annotation, ": only white space")
             continue
         if (start, end) != (annotation.start, annotation.end):
-            adjustments.append(Adjustment("trimmed", place, f"{described} to [{start}, {end})"))
+            note("trimmed", annotation, f" to [{start}, {end})")
             annotation = replace(annotation, start=start, end=end)
         kept.append(annotation)
     return kept
@@ -139,7 +143,8 @@ def tokenised_sentences(
     edges = _edges(entities)
     if not edges:
         return sentences
-    return [_split_tokens(sentence, edges, document, adjustments) for sentence in sentences]
+    cuts = sorted(edges)
+    return [_split_tokens(sentence, cuts, edges, document, adjustments) for sentence in sentences]
 
 
 def _joined(
@@ -188,24 +193,31 @@ def _edges(entities: list[Annotation]) -> dict[int, Annotation]:
 
 def _split_tokens(
     sentence: TokenSpans,
+    cuts: list[int],
     edges: dict[int, Annotation],
     document: AnnotatedDocument,
     adjustments: list[Adjustment],
 ) -> TokenSpans:
-    """The tokens of a sentence cut at every entity edge strictly inside one, each cut counted."""
+    """The tokens of a sentence cut at every entity edge (of the sorted `cuts`) strictly inside one,
+    each cut counted as `token_split`."""
     if not sentence:
         return sentence
-    text = document.text
-    inside = sorted(edge for edge in edges if sentence[0][0] < edge < sentence[-1][1])
+    first = bisect.bisect_right(cuts, sentence[0][0])
+    last = bisect.bisect_left(cuts, sentence[-1][1])
+    if first >= last:
+        return sentence
+    starts = [start for start, _ in sentence]
+    inside: dict[int, list[int]] = {}  # token index -> the cuts inside it, in order
+    for cut in cuts[first:last]:
+        index = bisect.bisect_right(starts, cut) - 1
+        if index >= 0 and sentence[index][0] < cut < sentence[index][1]:
+            inside.setdefault(index, []).append(cut)
     if not inside:
         return sentence
+    text = document.text
     result: TokenSpans = []
-    index = 0
-    for start, end in sentence:
-        while index < len(inside) and inside[index] <= start:
-            index += 1
-        while index < len(inside) and inside[index] < end:
-            cut = inside[index]
+    for index, (start, end) in enumerate(sentence):
+        for cut in inside.get(index, ()):
             entity = edges[cut]
             adjustments.append(
                 Adjustment(
@@ -216,7 +228,6 @@ def _split_tokens(
             )
             result.append((start, cut))
             start = cut
-            index += 1
         result.append((start, end))
     return result
 
@@ -228,30 +239,37 @@ def tag_sentences(
     adjustments: list[Adjustment],
 ) -> tuple[list[list[str]], list[Annotation]]:
     """IOB2 tags of each sentence's tokens, and the entities that cover at least one token (their
-    offsets those of the tokens covered; the others counted as `out_of_range`: no token lies in them)."""
+    offsets those of the tokens covered; the others counted as `out_of_range`: no token lies in them).
+    Tokens never straddle an entity edge here: `tokenised_sentences` cut them."""
     covered: dict[int, tuple[int, int]] = {}  # entity index -> (first token start, last token end)
     all_tags: list[list[str]] = []
     position = 0
     for sentence in sentences:
-        tags: list[str] = []
-        for start, end in sentence:
-            while position < len(entities) and entities[position].end <= start:
-                position += 1
-            entity = entities[position] if position < len(entities) else None
-            if entity is None or not (entity.start <= start and end <= entity.end):
-                tags.append("O")
-                continue
-            if position in covered:
-                tags.append(f"I-{entity.label}")
-                covered[position] = (covered[position][0], end)
-            else:
-                tags.append(f"B-{entity.label}")
-                covered[position] = (start, end)
+        tags = ["O"] * len(sentence)
         all_tags.append(tags)
+        if not sentence:
+            continue
+        low, high = sentence[0][0], sentence[-1][1]
+        while position < len(entities) and entities[position].end <= low:
+            position += 1
+        index = position
+        starts: list[int] | None = None
+        while index < len(entities) and entities[index].start < high:
+            entity = entities[index]
+            starts = starts or [start for start, _ in sentence]
+            first = bisect.bisect_left(starts, entity.start)
+            last = bisect.bisect_left(starts, entity.end)
+            if first < last:
+                tags[first] = f"B-{entity.label}"
+                tags[first + 1 : last] = [f"I-{entity.label}"] * (last - first - 1)
+                earlier = covered.get(index)
+                opening = sentence[first][0] if earlier is None else earlier[0]
+                covered[index] = (opening, sentence[last - 1][1])
+            index += 1
     kept = []
     for index, entity in enumerate(entities):
-        span = covered.get(index)
-        if span is None:
+        tokens = covered.get(index)
+        if tokens is None:
             adjustments.append(
                 Adjustment(
                     "out_of_range",
@@ -260,14 +278,14 @@ def tag_sentences(
                 )
             )
             continue
-        if span != (entity.start, entity.end):
+        if tokens != (entity.start, entity.end):
             adjustments.append(
                 Adjustment(
                     "trimmed",
                     _place(entity, document),
-                    f"{entity.describe(document.text)} to its tokens [{span[0]}, {span[1]})",
+                    f"{entity.describe(document.text)} to its tokens [{tokens[0]}, {tokens[1]})",
                 )
             )
-            entity = replace(entity, start=span[0], end=span[1])
+            entity = replace(entity, start=tokens[0], end=tokens[1])
         kept.append(entity)
     return all_tags, kept
