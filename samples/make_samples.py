@@ -14,6 +14,7 @@ stay whole. Tags are IOB2 over PER, ORG, LOC and MISC.
 Outputs, next to this script:
     train.conll, dev.conll, test.conll   two columns, `token tag`, grouped into -DOCSTART- documents
     raw.txt                              short untokenised news items, one per line
+    annotated.jsonl                      the same items with gold character spans, in the shapes tools export
     dev_predictions.conll                `token gold pred` for dev, pred from a train-gazetteer baseline
 
 Run with `python samples/make_samples.py`; the output is the same on every run (fixed seed).
@@ -21,6 +22,7 @@ Run with `python samples/make_samples.py`; the output is the same on every run (
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -788,6 +790,87 @@ RAW_TEXT = [
 ]
 
 
+# Gold entities of the raw texts, by surface string (the first match in the text), for annotated.jsonl.
+RAW_ENTITIES = [
+    [("Corvane Systems Inc.", "ORG"), ("Atlas", "MISC"), ("Veldoria", "LOC")],
+    [
+        ("Imre Voskuijlen", "PER"),
+        ("University of Kelderwick", "ORG"),
+        ("Kelderwick", "LOC"),
+        ("Brannock Valley Rail Authority", "ORG"),
+        ("BVRA", "ORG"),
+    ],
+    [
+        ("Port Halvery", "LOC"),
+        ("Zoë Ferreira-Lund", "PER"),
+        ("Vessaly Open", "MISC"),
+        ("Göran Maelbeck", "PER"),
+    ],
+    [("Östervik", "LOC"), ("Ardmuir", "LOC"), ("National Weather Office", "ORG")],
+    [
+        ("Casimir Dunmerrow", "PER"),
+        ("People's Reform Party", "ORG"),
+        ("Sanmorro", "LOC"),
+        ("Green Alliance ", "ORG"),
+    ],
+    [
+        ("Moravellan", "MISC"),
+        ("Halina Tregallis", "PER"),
+        ("Winter Lantern Festival", "MISC"),
+        ("St. Aubrel", "LOC"),
+        ("Salt and Ember", "MISC"),
+    ],
+    [("Lowenmark Observatory", "ORG"), ("Noctua Pharma", "ORG"), ("Lake Orrin", "LOC"), ("U.P.A", "LOC")],
+    [
+        ("Ostrum Bank", "ORG"),
+        ("Istrane", "LOC"),
+        ("Istrane Reserve Bank", "ORG"),
+        ("Kelderwick Rovers", "ORG"),
+        ("Saltmere Blues", "ORG"),
+    ],
+]
+
+
+def annotated_records() -> list[dict[str, object]]:
+    """The raw texts with their gold entities as character spans, in the JSON-lines shapes annotation
+    tools export: nerkit's `entities`, spaCy/Prodigy `spans` (one rejected by its annotator), Doccano's
+    `label` triples and `entities` with `start_offset`. On purpose: a span with a trailing space, one
+    nested in another ("Kelderwick" in "University of Kelderwick"), one ending inside a token ("U.P.A"
+    of "U.P.A."), so `nerkit stats --alignment` has something to show."""
+    records: list[dict[str, object]] = []
+    for number, (text, entities) in enumerate(zip(RAW_TEXT, RAW_ENTITIES, strict=True)):
+        spans = [
+            (text.index(surface), text.index(surface) + len(surface), label) for surface, label in entities
+        ]
+        if number % 4 == 0:
+            records.append(
+                {"text": text, "entities": [{"start": s, "end": e, "label": x} for s, e, x in spans]}
+            )
+        elif number % 4 == 1:
+            records.append(
+                {
+                    "text": text,
+                    "spans": [{"start": s, "end": e, "label": x} for s, e, x in spans],
+                    "answer": "accept",
+                    "meta": {"source": "raw.txt", "line": number + 1},
+                }
+            )
+        elif number % 4 == 2:
+            records.append({"id": number + 1, "text": text, "label": [[s, e, x] for s, e, x in spans]})
+        else:
+            records.append(
+                {
+                    "text": text,
+                    "entities": [
+                        {"id": i, "start_offset": s, "end_offset": e, "label": x}
+                        for i, (s, e, x) in enumerate(spans)
+                    ],
+                }
+            )
+    records.append({"text": "A record the annotator rejected.", "spans": [], "answer": "reject"})
+    return records
+
+
 def write(path: Path, text: str) -> None:
     """Write UTF-8 text with \\n line endings."""
     path.write_text(text, encoding="utf-8", newline="\n")
@@ -809,6 +892,8 @@ def main() -> None:
         write(HERE / f"{name}.conll", format_documents(splits[name], "-DOCSTART- O"))
 
     write(HERE / "raw.txt", "\n".join(RAW_TEXT) + "\n")
+    lines = [json.dumps(record, ensure_ascii=False) + "\n" for record in annotated_records()]
+    write(HERE / "annotated.jsonl", "".join(lines))
 
     gazetteer = build_gazetteer(HERE / "train.conll")
     predicted = [
