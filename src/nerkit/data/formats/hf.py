@@ -1,0 +1,475 @@
+"""Hugging Face token-classification rows (`tokens`, `ner_tags`), parquet or JSON lines, as documents and back.
+
+A file ending in .parquet is parquet (read in record batches through pyarrow, which only this needs);
+any other is JSON lines. Each row is one sentence, read as one document: its tokens joined by spaces,
+kept as its tokenisation, its tags read as entity spans. `ner_tags` holds tag names (`B-PER`) or
+numbers; the names of numbers come from `--labels` when given, else from the parquet file's own
+Hugging Face schema metadata, else from the `dataset_info.json` beside the file or in its parent folder
+(its `features.ner_tags`, a Sequence or List of ClassLabel, as `datasets` saves it). Rows are named
+`file:line` in JSON lines and `file: row N` in parquet, counted from 0 as `datasets` indexes them.
+
+Written, each sentence is a row `{"id", "tokens", "ner_tags"}` with tag numbers, and a
+`dataset_info.json` beside the file names them (parquet also carries them in its schema metadata), so
+`datasets` reads the file with its ClassLabel names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+from nerkit.data.align import AlignedDocument
+from nerkit.data.annotations import AnnotatedDocument, Annotation, TokenSpans
+from nerkit.data.formats import ReadOptions, WriteOptions
+from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag, normalise_scheme, tags_to_spans
+from nerkit.errors import NerkitError, os_error
+from nerkit.files import PathLike, check_output, replace_file, write_text_atomic
+from nerkit.jsonl import TEXT_HINT, _parse_object, strict_json_line
+from nerkit.lines import read_lines
+
+INFO_NAME = "dataset_info.json"
+METADATA_KEY = b"huggingface"
+BATCH_ROWS = 1024
+ROW_HINT = (
+    'each line must be a JSON object with "tokens" (strings) and "ner_tags" (tag numbers or names), '
+    'e.g. {"tokens": ["Paris", "is", "big"], "ner_tags": [5, 0, 0]}'
+)
+LABELS_HINT = (
+    "give the tag names in the dataset's order with --labels O,B-PER,I-PER,..., "
+    f"or put the dataset's {INFO_NAME} beside the file"
+)
+_LIST_TYPES = ("Sequence", "List", "LargeList")
+_NOT_IN_TOKEN = re.compile(r"[\s\x00\ufeff]")
+
+
+@dataclass(frozen=True, slots=True)
+class TagNames:
+    """The tag names of a dataset's tag numbers, in order, and where they came from (for messages);
+    `names` is None when nothing named them (`source` then says what was looked at)."""
+
+    names: tuple[str, ...] | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Where a row is: its file, and its line (JSON lines) or its index from 0 (parquet)."""
+
+    path: str
+    line: int | None = None
+    index: int = 0
+
+    @property
+    def place(self) -> str:
+        """`file:line` or `file: row N`."""
+        return f"{self.path}:{self.line}" if self.line is not None else f"{self.path}: row {self.index}"
+
+    def error(self, what: str, hint: str = "") -> NerkitError:
+        """A NerkitError about this row, naming its file and line or row."""
+        if self.line is not None:
+            return NerkitError(what, path=self.path, line=self.line, hint=hint)
+        return NerkitError(f"row {self.index}: {what}", path=self.path, hint=hint)
+
+
+def is_parquet(path: PathLike) -> bool:
+    """Whether `path` names a parquet file (by its extension)."""
+    return os.fspath(path).lower().endswith(".parquet")
+
+
+def read(path: PathLike, options: ReadOptions) -> Iterator[AnnotatedDocument]:
+    """The rows of a Hugging Face parquet or JSON-lines file, one document (sentence) per row, streamed."""
+    if is_parquet(path):
+        return _read_parquet(path, options)
+    return _read_json_lines(path, options)
+
+
+def _read_json_lines(path: PathLike, options: ReadOptions) -> Iterator[AnnotatedDocument]:
+    names = tag_names(path, options, None)
+    for number, line in read_lines(path):
+        if not line.strip():
+            continue
+        yield row_document(_row_object(line, path, number), names, Row(os.fspath(path), line=number))
+
+
+def _row_object(line: str, path: PathLike, number: int) -> dict[str, object]:
+    """One line's JSON object, read as strictly as `nerkit.jsonl` reads one, with the errors worded
+    for rows of tokens and tags."""
+    try:
+        return _parse_object(line, path, number)
+    except NerkitError as error:
+        if error.hint != TEXT_HINT:
+            raise
+        what = error.what if error.what.startswith("not valid JSON") else "not a JSON object"
+        raise NerkitError(what, path=path, line=number, hint=ROW_HINT) from None
+
+
+def _read_parquet(path: PathLike, options: ReadOptions) -> Iterator[AnnotatedDocument]:
+    pa, pq = _pyarrow("reading")
+    shown = os.fspath(path)
+    try:
+        handle = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise NerkitError("no such file", path=path, hint="check the path") from None
+    except IsADirectoryError:
+        raise NerkitError("is a folder, not a file", path=path, hint="name a file") from None
+    except OSError as error:
+        raise os_error(error, path, "cannot read") from None
+    except (pa.ArrowException, ValueError) as error:
+        raise _not_parquet(error, path) from None
+    with handle:
+        schema = handle.schema_arrow
+        names = tag_names(path, options, (schema.metadata or {}).get(METADATA_KEY))
+        columns = ["tokens", "ner_tags", *_scalar_columns(schema, pa, path)]
+        batches = handle.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        index = 0
+        while True:
+            try:
+                batch = next(batches, None)
+            except OSError as error:
+                raise os_error(error, path, "cannot read") from None
+            except (pa.ArrowException, ValueError) as error:
+                raise _not_parquet(error, path) from None
+            if batch is None:
+                return
+            for values in batch.to_pylist():
+                yield row_document(values, names, Row(shown, index=index))
+                index += 1
+
+
+def _scalar_columns(schema: Any, pa: Any, path: PathLike) -> list[str]:
+    """The columns besides `tokens` and `ner_tags` (both required) that hold one string, number or
+    truth value per row: kept in each document's `extra`."""
+    for column in ("tokens", "ner_tags"):
+        if column not in schema.names:
+            raise NerkitError(
+                f'no "{column}" column (it has {", ".join(schema.names) or "none"})',
+                path=path,
+                hint='Hugging Face token classification data has "tokens" and "ner_tags" columns',
+            )
+    types = pa.types
+    kinds = (types.is_string, types.is_large_string, types.is_integer, types.is_floating, types.is_boolean)
+    return [
+        field.name
+        for field in schema
+        if field.name not in ("tokens", "ner_tags") and any(kind(field.type) for kind in kinds)
+    ]
+
+
+def _not_parquet(error: Exception, path: PathLike) -> NerkitError:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return NerkitError(
+        f"not a readable parquet file ({reason})", path=path, hint="check the file, or give JSON lines"
+    )
+
+
+def _pyarrow(doing: str) -> tuple[Any, Any]:
+    """pyarrow and pyarrow.parquet, imported when first needed: nerkit needs them only for parquet."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise NerkitError(f"{doing} parquet needs pyarrow", hint="pip install pyarrow") from None
+    return pyarrow, pyarrow.parquet
+
+
+def row_document(values: dict[str, object], names: TagNames, row: Row) -> AnnotatedDocument:
+    """One row as a document: its tokens joined by spaces, one sentence of them, its tags' entities
+    as spans, its other fields kept in `extra`. Raises NerkitError naming the row for what is wrong."""
+    for column in ("tokens", "ner_tags"):
+        if column not in values:
+            raise row.error(f'no "{column}" field', ROW_HINT)
+    tokens, tags = values["tokens"], values["ner_tags"]
+    if not isinstance(tokens, list) or not all(isinstance(token, str) for token in tokens):
+        raise row.error('"tokens" is not a list of strings', ROW_HINT)
+    if not isinstance(tags, list):
+        raise row.error('"ner_tags" is not a list', ROW_HINT)
+    if len(tags) != len(tokens):
+        raise row.error(f"{len(tokens)} tokens but {len(tags)} ner_tags", "give one tag per token")
+    for number, token in enumerate(tokens, start=1):
+        _check_token(token, number, row)
+    tag_strings = _tag_strings(tags, names, row)
+    spans: TokenSpans = []
+    offset = 0
+    for token in tokens:
+        spans.append((offset, offset + len(token)))
+        offset += len(token) + 1
+    annotations = [
+        Annotation(spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label, place=row.place)
+        for chunk in tags_to_spans(tag_strings)
+    ]
+    return AnnotatedDocument(
+        text=" ".join(tokens),
+        annotations=annotations,
+        place=row.place,
+        sentences=[spans],
+        extra={key: value for key, value in values.items() if key not in ("tokens", "ner_tags")},
+        docstart=False,
+        format="hf",
+    )
+
+
+def _check_token(token: str, number: int, row: Row) -> None:
+    """Refuse a token that is empty or holds white space, a NUL or a byte-order mark."""
+    if not token:
+        raise row.error(f"token {number} is empty", "every token holds at least one character")
+    found = _NOT_IN_TOKEN.search(token)
+    if found is None:
+        return
+    if found.group().isspace():
+        raise row.error(
+            f"token {number} {token!r} holds white space",
+            "nerkit joins tokens with spaces: split the token, or drop the white space",
+        )
+    raise row.error(f"token {number} {token!r} holds a NUL or a byte-order mark", "remove it")
+
+
+def _tag_strings(tags: list[Any], names: TagNames, row: Row) -> list[str]:
+    """The row's tags as names: names checked, numbers looked up in `names`."""
+    if all(isinstance(tag, str) for tag in tags):
+        for number, tag in enumerate(tags, start=1):
+            if not is_valid_tag(tag):
+                raise row.error(f"tag {tag!r} (token {number}) is not a tag", TAG_HINT)
+        return tags
+    if not all(isinstance(tag, int) and not isinstance(tag, bool) for tag in tags):
+        raise row.error('"ner_tags" must be all tag numbers or all tag names', ROW_HINT)
+    if names.names is None:
+        raise row.error(f"ner_tags are numbers, and nothing names them ({names.source})", LABELS_HINT)
+    known = names.names
+    for number, tag in enumerate(tags, start=1):
+        if not 0 <= tag < len(known):
+            raise row.error(
+                f"tag number {tag} (token {number}) is out of range: {names.source} names {len(known)} "
+                f"tags (0 to {len(known) - 1})",
+                LABELS_HINT,
+            )
+    return [known[tag] for tag in tags]
+
+
+def tag_names(path: PathLike, options: ReadOptions, metadata: bytes | None) -> TagNames:
+    """The names of the file's tag numbers: `--labels`, else a parquet file's Hugging Face schema
+    `metadata`, else the dataset_info.json beside the file or in its parent folder; each checked to be a
+    tag. `names` is None when none of them names the tags."""
+    if options.labels is not None:
+        return _checked(TagNames(tuple(options.labels), "--labels"))
+    if metadata is not None:
+        shown = f"{os.fspath(path)} (its Hugging Face metadata)"
+        try:
+            features = json.loads(metadata.decode("utf-8")).get("info", {}).get("features")
+        except (ValueError, AttributeError):
+            features = None
+        names = names_in_features(features)
+        if names is not None:
+            return _checked(TagNames(tuple(names), shown))
+    if os.fspath(path) == "-":
+        return TagNames(None, "standard input has no dataset_info.json")
+    here = Path(path).parent
+    for info in (here / INFO_NAME, here.parent / INFO_NAME):
+        if info.is_file():
+            names = names_in_features(_read_info(info).get("features"))
+            if names is None:
+                return TagNames(None, f"{info} has no ClassLabel names for ner_tags")
+            return _checked(TagNames(tuple(names), str(info)))
+    return TagNames(None, f"no {INFO_NAME} beside the file or in its parent folder")
+
+
+def _read_info(info: Path) -> dict[str, Any]:
+    """A dataset_info.json as a JSON object, or NerkitError naming it."""
+    try:
+        text = info.read_text(encoding="utf-8")
+    except OSError as error:
+        raise os_error(error, info, "cannot read") from None
+    except UnicodeDecodeError:
+        raise NerkitError("is not UTF-8 text", path=info, hint="re-save it as UTF-8") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise NerkitError(
+            f"not valid JSON ({error})", path=info, hint="fix it, or give the tag names with --labels"
+        ) from None
+    if not isinstance(data, dict):
+        raise NerkitError("not a JSON object", path=info, hint="fix it, or give the tag names with --labels")
+    return data
+
+
+def names_in_features(features: object) -> list[str] | None:
+    """The ClassLabel names of `ner_tags` in a `datasets` features dictionary: a Sequence, List or
+    LargeList of ClassLabel (`{"feature": {"names": [...], "_type": "ClassLabel"}, "_type": "Sequence"}`),
+    or a one-item list of ClassLabel; None when it has none."""
+    if not isinstance(features, dict):
+        return None
+    feature = features.get("ner_tags")
+    if isinstance(feature, list) and len(feature) == 1:
+        feature = feature[0]
+    if isinstance(feature, dict) and feature.get("_type") in _LIST_TYPES:
+        feature = feature.get("feature")
+    if not isinstance(feature, dict) or feature.get("_type") != "ClassLabel":
+        return None
+    names = feature.get("names")
+    if isinstance(names, list) and all(isinstance(name, str) for name in names):
+        return names
+    return None
+
+
+def _checked(names: TagNames) -> TagNames:
+    """`names`, once each is known to be a tag (O, or B-, I-, E-, S- and a type)."""
+    for name in names.names or ():
+        if not is_valid_tag(name):
+            raise NerkitError(f"{names.source}: tag name {name!r} is not a tag", hint=TAG_HINT)
+    return names
+
+
+def default_names(types: Iterable[str], scheme: str) -> tuple[str, ...]:
+    """O, then each type's tags in `scheme` (B-, I-; BIOES adds E-, S-), types sorted."""
+    prefixes = ("B", "I", "E", "S") if normalise_scheme(scheme) == "BIOES" else ("B", "I")
+    return ("O", *(f"{prefix}-{label}" for label in sorted(types) for prefix in prefixes))
+
+
+def features(names: Iterable[str]) -> dict[str, object]:
+    """The `datasets` features of the rows nerkit writes: id, tokens, and ner_tags as ClassLabel names."""
+    return {
+        "id": {"dtype": "string", "_type": "Value"},
+        "tokens": {"feature": {"dtype": "string", "_type": "Value"}, "_type": "Sequence"},
+        "ner_tags": {"feature": {"names": list(names), "_type": "ClassLabel"}, "_type": "Sequence"},
+    }
+
+
+Sentence = tuple[str, list[str], list[str]]  # the document's place, a sentence's tokens, its tags
+
+
+def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOptions) -> int:
+    """Write documents as Hugging Face rows, one per sentence (parquet for a .parquet path, else JSON
+    lines), tags in `options.scheme` as numbers of `options.labels` (default: O, then each type's tags,
+    sorted), with a dataset_info.json beside it naming them. An existing dataset_info.json that names
+    other tags is refused (files beside it would be misread); one naming the same is left as it is."""
+    scheme = normalise_scheme(options.scheme)
+    parquet = _pyarrow("writing") if is_parquet(path) else None
+    check_output(path, options.inputs)
+    info = Path(path).parent / INFO_NAME
+    count = 0
+
+    def sentences() -> Iterator[Sentence]:
+        nonlocal count
+        for document in documents:
+            count += 1
+            for words, tags in zip(document.tokens(), document.tags, strict=True):
+                if words:
+                    _check_words(words, document)
+                    yield document.source.place, list(words), convert_tags(tags, scheme)
+
+    if options.labels is not None:
+        names = _checked(TagNames(tuple(options.labels), "--labels"))
+        keep_info = _info_agrees(info, names.names or ())
+        _write_rows(path, sentences(), names, info, keep_info, parquet, options)
+        return count
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        types: set[str] = set()
+        for place, words, tags in sentences():
+            types.update(tag[2:] for tag in tags if tag != "O")
+            spool.write(json.dumps([place, words, tags], ensure_ascii=False) + "\n")
+        names = TagNames(default_names(types, scheme), "the default tag names")
+        keep_info = _info_agrees(info, names.names or ())
+        spool.seek(0)
+        _write_rows(path, _spooled(spool), names, info, keep_info, parquet, options)
+    return count
+
+
+def _spooled(spool: IO[str]) -> Iterator[Sentence]:
+    for line in spool:
+        place, words, tags = json.loads(line)
+        yield place, words, tags
+
+
+def _check_words(words: tuple[str, ...], document: AlignedDocument) -> None:
+    """Refuse a token a Hugging Face row cannot hold as nerkit reads it back: one with white space."""
+    for word in words:
+        if _NOT_IN_TOKEN.search(word):
+            raise NerkitError(
+                f"token {word!r} cannot be written to a Hugging Face file",
+                path=document.source.place,
+                hint="its tokens hold no white space: fix the tokenisation the file gives",
+            )
+
+
+def _info_agrees(info: Path, names: tuple[str, ...]) -> bool:
+    """Whether a dataset_info.json already at `info` names these tags (True: keep it as it is); refuse
+    one that names others or none, which the file beside it would then be misread by."""
+    if not info.exists():
+        return False
+    found = names_in_features(_read_info(info).get("features")) if info.is_file() else None
+    if found is not None and tuple(found) == names:
+        return True
+    said = "no ClassLabel names for ner_tags" if found is None else f"the tags {_listed(found)}"
+    raise NerkitError(
+        f"already holds {said}, not {_listed(names)}",
+        path=info,
+        hint="write to another folder, give --labels in its order, or remove it if nothing it describes is kept",
+    )
+
+
+def _listed(names: Iterable[str], limit: int = 8) -> str:
+    shown = list(names)
+    return ", ".join(shown[:limit]) + (f", ... ({len(shown)} in all)" if len(shown) > limit else "")
+
+
+def _write_rows(
+    path: PathLike,
+    sentences: Iterator[Sentence],
+    names: TagNames,
+    info: Path,
+    keep_info: bool,
+    parquet: tuple[Any, Any] | None,
+    options: WriteOptions,
+) -> None:
+    """Write the rows, then dataset_info.json (unless the one there agrees), each atomically: a tag
+    the names lack stops the rows before anything is written."""
+    known = names.names or ()
+    index = {name: number for number, name in enumerate(known)}
+
+    def rows() -> Iterator[dict[str, object]]:
+        for number, (place, words, tags) in enumerate(sentences):
+            for tag in tags:
+                if tag not in index:
+                    raise NerkitError(
+                        f"tag {tag!r} is not among the tag names of {names.source} ({_listed(known)})",
+                        path=place,
+                        hint="add it to --labels (in --scheme's tags), or leave --labels out",
+                    )
+            yield {"id": str(number), "tokens": words, "ner_tags": [index[tag] for tag in tags]}
+
+    if parquet is None:
+        write_text_atomic(path, (strict_json_line(row) for row in rows()), inputs=options.inputs)
+    else:
+        _write_parquet(path, rows(), known, parquet, options)
+    if not keep_info:
+        text = json.dumps({"features": features(known)}, indent=2, ensure_ascii=False) + "\n"
+        write_text_atomic(info, [text], inputs=options.inputs)
+
+
+def _write_parquet(
+    path: PathLike,
+    rows: Iterator[dict[str, object]],
+    known: tuple[str, ...],
+    parquet: tuple[Any, Any],
+    options: WriteOptions,
+) -> None:
+    """The rows as a parquet file, in batches, its schema metadata naming the tags as `datasets` does."""
+    pa, pq = parquet
+    metadata = {METADATA_KEY: json.dumps({"info": {"features": features(known)}}).encode()}
+    schema = pa.schema(
+        [("id", pa.string()), ("tokens", pa.list_(pa.string())), ("ner_tags", pa.list_(pa.int64()))],
+        metadata=metadata,
+    )
+
+    def fill(temporary: Path) -> None:
+        with pq.ParquetWriter(temporary, schema) as writer:
+            while batch := list(islice(rows, BATCH_ROWS)):
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+
+    replace_file(path, fill, options.inputs)
