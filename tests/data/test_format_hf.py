@@ -76,6 +76,13 @@ def test_tag_names_as_strings_need_no_names(tmp_path: Path) -> None:
     assert seen(list(read_annotations(path))) == [("New York is big", [(0, 8, "LOC"), (12, 15, "MISC")])]
 
 
+def test_an_empty_row_is_an_empty_document(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "a.jsonl", [{"tokens": [], "ner_tags": []}, ROWS[1]])
+    empty, _ = read_annotations(path, "hf", LABELS)
+    assert (empty.text, empty.annotations, empty.sentences) == ("", [], [[]])
+    assert [d.tags for d in read_aligned(path, "hf", LABELS)] == [[], [["B-PER", "I-PER"]]]
+
+
 @pytest.mark.parametrize(
     "ner_tags",
     [

@@ -56,8 +56,8 @@ class Pair:
     .txt and .ann files (either may be missing)."""
 
     name: str
-    text: Path | None
-    ann: Path | None
+    text: str | None
+    ann: str | None
 
 
 def read(path: PathLike, options: ReadOptions) -> Iterator[AnnotatedDocument]:
@@ -88,25 +88,24 @@ def pairs(path: PathLike) -> list[Pair]:
     text, ann = root.with_suffix(TEXT_SUFFIX), root.with_suffix(ANN_SUFFIX)
     if not root.exists():
         raise NerkitError("no such file", path=path, hint="check the path")
-    return [Pair(root.stem, text if text.exists() else None, ann if ann.exists() else None)]
+    return [Pair(root.stem, str(text) if text.exists() else None, str(ann) if ann.exists() else None)]
 
 
 def _folder_pairs(root: Path) -> list[Pair]:
     """Every .txt and .ann under `root` (hidden entries passed over), paired by name, in natural order."""
-    files: dict[str, dict[str, Path]] = {}
+    files: dict[str, dict[str, str]] = {}
 
     def fail(error: OSError) -> None:
         raise os_error(error, root, "cannot read")
 
     for folder, subfolders, names in os.walk(root, onerror=fail):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        inside = Path(folder).relative_to(root).as_posix()
+        prefix = "" if inside == "." else inside + "/"
         for name in names:
-            suffix = os.path.splitext(name)[1]
-            if name.startswith(".") or suffix not in (TEXT_SUFFIX, ANN_SUFFIX):
-                continue
-            file = Path(folder, name)
-            stem = file.relative_to(root).with_suffix("").as_posix()
-            files.setdefault(stem, {})[suffix] = file
+            stem, suffix = os.path.splitext(name)
+            if suffix in (TEXT_SUFFIX, ANN_SUFFIX) and not name.startswith("."):
+                files.setdefault(prefix + stem, {})[suffix] = os.path.join(folder, name)
     return [
         Pair(stem, found.get(TEXT_SUFFIX), found.get(ANN_SUFFIX))
         for stem, found in sorted(files.items(), key=lambda item: natural_key(item[0]))
@@ -135,18 +134,19 @@ def read_pair(pair: Pair) -> AnnotatedDocument:
     return AnnotatedDocument(
         text=text,
         annotations=annotations,
-        place=str(pair.ann or pair.text),
+        place=pair.ann or pair.text,
         name=pair.name,
         adjustments=adjustments,
         format="brat",
     )
 
 
-def read_text(path: Path) -> str:
+def read_text(path: str) -> str:
     """A .txt as brat reads it: strict UTF-8, line ends kept; a leading byte-order mark read as a space
     (offsets count it); a NUL or another byte-order mark refused with its line and column."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as error:
         raise os_error(error, path, "cannot read") from None
     try:
@@ -172,7 +172,7 @@ def read_text(path: Path) -> str:
     return text
 
 
-def read_ann(path: Path, text: str, annotations: list[Annotation], adjustments: list[Adjustment]) -> None:
+def read_ann(path: str, text: str, annotations: list[Annotation], adjustments: list[Adjustment]) -> None:
     """Add an .ann file's text-bound annotations to `annotations` and what it skipped to `adjustments`."""
     for number, line in read_lines(path):
         if not line.strip():
@@ -196,7 +196,7 @@ def read_ann(path: Path, text: str, annotations: list[Annotation], adjustments: 
             adjustments.append(Adjustment("discontinuous", place, annotation))
 
 
-def textbound(ident: str, rest: str, text: str, path: Path, number: int) -> Annotation | str:
+def textbound(ident: str, rest: str, text: str, path: str, number: int) -> Annotation | str:
     """The annotation of a `T` line (all after its ID and tab in `rest`), or, for a discontinuous span,
     what it was (to count as skipped). A line that is not TYPE START END[;START END...] is an error."""
     fields, tab, given = rest.partition("\t")

@@ -21,7 +21,8 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import accumulate, islice
+from operator import add
 from pathlib import Path
 from typing import IO, Any
 
@@ -186,28 +187,29 @@ def row_document(values: dict[str, object], names: TagNames, row: Row) -> Annota
         if column not in values:
             raise row.error(f'no "{column}" field', ROW_HINT)
     tokens, tags = values["tokens"], values["ner_tags"]
-    if not isinstance(tokens, list) or not all(isinstance(token, str) for token in tokens):
+    if type(tokens) is not list or not set(map(type, tokens)) <= {str}:
         raise row.error('"tokens" is not a list of strings', ROW_HINT)
-    if not isinstance(tags, list):
+    if type(tags) is not list:
         raise row.error('"ner_tags" is not a list', ROW_HINT)
     if len(tags) != len(tokens):
         raise row.error(f"{len(tokens)} tokens but {len(tags)} ner_tags", "give one tag per token")
-    for number, token in enumerate(tokens, start=1):
-        _check_token(token, number, row)
+    if "" in tokens or _NOT_IN_TOKEN.search("".join(tokens)):
+        _refuse_tokens(tokens, row)
     tag_strings = _tag_strings(tags, names, row)
-    spans: TokenSpans = []
-    offset = 0
-    for token in tokens:
-        spans.append((offset, offset + len(token)))
-        offset += len(token) + 1
-    annotations = [
-        Annotation(spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label, place=row.place)
-        for chunk in tags_to_spans(tag_strings)
-    ]
+    lengths = list(map(len, tokens))
+    starts = [0, *accumulate(length + 1 for length in lengths)][:-1]
+    spans: TokenSpans = list(zip(starts, map(add, starts, lengths), strict=True))
+    place = row.place
+    annotations = []
+    if tag_strings.count("O") != len(tag_strings):
+        annotations = [
+            Annotation(spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label, place=place)
+            for chunk in tags_to_spans(tag_strings)
+        ]
     return AnnotatedDocument(
         text=" ".join(tokens),
         annotations=annotations,
-        place=row.place,
+        place=place,
         sentences=[spans],
         extra={key: value for key, value in values.items() if key not in ("tokens", "ner_tags")},
         docstart=False,
@@ -215,41 +217,42 @@ def row_document(values: dict[str, object], names: TagNames, row: Row) -> Annota
     )
 
 
-def _check_token(token: str, number: int, row: Row) -> None:
-    """Refuse a token that is empty or holds white space, a NUL or a byte-order mark."""
-    if not token:
-        raise row.error(f"token {number} is empty", "every token holds at least one character")
-    found = _NOT_IN_TOKEN.search(token)
-    if found is None:
-        return
-    if found.group().isspace():
-        raise row.error(
-            f"token {number} {token!r} holds white space",
-            "nerkit joins tokens with spaces: split the token, or drop the white space",
-        )
-    raise row.error(f"token {number} {token!r} holds a NUL or a byte-order mark", "remove it")
+def _refuse_tokens(tokens: list[str], row: Row) -> None:
+    """Raise NerkitError for the first token that is empty or holds white space, a NUL or a byte-order mark."""
+    for number, token in enumerate(tokens, start=1):
+        if not token:
+            raise row.error(f"token {number} is empty", "every token holds at least one character")
+        found = _NOT_IN_TOKEN.search(token)
+        if found is not None and found.group().isspace():
+            raise row.error(
+                f"token {number} {token!r} holds white space",
+                "nerkit joins tokens with spaces: split the token, or drop the white space",
+            )
+        if found is not None:
+            raise row.error(f"token {number} {token!r} holds a NUL or a byte-order mark", "remove it")
 
 
 def _tag_strings(tags: list[Any], names: TagNames, row: Row) -> list[str]:
     """The row's tags as names: names checked, numbers looked up in `names`."""
-    if all(isinstance(tag, str) for tag in tags):
-        for number, tag in enumerate(tags, start=1):
+    kinds = set(map(type, tags))
+    if kinds <= {str}:
+        for tag in set(tags):
             if not is_valid_tag(tag):
-                raise row.error(f"tag {tag!r} (token {number}) is not a tag", TAG_HINT)
+                raise row.error(f"tag {tag!r} (token {tags.index(tag) + 1}) is not a tag", TAG_HINT)
         return tags
-    if not all(isinstance(tag, int) and not isinstance(tag, bool) for tag in tags):
+    if kinds != {int}:  # bool, float, None or a mix: not tag numbers
         raise row.error('"ner_tags" must be all tag numbers or all tag names', ROW_HINT)
     if names.names is None:
         raise row.error(f"ner_tags are numbers, and nothing names them ({names.source})", LABELS_HINT)
     known = names.names
-    for number, tag in enumerate(tags, start=1):
-        if not 0 <= tag < len(known):
-            raise row.error(
-                f"tag number {tag} (token {number}) is out of range: {names.source} names {len(known)} "
-                f"tags (0 to {len(known) - 1})",
-                LABELS_HINT,
-            )
-    return [known[tag] for tag in tags]
+    if min(tags) < 0 or max(tags) >= len(known):
+        number, tag = next((n, t) for n, t in enumerate(tags, start=1) if not 0 <= t < len(known))
+        raise row.error(
+            f"tag number {tag} (token {number}) is out of range: {names.source} names {len(known)} "
+            f"tags (0 to {len(known) - 1})",
+            LABELS_HINT,
+        )
+    return list(map(known.__getitem__, tags))
 
 
 def tag_names(path: PathLike, options: ReadOptions, metadata: bytes | None) -> TagNames:
