@@ -17,7 +17,7 @@ TEXT_HINT = 'each line must be a JSON object with a "text" string, e.g. {"text":
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class _NotWritable(ValueError):
+class NotWritable(ValueError):
     """A number the JSON parser met that strict JSON cannot hold (NaN, Infinity, 1e999, 5,000 digits)."""
 
 
@@ -32,31 +32,36 @@ def read_text_objects(path: PathLike) -> Iterator[tuple[int, dict[str, object]]]
     for number, line in read_lines(path):
         if not line.strip():
             continue
-        row = _parse_object(line, path, number)
+        row = parse_object(line, path, number)
         if not isinstance(row.get("text"), str):
             raise NerkitError('not an object with a "text" string', path=path, line=number, hint=TEXT_HINT)
         check_characters(str(row["text"]), path, number, what='the "text"', unit="character")
         yield number, row
 
 
-def _parse_object(line: str, path: PathLike, number: int) -> dict[str, object]:
-    """One line's JSON object, or NerkitError saying why it is not one nerkit can read and write back."""
+def parse_object(
+    line: str,
+    path: PathLike,
+    number: int,
+    hint: str = TEXT_HINT,
+    wanted: str = 'an object with a "text" string',
+) -> dict[str, object]:
+    """One line's JSON object, or NerkitError saying why it is not one nerkit can read and write back;
+    `wanted` and `hint` word the error for a line that is valid JSON but not such an object."""
     try:
-        row = json.loads(
-            line, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_short_int
-        )
+        row = STRICT_DECODER.decode(line)
     except json.JSONDecodeError as error:
-        raise NerkitError(f"not valid JSON ({error.msg})", path=path, line=number, hint=TEXT_HINT) from None
-    except _NotWritable as error:
+        raise NerkitError(f"not valid JSON ({error.msg})", path=path, line=number, hint=hint) from None
+    except NotWritable as error:
         raise NerkitError(str(error), path=path, line=number, hint="write it as a string") from None
     except RecursionError:  # nested deeper than the parser goes
         raise NerkitError(_TOO_DEEP[0], path=path, line=number, hint=_TOO_DEEP[1]) from None
     if not isinstance(row, dict):
-        raise NerkitError('not an object with a "text" string', path=path, line=number, hint=TEXT_HINT)
-    problem = _unwritable(row)
+        raise NerkitError(f"not {wanted}", path=path, line=number, hint=hint)
+    problem = unwritable(row)
     if problem is not None:
-        what, hint = problem
-        raise NerkitError(what, path=path, line=number, hint=hint)
+        what, why = problem
+        raise NerkitError(what, path=path, line=number, hint=why)
     return row
 
 
@@ -67,13 +72,13 @@ _TOO_DEEP = (
 
 
 def _refuse_constant(name: str) -> float:
-    raise _NotWritable(f"{name} is not a JSON number")
+    raise NotWritable(f"{name} is not a JSON number")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise _NotWritable(f"the number {_shorten(text)} is beyond the range of a double")
+        raise NotWritable(f"the number {_shorten(text)} is beyond the range of a double")
     return value
 
 
@@ -81,7 +86,7 @@ def _short_int(text: str) -> int:
     limit = sys.get_int_max_str_digits()
     digits = len(text.lstrip("-"))
     if limit and digits > limit:
-        raise _NotWritable(f"a number of {digits:,} digits, more than nerkit reads ({limit:,})")
+        raise NotWritable(f"a number of {digits:,} digits, more than nerkit reads ({limit:,})")
     return int(text)
 
 
@@ -89,7 +94,13 @@ def _shorten(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:20]}..."
 
 
-def _unwritable(value: object) -> tuple[str, str] | None:
+# Strict JSON: NaN, Infinity, numbers beyond a double and longer than Python reads raise NotWritable.
+STRICT_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_short_int
+)
+
+
+def unwritable(value: object) -> tuple[str, str] | None:
     """Why a parsed JSON value cannot be written back as strict UTF-8 JSON (what, hint): nesting deeper
     than `MAX_DEPTH` or a lone surrogate in a string (a key or a value); None when it can."""
     if nested_deeper_than(value, MAX_DEPTH):

@@ -32,7 +32,7 @@ from nerkit.data.formats import ReadOptions, WriteOptions
 from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag, normalise_scheme, tags_to_spans
 from nerkit.errors import NerkitError, os_error
 from nerkit.files import PathLike, check_output, replace_file, write_text_atomic
-from nerkit.jsonl import TEXT_HINT, _parse_object, strict_json_line
+from nerkit.jsonl import parse_object, strict_json_line
 from nerkit.lines import read_lines
 
 INFO_NAME = "dataset_info.json"
@@ -102,13 +102,7 @@ def _read_json_lines(path: PathLike, options: ReadOptions) -> Iterator[Annotated
 def _row_object(line: str, path: PathLike, number: int) -> dict[str, object]:
     """One line's JSON object, read as strictly as `nerkit.jsonl` reads one, with the errors worded
     for rows of tokens and tags."""
-    try:
-        return _parse_object(line, path, number)
-    except NerkitError as error:
-        if error.hint != TEXT_HINT:
-            raise
-        what = error.what if error.what.startswith("not valid JSON") else "not a JSON object"
-        raise NerkitError(what, path=path, line=number, hint=ROW_HINT) from None
+    return parse_object(line, path, number, hint=ROW_HINT, wanted="a JSON object")
 
 
 def _read_parquet(path: PathLike, options: ReadOptions) -> Iterator[AnnotatedDocument]:

@@ -12,13 +12,12 @@ from typing import BinaryIO
 
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
-from nerkit.jsonl import _finite_float, _NotWritable, _refuse_constant, _short_int, _unwritable
+from nerkit.jsonl import STRICT_DECODER, NotWritable, unwritable
 
 CHUNK = 1 << 16  # bytes read at a time (more while one item is longer than what is buffered)
 _NOT_SPACE = re.compile(r"[^ \t\n\r]")
 _AFTER_SCALAR = " \t\n\r,]}"
 _NEAR_END = 16  # a parse error this close to the end of what is buffered may only mean the item goes on
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_short_int)
 
 
 def iter_json_array(
@@ -158,20 +157,20 @@ class _Buffer:
         """The JSON value that starts at text[at], reading on until it is whole; parsing moved past it."""
         while True:
             try:
-                value, end = _DECODER.raw_decode(self.text, self.at)
+                value, end = STRICT_DECODER.raw_decode(self.text, self.at)
             except json.JSONDecodeError as error:
                 cut = error.msg.startswith("Unterminated string") or error.pos >= len(self.text) - _NEAR_END
                 if cut and self.fill(max(self.chunk, len(self.text))):
                     continue
                 where = f"{'' if error.msg.endswith(' at') else ' at'} column {self.column(error.pos)}"
                 raise self.error(f"{name}: not valid JSON ({error.msg}{where})", error.pos) from None
-            except _NotWritable as error:
+            except NotWritable as error:
                 raise self.error(f"{name}: {error}", self.at, "write it as a string") from None
             except RecursionError:
                 raise self.error(f"{name}: nested too deep", self.at) from None
             if _whole(value, self.text, end) or not self.fill(max(self.chunk, len(self.text))):
                 break
-        problem = _unwritable(value)
+        problem = unwritable(value)
         if problem is not None:
             raise self.error(f"{name}: {problem[0]}", self.at, problem[1])
         self.advance(end)
