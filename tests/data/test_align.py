@@ -178,7 +178,7 @@ def test_reader_adjustments_come_first_and_an_empty_text_gives_nothing() -> None
 
 def test_every_kind_has_a_description() -> None:
     assert all(description and not description.endswith(".") for description in ADJUSTMENTS.values())
-    assert len(ADJUSTMENTS) == 14
+    assert len(ADJUSTMENTS) == 15
 
 
 def test_each_problem_is_counted_exactly_once_in_one_document() -> None:

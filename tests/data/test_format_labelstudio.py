@@ -143,10 +143,14 @@ def test_file_order_when_an_annotation_has_no_creation_time(tmp_path: Path) -> N
 def test_a_task_without_predictions_has_no_annotations_when_they_are_asked_for(tmp_path: Path) -> None:
     (document,) = documents(export(tmp_path, TASK), "predictions")
     assert document.text == TEXT and document.annotations == []
-    assert [a.detail for a in document.adjustments] == ["annotation 101 (--annotation predictions)"]
+    assert [a.detail for a in document.adjustments] == [
+        "annotation 101 (--annotation predictions)",
+        "no prediction",
+    ]
+    assert not document.annotated
 
 
-def test_a_task_whose_every_annotation_was_cancelled_is_skipped_and_counted(tmp_path: Path) -> None:
+def test_a_task_whose_every_annotation_was_cancelled_is_not_annotated_and_counted(tmp_path: Path) -> None:
     task = {
         "id": 4,
         "data": {"text": TEXT},
@@ -155,13 +159,14 @@ def test_a_task_whose_every_annotation_was_cancelled_is_skipped_and_counted(tmp_
     unlabelled = {"id": 5, "data": {"text": TEXT}, "annotations": []}
     path = export(tmp_path, task, unlabelled)
     skipped, plain = documents(path)
-    assert (skipped.text, skipped.annotations) == ("", [])
+    assert (skipped.text, skipped.annotations, skipped.annotated) == (TEXT, [], False)
     assert skipped.adjustments == [Adjustment("cancelled", f"{path}: task 4", "annotation 9")]
-    assert align(skipped).sentences == []
-    assert (plain.text, plain.annotations, plain.adjustments) == (TEXT, [], [])
+    assert (plain.text, plain.annotations, plain.annotated) == (TEXT, [], False)
+    assert plain.adjustments == [Adjustment("unannotated", f"{path}: task 5", "no annotation")]
     out = tmp_path / "out.json"
-    assert write_annotations(out, documents(path), "labelstudio") == 1
-    assert [task["id"] for task in json.loads(out.read_text())] == [5]
+    assert write_annotations(out, documents(path), "labelstudio") == 2  # both go back as they came
+    assert json.loads(out.read_text()) == [task, unlabelled]
+    assert write_annotations(tmp_path / "out.jsonl", documents(path), "jsonl") == 0
 
 
 def test_other_results_and_extra_labels_are_counted(tmp_path: Path) -> None:
@@ -256,12 +261,13 @@ def test_a_json_min_export(tmp_path: Path) -> None:
     assert last.annotations[1] == Annotation(17, 22, "LOC", "Paris", place=f"{path}: task 3 region #2")
     assert kinds(last) == Counter(not_chosen=1, extra_label=1)
     assert last.extra["data"] == {"text": TEXT, "sentiment": "Positive"}
-    assert (oslo.text, oslo.annotations, oslo.adjustments, oslo.name) == ("Oslo", [], [], "4")
+    assert (oslo.text, oslo.annotations, oslo.name, oslo.annotated) == ("Oslo", [], "4", False)
+    assert [a.line() for a in oslo.adjustments] == [f"{path}: task 4: unannotated: no annotation"]
     assert rome.text == "Rome" and spans(rome) == [(0, 4, "LOC")] and rome.place == f"{path}: task #4"
     assert rome.extra == {"data": {"content": "Rome"}, "nerkit:names": ["ner", "text"]}
     predicted = documents(path, "predictions")
     assert [spans(d) for d in predicted] == [[], [], []]
-    assert [len(d.adjustments) for d in predicted] == [2, 0, 1]
+    assert [len(d.adjustments) for d in predicted] == [3, 1, 2]  # each has no prediction
 
 
 def test_json_min_regions_of_a_second_control_are_counted(tmp_path: Path) -> None:
@@ -413,7 +419,7 @@ def test_a_round_trip_keeps_spans_and_task_fields(tmp_path: Path) -> None:
     }
     assert written[1]["predictions"] == SEVERAL["predictions"]
     assert len(written[1]["annotations"]) == 1
-    assert written[2] == {"id": 9, "data": {"text": "Nobody here."}, "annotations": [{"result": []}]}
+    assert written[2] == {"id": 9, "data": {"text": "Nobody here."}}  # nobody annotated it: as it came
     after = [{(e.start, e.end, e.label) for e in d.entities} for d in read_aligned(out, "labelstudio")]
     assert after == before
     assert before[0] == {(0, 5, "PER"), (17, 22, "LOC")}

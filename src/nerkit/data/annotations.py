@@ -21,6 +21,7 @@ ADJUSTMENTS = {
     "not_chosen": "annotations or predictions not picked by --annotation",
     "other_result": "results other than labelled text spans skipped",
     "other_line": "standoff lines other than text-bound annotations skipped",
+    "unannotated": "records nobody annotated left out",
 }
 
 
@@ -75,7 +76,10 @@ class AnnotatedDocument:
     passed through when predictions are written back in the same format; `name` is the record's own
     name (a brat file's stem, a Label Studio task id); `adjustments` what the reader skipped.
     `docstart` marks a document that CoNLL output opens with a -DOCSTART- line; `format` names the
-    format it was read from (writers pass `extra` through only into their own format).
+    format it was read from (writers pass `extra` through only into their own format). `annotated` is
+    False for a record with nothing to learn from (a Prodigy answer other than accept, a Label Studio
+    task nobody annotated or whose every annotation was cancelled; an adjustment says which): training,
+    evaluation and `write_annotations` leave it out, while prediction still reads its text.
     """
 
     text: str
@@ -87,3 +91,4 @@ class AnnotatedDocument:
     adjustments: list[Adjustment] = field(default_factory=list)
     docstart: bool = True
     format: str = ""
+    annotated: bool = True

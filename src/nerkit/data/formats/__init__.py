@@ -81,9 +81,14 @@ def write_annotations(
     format: str,
     options: WriteOptions | None = None,
 ) -> int:
-    """Write documents (aligned first where they are not) to `path` in `format`; returns how many."""
+    """Write documents (aligned first where they are not) to `path` in `format`; returns how many were
+    written. Documents not annotated (`AnnotatedDocument.annotated`) are left out, but for a Label
+    Studio export, where a task nobody annotated goes back as it came."""
     aligned = (
-        document if isinstance(document, AlignedDocument) else align(document) for document in documents
+        document if isinstance(document, AlignedDocument) else align(document)
+        for document in documents
+        if format == "labelstudio"
+        or (document.source if isinstance(document, AlignedDocument) else document).annotated
     )
     count: int = format_module(format).write(path, aligned, options or WriteOptions())
     return count

@@ -9,9 +9,9 @@ Each line is an object with a "text" string and its spans, in the first of these
   classification's labels, passed through).
 
 nerkit's `sentences` (`[{start, end, tokens: [{text, start, end}]}]`, as `nerkit predict` writes them)
-fix the tokenisation. A Prodigy `answer` other than "accept" skips the record: it is read as a document
-with no text, its skip counted as "rejected", so nothing of it reaches training while `nerkit stats`
-counts it; writers leave such records out. The other fields pass through to `extra`.
+fix the tokenisation. A Prodigy `answer` other than "accept" makes the record not annotated, counted as
+"rejected": nothing of it reaches training or `write_annotations`, while `nerkit stats` counts it. The
+other fields pass through to `extra`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from nerkit.files import PathLike, write_text_atomic
 from nerkit.jsonl import read_text_objects, strict_json_line
 
 SPAN_FIELDS = ("entities", "spans", "label")
-SKIPPED = ("rejected", "cancelled")  # the adjustments of a record a reader skipped whole
 OFFSET_HINT = 'offsets are whole numbers of characters, e.g. {"start": 0, "end": 5, "label": "PER"}'
 LABEL_HINT = 'a label is a non-empty string without white space, e.g. "PER" or "B_DATE"'
 SENTENCES_HINT = (
@@ -49,8 +48,9 @@ def record_document(row: dict[str, object], path: PathLike, number: int) -> Anno
     text = str(row.pop("text"))
     if "answer" in row and row["answer"] != "accept":
         detail = f"answer {shown(row['answer'])}: {quoted(text)}"
+        rejected = [Adjustment("rejected", place, detail)]
         return AnnotatedDocument(
-            "", [], place, extra=row, adjustments=[Adjustment("rejected", place, detail)], format="jsonl"
+            text, [], place, extra=row, adjustments=rejected, format="jsonl", annotated=False
         )
     field = span_field(row)
     spans = row.pop(field) if field is not None else []
@@ -215,24 +215,15 @@ def given_sentences(value: object, text: str, path: PathLike, number: int) -> li
     return sentences
 
 
-def skipped_record(document: AnnotatedDocument) -> bool:
-    """Whether a reader skipped the record whole (a Prodigy answer other than accept, a Label Studio task
-    whose every annotation was cancelled): it has no text and that skip is counted. Writers leave it out."""
-    return not document.text and any(adjustment.kind in SKIPPED for adjustment in document.adjustments)
-
-
 def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOptions) -> int:
     """Write one line per document: its text, the fields it was read with (when read from spans JSON
     lines), its kept `entities` (with a `confidence` where they have a score) and, when its file fixed
-    the tokenisation, the `sentences` it was aligned to. Skipped records are left out; returns how many
-    lines were written."""
+    the tokenisation, the `sentences` it was aligned to. Returns how many lines were written."""
     count = 0
 
     def lines() -> Iterator[str]:
         nonlocal count
         for document in documents:
-            if skipped_record(document.source):
-                continue
             count += 1
             try:
                 yield strict_json_line(document_row(document))

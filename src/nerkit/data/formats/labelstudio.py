@@ -10,9 +10,9 @@ of one task id are that task's annotations. The shape is told task by task.
 
 Of a task's annotations (cancelled ones skipped and counted), `ReadOptions.annotation` takes the first or
 the last (by `created_at` where every one has it, else in the file's order), or the task's first
-prediction; the others are counted as not chosen. A task whose every annotation was cancelled is skipped
-whole: read with no text (its skip counted), so nothing of it reaches training, and left out by writers.
-A task with no annotation at all is read with its text and no annotations. The whole task is kept in
+prediction; the others are counted as not chosen. A task whose every annotation was cancelled, or that
+has none (or no prediction, when predictions are asked for), is read as not annotated (counted as
+cancelled or unannotated): its text reaches prediction, never training. The whole task is kept in
 `extra`, to be written back with its annotations or its predictions replaced.
 """
 
@@ -25,7 +25,7 @@ from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation
 from nerkit.data.formats import ReadOptions, WriteOptions
 from nerkit.data.formats.json_stream import iter_json_array
-from nerkit.data.formats.jsonl import checked_label, offset, required, shown, skipped_record
+from nerkit.data.formats.jsonl import checked_label, offset, required, shown
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, write_text_atomic
 from nerkit.lines import check_characters
@@ -98,11 +98,19 @@ def _task_document(
         extra[NAMES_KEY] = names
     cancelled = bool(adjustments)
     chosen = _choose(_by_creation(annotations), predictions, options.annotation, place, adjustments)
-    if cancelled and not annotations and options.annotation != "predictions":
-        text = ""  # skipped whole: nobody annotated it
+    if chosen is None and not cancelled:
+        missing = "no prediction" if options.annotation == "predictions" else "no annotation"
+        adjustments.append(Adjustment("unannotated", place, missing))
     regions = [] if chosen is None else _results(chosen[1], options.annotation, name, path, text, adjustments)
     return AnnotatedDocument(
-        text, regions, place, extra=extra, name=identifier, adjustments=adjustments, format="labelstudio"
+        text,
+        regions,
+        place,
+        extra=extra,
+        name=identifier,
+        adjustments=adjustments,
+        format="labelstudio",
+        annotated=chosen is not None,
     )
 
 
@@ -170,8 +178,17 @@ def _min_document(
     extra["data"] = data
     if read_field:
         extra[NAMES_KEY] = [read_field, DEFAULT_NAMES[1]]
+    if chosen is None:
+        adjustments.append(Adjustment("unannotated", place, "no annotation"))
     return AnnotatedDocument(
-        text, regions, place, extra=extra, name=identifier, adjustments=adjustments, format="labelstudio"
+        text,
+        regions,
+        place,
+        extra=extra,
+        name=identifier,
+        adjustments=adjustments,
+        format="labelstudio",
+        annotated=chosen is not None,
     )
 
 
@@ -313,15 +330,13 @@ def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOp
     Studio; else `{"id": N, "data": {"text": ...}}`) with its kept entities as its `annotations`, or,
     when `options.model_version` is set, as its `predictions`, with a score per region and their mean
     (the task's other field, annotations or predictions, passes through as it was). Regions name the task's own from_name and to_name where it had labelled regions, else "label" and
-    "text". Skipped tasks are left out; returns how many tasks were written."""
+    "text". A task read as not annotated goes back as it came; returns how many tasks were written."""
     count = 0
 
     def parts() -> Iterator[str]:
         nonlocal count
         yield "["
         for document in documents:
-            if skipped_record(document.source):
-                continue
             count += 1
             try:
                 task = json.dumps(
@@ -367,8 +382,9 @@ def _task(document: AlignedDocument, number: int, model_version: str | None) -> 
             region["score"] = entity.score
         regions.append(region)
     if model_version is None:
-        task["annotations"] = [{"result": regions}]
-        return task
+        if source.annotated or source.format != "labelstudio":
+            task["annotations"] = [{"result": regions}]
+        return task  # a task nobody annotated goes back as it came
     prediction: dict[str, object] = {"model_version": model_version}
     scores = [entity.score for entity in document.entities if entity.score is not None]
     if scores:
