@@ -160,11 +160,11 @@ def replace_file(path: PathLike, write: Callable[[Path], None], inputs: Iterable
         raise os_error(error, path, "cannot write") from None
 
 
-def replace_folder(target: PathLike, build: Callable[[Path], None]) -> None:
+def replace_folder(target: PathLike, build: Callable[[Path], None], carry: bool = True) -> None:
     """Build a folder beside `target`, give it what `target` held that the new one lacks (logs,
-    checkpoint: files hard-linked, so the old folder stays whole), then swap it into place: readers and a
-    run killed at any moment see the whole old folder or the whole new one; on failure the old folder is
-    left as it was."""
+    checkpoint: files hard-linked, so the old folder stays whole; not with `carry` False, for an output
+    that replaces the old one whole), then swap it into place: readers and a run killed at any moment
+    see the whole old folder or the whole new one; on failure the old folder is left as it was."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     clear_stale(target)
@@ -173,7 +173,7 @@ def replace_folder(target: PathLike, build: Callable[[Path], None]) -> None:
     fresh.mkdir()
     try:
         build(fresh)
-        if target.exists():
+        if carry and target.exists():
             carry_over(target, fresh)
         swap_folder(fresh, target)
     finally:

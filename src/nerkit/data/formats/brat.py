@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -31,7 +30,7 @@ from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation, quoted
 from nerkit.data.formats import ReadOptions, WriteOptions
 from nerkit.errors import NerkitError, os_error
-from nerkit.files import PathLike, clear_stale, swap_folder, temporary_name
+from nerkit.files import PathLike, replace_folder
 from nerkit.lines import check_characters, count_line_ends, read_lines
 
 TEXT_SUFFIX = ".txt"
@@ -265,7 +264,10 @@ def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOp
             base.with_name(base.name + ANN_SUFFIX).write_text("".join(lines), encoding="utf-8", newline="")
         (folder / CONF_NAME).write_text(annotation_conf(labels), encoding="utf-8", newline="")
 
-    replace_whole_folder(target, build, path)
+    try:
+        replace_folder(target, build, carry=False)
+    except OSError as error:
+        raise os_error(error, path, "cannot write") from None
     return count
 
 
@@ -424,19 +426,3 @@ def _conf_is_ours(file: Path) -> bool:
             return handle.readline().rstrip("\r\n") == CONF_HEADER
     except OSError:
         return False
-
-
-def replace_whole_folder(target: Path, build: Callable[[Path], None], shown: PathLike) -> None:
-    """Let `build` fill a new folder beside `target`, then swap it into place: the old folder, if any,
-    goes whole (nothing of it is carried over), and on failure stays as it was."""
-    fresh = target.with_name(temporary_name(target))
-    try:
-        clear_stale(target)
-        shutil.rmtree(fresh, ignore_errors=True)  # left by an earlier process that had our PID
-        fresh.mkdir()
-        build(fresh)
-        swap_folder(fresh, target)
-    except OSError as error:
-        raise os_error(error, shown, "cannot write") from None
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
