@@ -49,7 +49,7 @@ def parse_object(
     """One line's JSON object, or NerkitError saying why it is not one nerkit can read and write back;
     `wanted` and `hint` word the error for a line that is valid JSON but not such an object."""
     try:
-        row = STRICT_DECODER.decode(line)
+        row = _decoder_for(line).decode(line)
     except json.JSONDecodeError as error:
         raise NerkitError(f"not valid JSON ({error.msg})", path=path, line=number, hint=hint) from None
     except NotWritable as error:
@@ -58,11 +58,21 @@ def parse_object(
         raise NerkitError(_TOO_DEEP[0], path=path, line=number, hint=_TOO_DEEP[1]) from None
     if not isinstance(row, dict):
         raise NerkitError(f"not {wanted}", path=path, line=number, hint=hint)
-    problem = unwritable(row)
+    problem = unwritable(row, line)
     if problem is not None:
         what, why = problem
         raise NerkitError(what, path=path, line=number, hint=why)
     return row
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
+
+
+def _decoder_for(line: str) -> json.JSONDecoder:
+    """STRICT_DECODER where the line may hold an integer too long to read; else the same decoder with
+    Python's own int, which reads every shorter integer as `_short_int` would, faster."""
+    limit = sys.get_int_max_str_digits()
+    return STRICT_DECODER if not limit or re.search(rf"\d{{{limit},}}", line) else _SHORT_INTS_DECODER
 
 
 _TOO_DEEP = (
@@ -98,13 +108,20 @@ def _shorten(text: str) -> str:
 STRICT_DECODER = json.JSONDecoder(
     parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_short_int
 )
+_SHORT_INTS_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
-def unwritable(value: object) -> tuple[str, str] | None:
+def unwritable(value: object, source: str | None = None) -> tuple[str, str] | None:
     """Why a parsed JSON value cannot be written back as strict UTF-8 JSON (what, hint): nesting deeper
-    than `MAX_DEPTH` or a lone surrogate in a string (a key or a value); None when it can."""
-    if nested_deeper_than(value, MAX_DEPTH):
+    than `MAX_DEPTH` or a lone surrogate in a string (a key or a value); None when it can. Given the
+    JSON text it was parsed from, the checks its text rules out are passed over (fewer brackets than
+    the depth allowed; no \\uD800-\\uDFFF escape, the only way JSON text holds a surrogate)."""
+    if (source is None or source.count("[") + source.count("{") > MAX_DEPTH) and nested_deeper_than(
+        value, MAX_DEPTH
+    ):
         return _TOO_DEEP
+    if source is not None and not _SURROGATE_ESCAPE.search(source):
+        return None
     found = _SURROGATE.search(json.dumps(value, ensure_ascii=False))
     if found is not None:
         return (
