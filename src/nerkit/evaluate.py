@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from nerkit.data.conll import DOCSTART, check_tag, column_count_error, read_fields
@@ -54,27 +54,17 @@ class Score:
         """Tokens whose predicted tag equals the gold tag, 0..1 (conlleval counts -DOCSTART- lines too)."""
         return self.correct_tags / self.tokens if self.tokens else 0.0
 
+    char_spans: SpanScore | None = None  # exact character-span scores, for span formats
+
     def type_scores(self) -> dict[str, dict[str, float | int]]:
         """Per type: precision, recall, f1 (0..1), support (gold chunks), found_pred and correct."""
-        scores: dict[str, dict[str, float | int]] = {}
-        for name in sorted(self.per_type):
-            counts = self.per_type[name]
-            precision = counts.correct / counts.found_pred if counts.found_pred else 0.0
-            recall = counts.correct / counts.found_gold if counts.found_gold else 0.0
-            scores[name] = {
-                "precision": precision,
-                "recall": recall,
-                "f1": _f1(precision, recall),
-                "support": counts.found_gold,
-                "found_pred": counts.found_pred,
-                "correct": counts.correct,
-            }
-        return scores
+        return _type_scores(self.per_type)
 
     def to_json(self) -> dict[str, object]:
-        """The scores as one JSON-ready object; fractions are 0..1."""
+        """The scores as one JSON-ready object; fractions are 0..1 (`char_spans` only when scored)."""
         per_label = self.type_scores()
         macro = sum(float(s["f1"]) for s in per_label.values()) / len(per_label) if per_label else 0.0
+        spans = {} if self.char_spans is None else {"char_spans": self.char_spans.to_json()}
         return {
             "precision": self.precision,
             "recall": self.recall,
@@ -86,7 +76,86 @@ class Score:
             "found_pred": self.found_pred,
             "correct": self.correct,
             "per_label": per_label,
+            **spans,
         }
+
+
+@dataclass
+class SpanScore:
+    """Exact character-span counts, overall and per type: a predicted entity is correct only when
+    a gold entity has its start, end and label."""
+
+    found_gold: int = 0
+    found_pred: int = 0
+    correct: int = 0
+    per_type: dict[str, TypeCounts] = field(default_factory=dict)
+
+    @property
+    def precision(self) -> float:
+        """Correct spans over predicted spans, 0..1."""
+        return self.correct / self.found_pred if self.found_pred else 0.0
+
+    @property
+    def recall(self) -> float:
+        """Correct spans over gold spans, 0..1."""
+        return self.correct / self.found_gold if self.found_gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall, 0..1."""
+        return _f1(self.precision, self.recall)
+
+    def to_json(self) -> dict[str, object]:
+        """precision, recall, f1 (0..1), the counts, and `per_type` as `Score.type_scores` gives it."""
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "found_gold": self.found_gold,
+            "found_pred": self.found_pred,
+            "correct": self.correct,
+            "per_type": _type_scores(self.per_type),
+        }
+
+
+CharSpan = tuple[int, int, str]  # start, end (exclusive, in characters) and label
+
+
+def score_char_spans(gold: Iterable[Collection[CharSpan]], pred: Iterable[Collection[CharSpan]]) -> SpanScore:
+    """Exact character-span scores of documents: `gold` and `pred` give each document's entities as
+    (start, end, label), in the same document order; repeated spans count once."""
+    score = SpanScore()
+    for gold_spans, pred_spans in zip(gold, pred, strict=True):
+        gold_set, pred_set = set(gold_spans), set(pred_spans)
+        correct = gold_set & pred_set
+        score.found_gold += len(gold_set)
+        score.found_pred += len(pred_set)
+        score.correct += len(correct)
+        for _, _, label in gold_set:
+            score.per_type.setdefault(label, TypeCounts()).found_gold += 1
+        for _, _, label in pred_set:
+            score.per_type.setdefault(label, TypeCounts()).found_pred += 1
+        for _, _, label in correct:
+            score.per_type[label].correct += 1
+    return score
+
+
+def _type_scores(per_type: dict[str, TypeCounts]) -> dict[str, dict[str, float | int]]:
+    """Per type, sorted: precision, recall, f1 (0..1), support (gold), found_pred and correct."""
+    scores: dict[str, dict[str, float | int]] = {}
+    for name in sorted(per_type):
+        counts = per_type[name]
+        precision = counts.correct / counts.found_pred if counts.found_pred else 0.0
+        recall = counts.correct / counts.found_gold if counts.found_gold else 0.0
+        scores[name] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": _f1(precision, recall),
+            "support": counts.found_gold,
+            "found_pred": counts.found_pred,
+            "correct": counts.correct,
+        }
+    return scores
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -173,9 +242,14 @@ def score_items(items: Iterable[tuple[str, str, str]]) -> Score:
 
 def score_sequences(gold: Iterable[Sequence[str]], pred: Iterable[Sequence[str]]) -> Score:
     """Score sentences of gold and predicted tags, as conlleval would a file of them."""
+    return score_pairs(zip(gold, pred, strict=True))
+
+
+def score_pairs(sentences: Iterable[tuple[Sequence[str], Sequence[str]]]) -> Score:
+    """`score_sequences` of (gold tags, predicted tags) of each sentence, as they come."""
 
     def items() -> Iterator[tuple[str, str, str]]:
-        for number, (gold_tags, pred_tags) in enumerate(zip(gold, pred, strict=True)):
+        for number, (gold_tags, pred_tags) in enumerate(sentences):
             if len(gold_tags) != len(pred_tags):
                 raise ValueError(
                     f"sentence {number}: {len(gold_tags)} gold tags but {len(pred_tags)} predicted"
@@ -288,6 +362,20 @@ def format_report(score: Score) -> str:
         lines.append(
             f"{_perl_pad(name, 17)}: precision: {precision:6.2f}%; recall: {recall:6.2f}%; "
             f"FB1: {fb1:6.2f}  {counts.found_pred}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_char_spans(score: SpanScore) -> str:
+    """The character-span scores as lines in the layout of conlleval's report, to go after it."""
+    lines = [
+        f"character spans: {score.found_gold} gold, {score.found_pred} found, {score.correct} correct; "
+        f"precision: {100 * score.precision:6.2f}%; recall: {100 * score.recall:6.2f}%; FB1: {100 * score.f1:6.2f}"
+    ]
+    for name, scores in _type_scores(score.per_type).items():
+        lines.append(
+            f"{_perl_pad(name, 17)}: precision: {100 * scores['precision']:6.2f}%; "
+            f"recall: {100 * scores['recall']:6.2f}%; FB1: {100 * scores['f1']:6.2f}  {scores['found_pred']}"
         )
     return "\n".join(lines) + "\n"
 
