@@ -1,11 +1,14 @@
-"""Corpus statistics of a CoNLL file: documents, sentences, tokens, scheme, entities and tag counts."""
+"""Corpus statistics of annotated data: documents, sentences, tokens, entities, tags, and for a CoNLL file
+its scheme, for any format what aligning the annotations to tokens adjusted."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
+from nerkit.data.annotations import ADJUSTMENTS, Adjustment
 from nerkit.data.conll import read_conll
+from nerkit.data.formats import ReadOptions, read_aligned
 from nerkit.data.tags import SchemeReport, detect_scheme, tags_to_spans
 from nerkit.files import PathLike
 
@@ -79,12 +82,7 @@ def format_stats(stats: CorpusStats, scheme_details: bool = False) -> str:
         f"  scheme    {stats.scheme.scheme or 'none (no entities)':>10}",
         f"  entities  {total:>10,}",
     ]
-    width = max((len(name) for name in [*stats.entities, *stats.tags]), default=1)
-    for name, count in sorted(stats.entities.items(), key=lambda item: (-item[1], item[0])):
-        lines.append(f"    {name:<{width}} {count:>9,}  {100 * count / total:5.1f}%")
-    lines.append("  tags")
-    for tag, count in stats.tags.most_common():
-        lines.append(f"    {tag:<{width}} {count:>9,}  {100 * count / stats.tokens:5.1f}%")
+    lines.extend(_count_rows(stats.entities, stats.tags, stats.tokens))
     if scheme_details:
         report = stats.scheme
         starts = ", ".join(f"{prefix}- {count:,}" for prefix, count in sorted(report.chunk_starts.items()))
@@ -96,4 +94,109 @@ def format_stats(stats: CorpusStats, scheme_details: bool = False) -> str:
         if stats.ill_formed_lines:
             where = ", ".join(f"{stats.path}:{line}" for line in stats.ill_formed_lines)
             lines.append(f"    first at sentences {where}")
+    return "\n".join(lines)
+
+
+def _count_rows(entities: Counter[str], tags: Counter[str], tokens: int) -> list[str]:
+    """The rows of entities by type (most first) and of tags, each with its share."""
+    total = sum(entities.values())
+    width = max((len(name) for name in [*entities, *tags]), default=1)
+    rows = [
+        f"    {name:<{width}} {count:>9,}  {100 * count / total:5.1f}%"
+        for name, count in sorted(entities.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    rows.append("  tags")
+    rows.extend(
+        f"    {tag:<{width}} {count:>9,}  {100 * count / tokens:5.1f}%" for tag, count in tags.most_common()
+    )
+    return rows
+
+
+@dataclass
+class AnnotationStats:
+    """What `nerkit stats` reports about annotated data in any format, counted after alignment:
+    its IOB2 tags, the entities kept, and each kind of adjustment (the list of them when asked for)."""
+
+    path: str
+    format: str
+    documents: int = 0
+    sentences: int = 0
+    tokens: int = 0
+    entities: Counter[str] = field(default_factory=Counter)  # type -> count
+    tags: Counter[str] = field(default_factory=Counter)  # tag -> count
+    adjustments: Counter[str] = field(default_factory=Counter)  # kind -> count
+    listed: list[Adjustment] | None = None  # every adjustment, document by document, when asked for
+
+    def alignment_json(self) -> dict[str, object]:
+        """The adjustment counts of every kind (zeros too, in ADJUSTMENTS' order), and the list when kept."""
+        data: dict[str, object] = {"alignment": {kind: self.adjustments[kind] for kind in ADJUSTMENTS}}
+        if self.listed is not None:
+            data["adjustments"] = [
+                {"kind": item.kind, "place": item.place, "detail": item.detail} for item in self.listed
+            ]
+        return data
+
+    def to_json(self) -> dict[str, object]:
+        """The statistics as one JSON-ready object."""
+        return {
+            "file": self.path,
+            "format": self.format,
+            "documents": self.documents,
+            "sentences": self.sentences,
+            "tokens": self.tokens,
+            "entities": sum(self.entities.values()),
+            "entities_by_type": dict(sorted(self.entities.items())),
+            "tags": dict(self.tags.most_common()),
+            **self.alignment_json(),
+        }
+
+
+def annotation_stats(
+    path: PathLike, format: str, options: ReadOptions | None = None, list_adjustments: bool = False
+) -> AnnotationStats:
+    """Read and align annotated data one document at a time and count what is in it (records not
+    annotated only by their adjustments); with `list_adjustments`, keep every adjustment too."""
+    stats = AnnotationStats(path=str(path), format=format, listed=[] if list_adjustments else None)
+    for document in read_aligned(path, format, options):
+        stats.adjustments.update(adjustment.kind for adjustment in document.adjustments)
+        if stats.listed is not None:
+            stats.listed.extend(document.adjustments)
+        if not document.source.annotated:
+            continue  # a record left out (its adjustment says why), as training leaves it out
+        stats.documents += 1
+        for tags in document.tags:
+            if tags:
+                stats.sentences += 1
+                stats.tokens += len(tags)
+                stats.tags.update(tags)
+        stats.entities.update(entity.label for entity in document.entities)
+    return stats
+
+
+def format_annotation_stats(stats: AnnotationStats) -> str:
+    """The statistics as a table for people: the counts, then the alignment section."""
+    lines = [
+        f"{stats.path} ({stats.format})",
+        f"  documents {stats.documents:>10,}",
+        f"  sentences {stats.sentences:>10,}",
+        f"  tokens    {stats.tokens:>10,}",
+        f"  entities  {sum(stats.entities.values()):>10,}",
+    ]
+    lines.extend(_count_rows(stats.entities, stats.tags, stats.tokens))
+    return "\n".join([*lines, format_alignment(stats)])
+
+
+def format_alignment(stats: AnnotationStats) -> str:
+    """The alignment section of the table: each kind adjusted with its count and description ("none"
+    when nothing was), then with the list kept, every adjustment on a line of its own."""
+    kinds = [kind for kind in ADJUSTMENTS if stats.adjustments[kind]]
+    if not kinds:
+        lines = ["  alignment none"]
+    else:
+        width = max(len(kind) for kind in kinds)
+        lines = ["  alignment"]
+        lines.extend(
+            f"    {kind:<{width}} {stats.adjustments[kind]:>9,}  {ADJUSTMENTS[kind]}" for kind in kinds
+        )
+    lines.extend(adjustment.line() for adjustment in stats.listed or ())
     return "\n".join(lines)
