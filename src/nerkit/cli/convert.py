@@ -1,32 +1,65 @@
-"""`nerkit convert`: rewrite a CoNLL file's tags in another scheme."""
+"""`nerkit convert`: annotated data from one format (or tag scheme) to another."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from nerkit.cli._options import TAG_COLUMN_HELP
-from nerkit.data.conll import convert_conll
-from nerkit.data.tags import SCHEMES, normalise_scheme
+from nerkit.cli._options import add_reading, reading_options
+from nerkit.data.formats import FORMATS
+from nerkit.data.tags import SCHEMES
 
-HELP = "Rewrite a CoNLL file's tags in another scheme (IOB1, IOB2, BIOES)."
+HELP = "Convert annotated data between formats (CoNLL, JSON lines, Label Studio, brat, Hugging Face) or tag schemes."
+FORMAT_HELP = (
+    "the output format (default: from the output's name: a folder or a name ending in / is brat, .json "
+    "labelstudio, .jsonl jsonl, .parquet hf, .conll, .txt or no extension conll; else the input's format)"
+)
 
 
 def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `convert` command's parser."""
     parser = commands.add_parser("convert", help=HELP, description=HELP)
     parser.set_defaults(handler=run)
-    parser.add_argument("file", help="a CoNLL file")
+    parser.add_argument("file", help="annotated data in any format (a brat folder too)")
+    parser.add_argument("--output", "-o", required=True, help="the file (or brat folder) to write")
+    parser.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
     parser.add_argument(
-        "--to", required=True, type=str.upper, choices=(*SCHEMES, "IOBES"), help="the scheme to write"
+        "--scheme",
+        "--to",
+        dest="scheme",
+        type=str.upper,
+        choices=(*SCHEMES, "IOBES"),
+        default="IOB2",
+        help="the tag scheme of CoNLL and Hugging Face output (default IOB2); CoNLL to CoNLL rewrites "
+        "only the tags, every column kept",
     )
-    parser.add_argument("--output", "-o", required=True, help="the CoNLL file to write")
-    parser.add_argument("--tag-column", type=int, default=-1, help=TAG_COLUMN_HELP)
+    add_reading(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the converted file and say how many sentences it holds."""
-    scheme = normalise_scheme(args.to)
-    sentences = convert_conll(args.file, args.output, scheme, tag_column=args.tag_column)
-    print(f"wrote {sentences:,} sentences in {scheme} to {args.output}", file=sys.stderr)
+    """Write the converted data, say how much, and count what aligning the annotations adjusted."""
+    from nerkit.data.convert import convert_annotations
+
+    result = convert_annotations(
+        args.file,
+        args.output,
+        format=args.format,
+        input_format=args.input_format,
+        read=reading_options(args),
+        scheme=args.scheme,
+    )
+    if result.input_format == result.format == "conll":
+        from nerkit.data.tags import normalise_scheme
+
+        unit, shown = "sentences", normalise_scheme(args.scheme)
+    else:
+        unit, shown = "documents", result.format
+    print(f"wrote {result.count:,} {unit} in {shown} to {args.output}", file=sys.stderr)
+    if result.adjusted():
+        again = f" --input-format {args.input_format}" if args.input_format else ""
+        print(
+            f"nerkit: note: aligning to tokens adjusted {result.adjusted()}; "
+            f"list them with nerkit stats {args.file}{again} --alignment",
+            file=sys.stderr,
+        )
     return 0
