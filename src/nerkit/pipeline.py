@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import torch
 
 from nerkit.cores import default_threads
+from nerkit.data.align import AlignedDocument
 from nerkit.data.batches import encode_sentence
 from nerkit.data.conll import document_ids, read_conll
+from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import convert_tags, tags_to_spans
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import Transformer, group_documents, token_features
 from nerkit.errors import NerkitError
-from nerkit.evaluate import Score, score_sequences
+from nerkit.evaluate import CharSpan, Score, score_char_spans, score_pairs, score_sequences
 from nerkit.files import PathLike
 from nerkit.model.folder import load_model
 from nerkit.model.spec import ModelSpec
@@ -131,9 +133,31 @@ class Pipeline:
         """One raw text to a Document with its entities."""
         return self.predict_many([text])[0]
 
-    def evaluate(self, path: PathLike, tag_column: int = -1, batch_size: int = 512) -> Score:
-        """conlleval's figures for the model on a tagged CoNLL file (tokens as given, both read as IOB2)."""
-        sentences = list(read_conll(path, tag_column=tag_column))
+    def evaluate(
+        self,
+        path: PathLike,
+        format: str | None = None,
+        options: ReadOptions | None = None,
+        batch_size: int = 512,
+        tag_column: int | None = None,
+    ) -> Score:
+        """conlleval's figures for the model on annotated data in any format (detected unless `format`
+        is given). A CoNLL file's tokens are tagged as given, both tags read as IOB2; a span format's
+        annotated documents are aligned and their tokens tagged, and the score adds exact character-span
+        figures (`char_spans`). `tag_column` (CoNLL) overrides `options.tag_column`."""
+        from nerkit.data.formats import read_aligned
+        from nerkit.data.formats.detect import require_format
+
+        options = options or ReadOptions()
+        if tag_column is not None:
+            options = replace(options, tag_column=tag_column)
+        name = require_format(path, format)
+        if name != "conll":
+            documents = (
+                document for document in read_aligned(path, name, options) if document.source.annotated
+            )
+            return self.evaluate_aligned(documents, batch_size)
+        sentences = list(read_conll(path, tag_column=options.tag_column))
         tagged = self.tag_tokens(
             [s.tokens for s in sentences], batch_size, confidence=False, documents=document_ids(sentences)
         )
@@ -141,6 +165,58 @@ class Pipeline:
             [convert_tags(s.tags, "IOB2") for s in sentences],
             [convert_tags(t.tags, "IOB2") for t in tagged],
         )
+
+    def evaluate_aligned(self, documents: Iterable[AlignedDocument], batch_size: int = 512) -> Score:
+        """conlleval's figures on aligned documents' tokens, with exact character-span figures added
+        (gold: the entities alignment kept; predicted: the characters each predicted chunk covers).
+        Documents are tagged some thousands of sentences at a time, each in its own context."""
+        gold_spans: list[set[CharSpan]] = []
+        pred_spans: list[set[CharSpan]] = []
+
+        def sentences() -> Iterator[tuple[list[str], list[str]]]:
+            for group in _document_groups(documents, EVALUATE_SENTENCES):
+                owned = [
+                    (owner, spans, tags)
+                    for owner, document in enumerate(group)
+                    for spans, tags in zip(document.sentences, document.tags, strict=True)
+                    if spans
+                ]
+                tokens = [
+                    tuple(group[owner].text[start:end] for start, end in spans) for owner, spans, _ in owned
+                ]
+                owners = [owner for owner, _, _ in owned]
+                tagged = self.tag_tokens(tokens, batch_size, False, owners) if tokens else []
+                found: list[set[CharSpan]] = [set() for _ in group]
+                for (owner, spans, tags), result in zip(owned, tagged, strict=True):
+                    predicted = convert_tags(result.tags, "IOB2")
+                    for chunk in tags_to_spans(predicted):
+                        found[owner].add((spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label))
+                    yield tags, predicted
+                gold_spans.extend(
+                    {(e.start, e.end, e.label) for e in document.entities} for document in group
+                )
+                pred_spans.extend(found)
+
+        score = score_pairs(sentences())
+        score.char_spans = score_char_spans(gold_spans, pred_spans)
+        return score
+
+
+EVALUATE_SENTENCES = 4096  # sentences tagged at a time when evaluating aligned documents
+
+
+def _document_groups(documents: Iterable[AlignedDocument], sentences: int) -> Iterator[list[AlignedDocument]]:
+    """Whole documents in groups of about `sentences` sentences (a longer document alone)."""
+    group: list[AlignedDocument] = []
+    count = 0
+    for document in documents:
+        group.append(document)
+        count += len(document.sentences)
+        if count >= sentences:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
 
 
 MAX_THREADS = 1024  # as many as training takes (TrainOptions.threads)
