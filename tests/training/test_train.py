@@ -186,7 +186,11 @@ def test_saved_model_and_meta(sample_run):
     assert meta["best_epoch"] == result.best_epoch
     assert meta["dev"] == result.dev
     assert meta["training"]["seed"] == options.seed and meta["training"]["hidden"] == 16
-    assert meta["data"] == {"train": str(SAMPLES / "train.conll"), "dev": str(SAMPLES / "dev.conll")}
+    assert meta["data"] == {
+        "train": str(SAMPLES / "train.conll"),
+        "dev": str(SAMPLES / "dev.conll"),
+        "formats": {"train": "conll", "dev": "conll"},
+    }
     assert set(meta["calibration"]) == {"token_ece", "entity_ece", "entities"}
     assert loaded.model.spec.output_scheme == "IOB2"
     assert loaded.model.spec.scheme == "BIOES"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nerkit.cli._options import add_training_options, training_options
+from nerkit.cli._options import add_reading, add_training_options, reading_options, training_options
 from nerkit.cli._output import as_json, emit
 from nerkit.errors import NerkitError
 
@@ -16,11 +16,12 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("spec", help=HELP, description=HELP)
     parser.set_defaults(handler=run)
     parser.add_argument("model", nargs="?", help="a model folder")
-    parser.add_argument("--train", help="size a model for this training CoNLL file instead")
+    parser.add_argument("--train", help="size a model for this training data (any format) instead")
     parser.add_argument("--dev", help="the dev file training would use (default: carved out of train)")
     parser.add_argument("--embeddings", help="the word vectors the model would use")
     parser.add_argument("--json", action="store_true", help="print the spec as JSON")
     add_training_options(parser, only=("data", "training options"))
+    add_reading(parser, tag_column=False)  # the training options add --tag-column
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +34,14 @@ def run(args: argparse.Namespace) -> int:
     elif args.train is not None:
         from nerkit.training.prepare import plan_model
 
-        spec, parameters = plan_model(args.train, args.dev, args.embeddings, training_options(args))
+        spec, parameters = plan_model(
+            args.train,
+            args.dev,
+            args.embeddings,
+            training_options(args),
+            args.input_format,
+            reading_options(args),
+        )
     else:
         raise NerkitError("give a model folder, or --train FILE to size a model before training")
     emit(as_json(spec.to_json()) if args.json else spec.describe(parameters) + "\n")

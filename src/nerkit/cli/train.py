@@ -1,15 +1,16 @@
-"""`nerkit train`: train a tagger on a CoNLL file, keeping the best model by dev F1."""
+"""`nerkit train`: train a tagger on annotated data in any format, keeping the best model by dev F1."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from nerkit.cli._options import add_training_options, training_options
+from nerkit.cli._options import add_reading, add_training_options, reading_options, training_options
 from nerkit.cli._output import progress
 from nerkit.training.options import EpochLog
 
-HELP = "Train a BiLSTM-CNN-CRF tagger on a CoNLL file; keeps the best model by dev F1."
+HELP = "Train a BiLSTM-CNN-CRF tagger on annotated data in any format; keeps the best model by dev F1."
+DATA_HELP = "(CoNLL, JSON lines, Label Studio, a brat folder or Hugging Face; each told apart on its own)"
 
 
 def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,9 +18,10 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("train", help=HELP, description=HELP)
     parser.set_defaults(handler=run)
     data = parser.add_argument_group("data")
-    data.add_argument("--train", required=True, help="the training CoNLL file")
-    data.add_argument("--dev", help="the dev CoNLL file for model selection (default: carve it out of train)")
-    data.add_argument("--test", help="a CoNLL file also scored every epoch (never used for selection)")
+    data.add_argument("--train", required=True, help=f"the training data {DATA_HELP}")
+    data.add_argument("--dev", help="the dev data for model selection (default: carve it out of train)")
+    data.add_argument("--test", help="data also scored every epoch (never used for selection)")
+    add_reading(data, tag_column=False)  # the training options add --tag-column to this group
     data.add_argument(
         "--embeddings", help="word vectors: GloVe, word2vec (.bin) or fastText .vec, plain or .gz"
     )
@@ -59,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         on_batch=progress("training"),
         log_folder=args.log_folder,
         on_ready=lambda spec, parameters: print(spec.describe(parameters), flush=True),
+        input_format=args.input_format,
+        read=reading_options(args),
     )
     if not result.best_epoch:
         print("interrupted before the first epoch ended: no model saved", file=sys.stderr)

@@ -1,15 +1,18 @@
-"""The splits of a training run: read from CoNLL, dev carved out of train, encoded for the model."""
+"""The splits of a training run: read from any annotation format, dev carved out of train, encoded for the model."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from nerkit.data.batches import EncodedSentence, encode_sentence, join_sentences, pack_sentences
 from nerkit.data.conll import document_ids, read_conll
+from nerkit.data.formats import ReadOptions, read_aligned
+from nerkit.data.formats.detect import require_format
 from nerkit.data.tags import convert_tags
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.cache import cached_token_features
@@ -23,24 +26,50 @@ MODEL_SCHEME = "BIOES"  # the scheme a model learns and decodes in, whatever its
 
 @dataclass
 class Corpus:
-    """Sentences of one split: tokens, tags as in the file, and the document of each sentence."""
+    """Sentences of one split: tokens, tags as in the file, and the document of each sentence; the
+    format it was read from and what aligning its annotations to tokens adjusted, by kind."""
 
     tokens: list[tuple[str, ...]] = field(default_factory=list)
     tags: list[tuple[str, ...]] = field(default_factory=list)
     documents: list[int] = field(default_factory=list)
+    format: str = "conll"
+    adjustments: Counter[str] = field(default_factory=Counter)
 
     def __len__(self) -> int:
         return len(self.tokens)
 
 
-def read_corpus(path: PathLike, tag_column: int = -1) -> Corpus:
-    """Read a tagged CoNLL file into a Corpus."""
-    sentences = list(read_conll(path, tag_column=tag_column))
-    return Corpus(
-        tokens=[s.tokens for s in sentences],
-        tags=[s.tags for s in sentences],
-        documents=document_ids(sentences),
-    )
+def read_corpus(
+    path: PathLike, tag_column: int = -1, format: str | None = None, options: ReadOptions | None = None
+) -> Corpus:
+    """Read annotated data in any format (detected unless `format` is given) into a Corpus. A CoNLL
+    file's sentences are taken as they are; other formats' documents are aligned to tokens and IOB2
+    tags, each annotated document with sentences one document of the corpus. `tag_column` overrides
+    `options.tag_column`."""
+    name = require_format(path, format)
+    if name == "conll":
+        sentences = list(read_conll(path, tag_column=tag_column))
+        return Corpus(
+            tokens=[s.tokens for s in sentences],
+            tags=[s.tags for s in sentences],
+            documents=document_ids(sentences),
+        )
+    corpus = Corpus(format=name)
+    options = replace(options or ReadOptions(), tag_column=tag_column)
+    for document in read_aligned(path, name, options):
+        corpus.adjustments.update(adjustment.kind for adjustment in document.adjustments)
+        if not document.source.annotated:
+            continue
+        kept = [(spans, tags) for spans, tags in zip(document.sentences, document.tags, strict=True) if spans]
+        if not kept:
+            continue
+        owner = corpus.documents[-1] + 1 if corpus.documents else 0
+        text = document.text
+        for spans, tags in kept:
+            corpus.tokens.append(tuple(text[start:end] for start, end in spans))
+            corpus.tags.append(tuple(tags))
+            corpus.documents.append(owner)
+    return corpus
 
 
 def split_validation(corpus: Corpus, share: float, seed: int) -> tuple[Corpus, Corpus]:
@@ -56,7 +85,7 @@ def split_validation(corpus: Corpus, share: float, seed: int) -> tuple[Corpus, C
     if cut >= len(order):
         raise NerkitError(f"too few sentences ({len(order)}) to hold out a dev split", hint="give --dev FILE")
     held = set(order[:cut])
-    dev, train = Corpus(), Corpus()
+    dev, train = Corpus(format=corpus.format), Corpus(format=corpus.format)
     for i in range(len(corpus)):
         part = dev if i in held else train
         part.tokens.append(corpus.tokens[i])

@@ -3,11 +3,14 @@ vocabulary built and the model sized from them."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 
 import torch
 
+from nerkit.data.annotations import ADJUSTMENTS
+from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
@@ -39,11 +42,17 @@ def prepare(
     test_path: PathLike | None = None,
     embeddings: PathLike | None = None,
     options: TrainOptions | None = None,
+    input_format: str | None = None,
+    read: ReadOptions | None = None,
 ) -> Prepared:
     """Read the splits (carving dev out of train when no dev file is given), load the vectors the data
-    needs, build the vocabulary and size the model: everything a run does before its first epoch."""
+    needs, build the vocabulary and size the model: everything a run does before its first epoch.
+    Each file's format is detected on its own unless `input_format` names one for all; `read` says
+    how to read them (its tag column is `options.tag_column`)."""
     options = (options or TrainOptions()).resolved(has_vectors=embeddings is not None)
-    train_corpus, dev_corpus, test_corpus = read_splits(train_path, dev_path, test_path, options)
+    train_corpus, dev_corpus, test_corpus = read_splits(
+        train_path, dev_path, test_path, options, input_format, read
+    )
     label_set = {"O"} | {tag for tags in train_corpus.tags for tag in convert_tags(tags, MODEL_SCHEME)}
     if label_set == {"O"}:
         raise NerkitError(
@@ -71,16 +80,44 @@ def prepare(
 
 
 def read_splits(
-    train_path: PathLike, dev_path: PathLike | None, test_path: PathLike | None, options: TrainOptions
+    train_path: PathLike,
+    dev_path: PathLike | None,
+    test_path: PathLike | None,
+    options: TrainOptions,
+    input_format: str | None = None,
+    read: ReadOptions | None = None,
 ) -> tuple[Corpus, Corpus, Corpus | None]:
-    """The train, dev and test splits; dev carved out of train when no dev file is given."""
-    train_corpus = read_corpus(train_path, options.tag_column)
+    """The train, dev and test splits, each file in its own format (or `input_format`); dev carved
+    out of train when no dev file is given. What aligning a file's annotations adjusted is one note
+    on standard error."""
+
+    def read_split(path: PathLike) -> Corpus:
+        corpus = read_corpus(path, options.tag_column, input_format, read)
+        _note_adjustments(path, corpus, input_format)
+        return corpus
+
+    train_corpus = read_split(train_path)
     if dev_path is not None:
-        dev_corpus = read_corpus(dev_path, options.tag_column)
+        dev_corpus = read_split(dev_path)
     else:
         train_corpus, dev_corpus = split_validation(train_corpus, options.validation_split, options.seed)
-    test_corpus = read_corpus(test_path, options.tag_column) if test_path is not None else None
+    test_corpus = read_split(test_path) if test_path is not None else None
     return train_corpus, dev_corpus, test_corpus
+
+
+def _note_adjustments(path: PathLike, corpus: Corpus, input_format: str | None) -> None:
+    """`nerkit: note: FILE: 3 trimmed, 2 token_split; list them with nerkit stats FILE --alignment`,
+    when aligning the file's annotations adjusted anything."""
+    counts = ", ".join(
+        f"{corpus.adjustments[kind]:,} {kind}" for kind in ADJUSTMENTS if corpus.adjustments[kind]
+    )
+    if counts:
+        again = f" --input-format {input_format}" if input_format else ""
+        print(
+            f"nerkit: note: {os.fspath(path)}: {counts}; list them with nerkit stats {os.fspath(path)}{again} "
+            "--alignment",
+            file=sys.stderr,
+        )
 
 
 def size_model(
@@ -124,9 +161,12 @@ def plan_model(
     dev_path: PathLike | None = None,
     embeddings: PathLike | None = None,
     options: TrainOptions | None = None,
+    input_format: str | None = None,
+    read: ReadOptions | None = None,
 ) -> tuple[ModelSpec, int]:
-    """The spec and parameter count of the model `train` would build for this data, without training."""
-    data = prepare(train_path, dev_path, None, embeddings, options)
+    """The spec and parameter count of the model `train` would build for this data (in any format, as
+    `prepare` reads it), without training."""
+    data = prepare(train_path, dev_path, None, embeddings, options, input_format, read)
     return data.spec, data.spec.parameter_count()
 
 

@@ -1,4 +1,4 @@
-"""`train`: a CoNLL file to a saved model folder; seeds and threads set, the data prepared, the trainer's
+"""`train`: annotated data to a saved model folder; seeds and threads set, the data prepared, the trainer's
 steps chosen (BiLSTM-CNN-CRF or fine-tuning) and the epoch loop run."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from nerkit.cores import default_threads
+from nerkit.data.formats import ReadOptions
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
@@ -36,8 +37,13 @@ def train(
     on_batch: Callable[[int, int], None] | None = None,
     log_folder: PathLike | None = None,
     on_ready: Callable[[ModelSpec, int], None] | None = None,
+    input_format: str | None = None,
+    read: ReadOptions | None = None,
 ) -> TrainResult:
-    """Train a tagger on a CoNLL file and save the best model (by dev F1) to `output`.
+    """Train a tagger on annotated data and save the best model (by dev F1) to `output`.
+
+    Each data file is read in its own format (detected, or `input_format` for all), as `read` says;
+    model.json records the files and their formats.
 
     `on_epoch` gets each epoch's log; `on_batch(done, total)` is called after every training batch (for a
     progress bar). With `log_folder`, the epoch lines (and per-type tables) also go to a dated .log file
@@ -57,9 +63,11 @@ def train(
             "distributed training cannot resume or fine-tune a transformer", hint="train in one process"
         )
     options = options.resolved(has_vectors=embeddings is not None)
-    data = prepare(train_path, dev_path, test_path, embeddings, options)
+    data = prepare(train_path, dev_path, test_path, embeddings, options, input_format, read)
     events = Events(on_epoch, on_batch, _log_file(log_folder))
-    metadata = {"training": options.to_json(), "data": {"train": str(train_path), "dev": str(dev_path or "")}}
+    files = {"train": str(train_path), "dev": str(dev_path or "")}
+    formats = {"train": data.train.format, "dev": data.dev.format}
+    metadata = {"training": options.to_json(), "data": {**files, "formats": formats}}
     steps: Steps = (
         FineTuneSteps(data, options, on_ready)
         if options.fine_tune
