@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from nerkit.cli._options import add_precision, add_training_options, positive, training_options
 from nerkit.errors import NerkitError
+
+if TYPE_CHECKING:  # pyspark is optional
+    from pyspark.sql import DataFrame, SparkSession
 
 HELP = "Run on Apache Spark: annotate files, train in several processes (pip install 'nerkit[spark]')."
 MASTER_HELP = (
@@ -15,6 +19,7 @@ MASTER_HELP = (
 )
 ANNOTATE_HELP = "Annotate files into a folder of part files, as nerkit predict would."
 TRAIN_HELP = "Train as nerkit train does, in several processes (DDP over gloo) started by Spark."
+TRAIN_FORMATS = ("conll", "jsonl")  # what spark train reads: CoNLL, or span JSON lines through read_spans
 
 
 def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,9 +52,15 @@ def _add_train(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = commands.add_parser("train", help=TRAIN_HELP, description=TRAIN_HELP)
     parser.set_defaults(handler=run_train)
     data = parser.add_argument_group("data")
-    data.add_argument("--train", required=True, help="the training CoNLL file(s): a file, folder or glob")
-    data.add_argument("--dev", help="the dev CoNLL file(s) for model selection")
-    data.add_argument("--test", help="CoNLL file(s) also scored every epoch")
+    data.add_argument("--train", required=True, help="the training data: a file, folder or glob")
+    data.add_argument("--dev", help="the dev data for model selection")
+    data.add_argument("--test", help="data also scored every epoch")
+    data.add_argument(
+        "--input-format",
+        choices=TRAIN_FORMATS,
+        help="conll, or jsonl: span JSON lines (read by nerkit.spark.read_spans, aligned to tokens); "
+        "default: jsonl for a path ending in .jsonl or .ndjson, else conll",
+    )
     data.add_argument("--embeddings", help="word vectors, readable where the processes run")
     data.add_argument("--output", "-o", required=True, help="the model folder to write (on this machine)")
     parser.add_argument("--master", default="local[*]", help=MASTER_HELP)
@@ -84,6 +95,21 @@ def run_annotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split(spark: SparkSession, path: str | None, input_format: str | None) -> str | DataFrame | None:
+    """A training split as `nerkit.spark.train` takes it: a CoNLL path as it is; span JSON lines as
+    `read_spans`' sentences with tokens, without their `line` column (a record's sentences share it), so
+    that they are gathered in file order by file, document and sentence."""
+    if path is None:
+        return None
+    if (input_format or ("jsonl" if path.lower().endswith((".jsonl", ".ndjson")) else "conll")) == "conll":
+        return path
+    from pyspark.sql import functions as F
+
+    from nerkit.spark import read_spans
+
+    return read_spans(spark, path).filter(F.size("tokens") > 0).drop("line")
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train in several processes and say where the best model went."""
     from nerkit.spark import spark_session
@@ -91,12 +117,13 @@ def run_train(args: argparse.Namespace) -> int:
 
     options = training_options(args)
     spark = spark_session(args.master, "nerkit train", log_level="OFF")
+    train, dev, test = (_split(spark, path, args.input_format) for path in (args.train, args.dev, args.test))
     result = spark_train(
         spark,
-        args.train,
+        train,
         args.output,
-        dev=args.dev,
-        test=args.test,
+        dev=dev,
+        test=test,
         embeddings=args.embeddings,
         options=options,
         num_processes=args.num_processes,

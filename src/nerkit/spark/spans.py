@@ -37,8 +37,9 @@ def read_spans(spark: SparkSession, path: str, partitions: int | None = None) ->
     file, document (the record's line: each record is a document), sentence (its index in the record),
     line (the record's line), text (the tokens joined by spaces), tokens, tags (IOB2), and adjustments:
     what reading and aligning did to the record's spans (`Adjustment.line()` each: trimmed, token_split,
-    overlap...), all on the record's first row. A record without tokens gives a row (no tokens) only when
-    something was adjusted, so no span is dropped uncounted. Errors name the file and line, as
+    overlap...), all on the record's first row. A record not annotated (a Prodigy answer other than
+    accept) gives one row without tokens, and so does a record without tokens when something was
+    adjusted: no span is dropped uncounted. Errors name the file and line, as
     `nerkit.data.formats.read_annotations`'s do.
 
     Files are cut into pieces of whole lines, parsed in parallel over `partitions` partitions (default:
@@ -123,7 +124,11 @@ def span_rows(name: str, first_line: int, content: bytes) -> Iterator[tuple[Any,
     for number, line in decode_lines(content, name, first_line):
         if not line.strip():
             continue
-        aligned = align(parse_record(line, name, number))
+        document = parse_record(line, name, number)
+        if not document.annotated:  # a Prodigy answer other than accept: nothing to learn from
+            yield (name, number, 0, number, "", [], [], [a.line() for a in document.adjustments])
+            continue
+        aligned = align(document)
         adjustments = [adjustment.line() for adjustment in aligned.adjustments]
         position = 0
         for words, tags in zip(aligned.tokens(), aligned.tags, strict=True):
