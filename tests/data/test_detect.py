@@ -15,6 +15,8 @@ from nerkit.errors import NerkitError
     [
         ("train.conll", "EU B-ORG\n", "conll"),
         ("train.txt", "EU B-ORG\n", "conll"),
+        ("brackets.conll", "[ O\n{ O\n", "conll"),
+        ("brackets.IOB", "[ O\n", "conll"),
         ("noext", "EU B-ORG\n", "conll"),
         ("export.json", "[]", "labelstudio"),
         ("export.JSON", "[]", "labelstudio"),

@@ -9,14 +9,20 @@ from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 
 SNIFF_BYTES = 1 << 16  # the first bytes read to tell JSON from CoNLL
-_BY_SUFFIX = {".parquet": "hf", ".ann": "brat", ".json": "labelstudio"}
+_BY_SUFFIX = {
+    ".parquet": "hf",
+    ".ann": "brat",
+    ".json": "labelstudio",
+    **dict.fromkeys((".conll", ".conllu", ".iob", ".iob1", ".iob2", ".bio", ".bioes"), "conll"),
+}
 _JSON_LINES = (".jsonl", ".ndjson")
 
 
 def detect_format(path: PathLike) -> str:
     """The format of `path`: a folder is brat; .parquet is hf; .ann is brat; .json is a Label Studio
-    export; JSON lines are hf when their first object has `tokens` and `ner_tags`, else spans JSONL;
-    a file opening with `[` is a Label Studio export; anything else is CoNLL. Standard input is CoNLL."""
+    export; .conll, .iob, .bio (and the like) are CoNLL, whatever their first token; JSON lines are hf
+    when their first object has `tokens` and `ner_tags`, else spans JSONL; a file opening with `[` is a
+    Label Studio export; anything else is CoNLL. Standard input is CoNLL."""
     if str(path) == "-":
         return "conll"
     target = Path(path)
