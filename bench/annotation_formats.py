@@ -2,7 +2,7 @@
 on a 100 MB JSON-lines file, and (with --train) the same model trained from a Label Studio export.
 
     python bench/annotation_formats.py ../shared/data --output bench/results/annotation_formats.json
-    python bench/annotation_formats.py ../shared/data --train --output bench/results/annotation_formats.json
+    python bench/annotation_formats.py ../shared/data --parts train --output bench/results/annotation_formats.json
 
 Round trips: dev is typeset as text (tokens joined by spaces, a sentence per line, a document per
 -DOCSTART-) with its gold entities as character spans, written in each format and read back; the
@@ -182,14 +182,10 @@ def training(data: Path, scratch: Path, seed: int) -> dict[str, object]:
         out, err = process.communicate()
         if process.returncode:
             raise SystemExit(f"{name} training failed: {err}")
-        summary = json.loads((scratch / f"model_{name}" / "model.json").read_text())
         results[name] = {
             "minutes": round((time.perf_counter() - started) / 60, 2),
             "last_line": out.strip().splitlines()[-1],
             "notes": [line for line in err.splitlines() if "note" in line],
-            "best": summary.get("training", {}).get("best")
-            if isinstance(summary.get("training"), dict)
-            else None,
         }
         for dev_name, dev in (("dev_conll", data / "conll2003" / "valid.txt"), ("dev_jsonl", dev_jsonl)):
             scored = subprocess.run(
@@ -214,30 +210,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (conll2003/, embeddings/)")
     parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--train", action="store_true", help="also train from CoNLL and from Label Studio")
+    parser.add_argument(
+        "--parts",
+        default="round_trips,speed",
+        help="what to run, comma-separated: round_trips, speed (reading, aligning, streaming), train",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--big-mb", type=int, default=100)
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     dev = args.data / "conll2003" / "valid.txt"
-    result: dict[str, object] = {
-        "benchmark": "annotation formats: round trips, reading and aligning speed, streaming memory",
-        "cpu": cpu(),
-        "python": platform.python_version(),
-    }
+    result: dict[str, object] = json.loads(args.output.read_text()) if args.output.exists() else {}
+    result.update(
+        {
+            "benchmark": "annotation formats: round trips, reading and aligning speed, streaming memory, "
+            "training from a Label Studio export",
+            "cpu": cpu(),
+            "python": platform.python_version(),
+        }
+    )
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         result["round_trips"] = round_trips(dev, scratch, raw=False)
         result["round_trips_from_raw_text"] = round_trips(dev, scratch, raw=True)
-        speed: dict[str, object] = {name: read_speed(scratch / TARGETS[name], name) for name in FORMATS}
-        for name in ("jsonl", "labelstudio", "brat"):
-            speed[f"{name}_raw_text"] = read_speed(scratch / "raw_" / TARGETS[name], name)
-        result["read_and_align"] = speed
-        small, big = scratch / "small.jsonl", scratch / "big.jsonl"
-        big_jsonl(scratch / "raw_" / TARGETS["jsonl"], small, 10 << 20)
-        big_jsonl(scratch / "raw_" / TARGETS["jsonl"], big, args.big_mb << 20)
-        result["streaming"] = {"10MB": stats_peak(small), f"{args.big_mb}MB": stats_peak(big)}
-        big.unlink()
-        if args.train:
+        if "speed" in parts:
+            speed: dict[str, object] = {name: read_speed(scratch / TARGETS[name], name) for name in FORMATS}
+            for name in ("jsonl", "labelstudio", "brat"):
+                speed[f"{name}_raw_text"] = read_speed(scratch / "raw_" / TARGETS[name], name)
+            result["read_and_align"] = speed
+            small, big = scratch / "small.jsonl", scratch / "big.jsonl"
+            big_jsonl(scratch / "raw_" / TARGETS["jsonl"], small, 10 << 20)
+            big_jsonl(scratch / "raw_" / TARGETS["jsonl"], big, args.big_mb << 20)
+            result["streaming"] = {"10MB": stats_peak(small), f"{args.big_mb}MB": stats_peak(big)}
+            big.unlink()
+        if "train" in parts:
             result["training"] = training(args.data, scratch, args.seed)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
