@@ -409,3 +409,54 @@ def test_labelstudio_input_errors_name_the_task(tiny_pipeline, write, tmp_path):
         predict_file(tiny_pipeline, source, tmp_path / "out.jsonl", input_format=None)
     assert str(caught.value).startswith(f"{source}: task 4: no text to read (its text is 5)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+# --- jsonl and conll out read back as annotations -------------------------------------------------
+
+
+def test_jsonl_and_conll_output_read_back_as_the_predictions(tiny_pipeline, write, tmp_path):
+    from nerkit.data.formats import read_annotations
+
+    source = write("".join(text + "\n" for text in TEXTS), name="in.txt")
+    predict_file(tiny_pipeline, source, tmp_path / "out.jsonl")
+    documents = list(read_annotations(tmp_path / "out.jsonl"))
+    assert [{(a.start, a.end, a.label) for a in d.annotations} for d in documents] == predicted(
+        tiny_pipeline, TEXTS
+    )
+    expected = [tiny_pipeline.predict(text).entities for text in TEXTS]
+    assert [[a.score for a in d.annotations] for d in documents] == [
+        [e.confidence for e in es] for es in expected
+    ]
+    predict_file(tiny_pipeline, source, tmp_path / "out.conll", output_format="conll")
+    back = list(read_annotations(tmp_path / "out.conll"))
+    assert len(back) == 2  # a -DOCSTART- document per line; the empty line's holds no sentence
+    assert [[(d.text[a.start : a.end], a.label) for a in d.annotations] for d in back] == [
+        [(e.text, e.label) for e in es] for es in expected[:2]
+    ]
+
+
+def test_hf_parquet_input_with_tag_names(tiny_pipeline, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from nerkit.data.tags import tags_to_spans
+
+    tokens = [["Ada", "Voss", "visited", "Halvery", "."], ["Kelderwick", "won", "."]]
+    table = pa.table(
+        {"tokens": tokens, "ner_tags": [["B-PER", "I-PER", "O", "B-LOC", "O"], ["B-ORG", "O", "O"]]}
+    )
+    pq.write_table(table, tmp_path / "train.parquet")
+    output = tmp_path / "out.jsonl"
+    summary = predict_file(tiny_pipeline, tmp_path / "train.parquet", output, input_format=None)
+    rows = read_jsonl(output)
+    assert [row["text"] for row in rows] == [" ".join(words) for words in tokens]
+    expected = []
+    for words, tagged in zip(tokens, tiny_pipeline.tag_tokens(tokens), strict=True):
+        starts = [sum(len(word) + 1 for word in words[:index]) for index in range(len(words))]
+        expected.append(
+            [
+                (starts[s.start], starts[s.end - 1] + len(words[s.end - 1]), s.label)
+                for s in tags_to_spans(tagged.tags)
+            ]
+        )
+    assert [[(e["start"], e["end"], e["label"]) for e in row["entities"]] for row in rows] == expected
+    assert any(expected) and summary.tokens == 8
