@@ -248,9 +248,15 @@ def test_failed_run_leaves_an_existing_output_alone(tiny_pipeline, write, tmp_pa
 @pytest.mark.parametrize(
     ("formats", "message"),
     [
-        (("xml", "jsonl"), "unknown input format 'xml'; use one of text, conll, jsonl"),
-        (("text", "pdf"), "unknown output format 'pdf'; use one of jsonl, conll, html"),
-        (("JSONL", "jsonl"), "unknown input format 'JSONL'; use one of text, conll, jsonl"),
+        (
+            ("xml", "jsonl"),
+            "unknown input format 'xml'; use one of text, conll, jsonl, labelstudio, brat, hf",
+        ),
+        (("text", "pdf"), "unknown output format 'pdf'; use one of jsonl, conll, html, labelstudio, brat"),
+        (
+            ("JSONL", "jsonl"),
+            "unknown input format 'JSONL'; use one of text, conll, jsonl, labelstudio, brat, hf",
+        ),
     ],
 )
 def test_unknown_formats(tiny_pipeline, write, tmp_path, formats, message):

@@ -65,7 +65,7 @@ def parse_object(
     return row
 
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _decoder_for(line: str) -> json.JSONDecoder:

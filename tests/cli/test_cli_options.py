@@ -107,7 +107,7 @@ def test_threads_out_of_range_on_the_commands_that_load_a_model(capsys, command,
         (["predict"], "the following arguments are required: model, input"),
         (
             ["predict", "m", "f", "--format", "xml"],
-            "argument --format: invalid choice: 'xml' (choose from 'jsonl', 'conll', 'html')",
+            "argument --format: invalid choice: 'xml' (choose from 'jsonl', 'conll', 'html', 'labelstudio', 'brat')",
         ),
     ],
 )

@@ -87,7 +87,8 @@ def _conll_text(spark: SparkSession, data: Split, tokens_col: str, tags_col: str
             raise NerkitError(
                 f"the training DataFrame has no column {column!r}", hint="give tokens and tags columns"
             )
-    ordered_by = ("file", "line") if "line" in df.columns else ("file", "document", "sentence")  # file order
+    # file order: by line (the sentences of one span JSON line share it, so then by sentence)
+    ordered_by = ("file", "line", "sentence") if "line" in df.columns else ("file", "document", "sentence")
     order = [c for c in ordered_by if c in df.columns]
     keys = [c for c in ("file", "document") if c in df.columns]
     with spark_errors(str(data) if isinstance(data, str | os.PathLike) else None):
