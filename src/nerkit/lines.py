@@ -7,6 +7,8 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
@@ -22,8 +24,17 @@ def read_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     at the start of a line is dropped (files joined with `cat` keep theirs), one anywhere else and a
     NUL character are errors. Raises NerkitError naming the file and line.
     """
+    with open_bytes(path) as (handle, name):
+        yield from _decode_lines(handle, name)
+
+
+@contextmanager
+def open_bytes(path: PathLike) -> Iterator[tuple[BinaryIO, PathLike]]:
+    """The file `path` opened for reading bytes (standard input for `-`), with the name its errors
+    should give (`<stdin>` for standard input); a missing file, a folder or a refused open is a
+    NerkitError."""
     if os.fspath(path) == "-":
-        yield from _decode_lines(sys.stdin.buffer, "<stdin>")
+        yield sys.stdin.buffer, "<stdin>"
         return
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; open errors reported first
@@ -34,7 +45,7 @@ def read_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     except OSError as error:
         raise NerkitError(f"cannot read: {error.strerror}", path=path) from None
     with handle:
-        yield from _decode_lines(handle, path)
+        yield handle, path
 
 
 def decode_lines(data: bytes, path: PathLike, first_line: int = 1) -> Iterator[tuple[int, str]]:

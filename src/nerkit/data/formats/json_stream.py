@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import re
-import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.jsonl import STRICT_DECODER, NotWritable, unwritable
+from nerkit.lines import open_bytes
 
 CHUNK = 1 << 16  # bytes read at a time (more while one item is longer than what is buffered)
 _NOT_SPACE = re.compile(r"[^ \t\n\r]")
@@ -31,19 +30,8 @@ def iter_json_array(
     double, no lone surrogate, no nesting deeper than it writes). Raises NerkitError naming the file,
     the line and the item for anything else: a file that is not one array, malformed JSON, text after it.
     """
-    if os.fspath(path) == "-":
-        yield from _items(_Buffer(sys.stdin.buffer, "<stdin>", chunk), noun)
-        return
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; open errors reported first
-    except FileNotFoundError:
-        raise NerkitError("no such file", path=path, hint="check the path") from None
-    except IsADirectoryError:
-        raise NerkitError("is a folder, not a file", path=path, hint="name a file") from None
-    except OSError as error:
-        raise NerkitError(f"cannot read: {error.strerror}", path=path) from None
-    with handle:
-        yield from _items(_Buffer(handle, path, chunk), noun)
+    with open_bytes(path) as (handle, name):
+        yield from _items(_Buffer(handle, name, chunk), noun)
 
 
 def _items(buffer: _Buffer, noun: str) -> Iterator[tuple[int, int, object]]:
