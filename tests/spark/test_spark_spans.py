@@ -91,7 +91,7 @@ def test_read_spans_in_pieces_is_read_aligned(spark, tmp_path, monkeypatch):
 
     import nerkit.spark.spans
 
-    monkeypatch.setattr(nerkit.spark.spans, "MIN_PIECE_BYTES", 1)
+    monkeypatch.setattr(nerkit.spark.conll, "MIN_PIECE_BYTES", 1)
     path = tmp_path / "many.jsonl"
     path.write_text((SAMPLES / "annotated.jsonl").read_text(encoding="utf-8") * 3, encoding="utf-8")
     df = nerkit.spark.read_spans(spark, str(path), partitions=4).withColumn("part", F.spark_partition_id())

@@ -86,18 +86,25 @@ def fixed_fields() -> list[StructField]:
     ]
 
 
-def read_pieces(spark: SparkSession, path: str, partitions: int | None = None) -> DataFrame:
-    """The CoNLL file(s) at `path` cut into pieces of whole documents (`nerkit.data.conll.conll_pieces`,
-    rows of PIECE_COLUMNS; width 0 for a file without token lines), spread over `partitions` partitions
-    (default: two per core). Read them with `sentence_rows`."""
+def binary_files(spark: SparkSession, path: str, partitions: int | None) -> tuple[DataFrame, int, int]:
+    """The file(s) at `path` as Spark reads them whole (`binaryFile`: path, content, length), the piece
+    size that spreads their bytes over `partitions` partitions (default: two per core), and that count."""
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
     partitions = partitions or 2 * spark.sparkContext.defaultParallelism
     with spark_errors(path):
         files = spark.read.format("binaryFile").load(path)
         total = cast("Row", files.agg(F.sum("length")).first())[0] or 0  # an aggregate has one row
-    piece_bytes = max(MIN_PIECE_BYTES, -(-total // partitions))
+    return files, max(MIN_PIECE_BYTES, -(-total // partitions)), partitions
+
+
+def read_pieces(spark: SparkSession, path: str, partitions: int | None = None) -> DataFrame:
+    """The CoNLL file(s) at `path` cut into pieces of whole documents (`nerkit.data.conll.conll_pieces`,
+    rows of PIECE_COLUMNS; width 0 for a file without token lines), spread over `partitions` partitions
+    (default: two per core). Read them with `sentence_rows`."""
+    from pyspark.sql import types as T
+
+    files, piece_bytes, partitions = binary_files(spark, path, partitions)
 
     def cut(frames: Iterator[Any]) -> Iterator[Any]:
         import pandas as pd

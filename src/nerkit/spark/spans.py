@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from nerkit.data.align import align
 from nerkit.data.annotations import AnnotatedDocument
@@ -13,16 +13,15 @@ from nerkit.jsonl import TEXT_HINT, parse_object
 from nerkit.lines import check_characters, count_line_ends, decode_lines
 from nerkit.spark.conll import (
     FIXED_COLUMNS,
-    MIN_PIECE_BYTES,
     ROWS_PER_BATCH,
+    binary_files,
     fixed_fields,
     local_name,
-    spark_errors,
 )
 from nerkit.spark.session import import_pyspark
 
 if TYPE_CHECKING:  # pyspark is optional
-    from pyspark.sql import DataFrame, Row, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 SPAN_COLUMNS = (*FIXED_COLUMNS, "tags", "adjustments")
 LINE_PIECE_COLUMNS = ("file", "first_line", "content")
@@ -74,14 +73,9 @@ def line_pieces(spark: SparkSession, path: str, partitions: int | None = None) -
     """The file(s) at `path` cut into pieces of whole lines (rows of LINE_PIECE_COLUMNS: the file, the
     number of its piece's first line, its bytes), spread over `partitions` partitions (default: two
     per core)."""
-    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    partitions = partitions or 2 * spark.sparkContext.defaultParallelism
-    with spark_errors(path):
-        files = spark.read.format("binaryFile").load(path)
-        total = cast("Row", files.agg(F.sum("length")).first())[0] or 0  # an aggregate has one row
-    piece_bytes = max(MIN_PIECE_BYTES, -(-total // partitions))
+    files, piece_bytes, partitions = binary_files(spark, path, partitions)
 
     def cut(frames: Iterator[Any]) -> Iterator[Any]:
         import pandas as pd
