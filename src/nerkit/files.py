@@ -69,11 +69,31 @@ def check_output(path: PathLike, inputs: Iterable[PathLike] = ()) -> Path:
                 path=path,
                 hint="write to another file; the input would be lost",
             )
+        if os.fspath(source) != "-" and os.path.isdir(source) and within(target.parent, Path(source)):
+            raise NerkitError(
+                f"lies inside this command's input folder {os.fspath(source)!r}",
+                path=path,
+                hint="write outside it: the input would change under the reader",
+            )
     if not target.parent.is_dir():
         raise NerkitError(
             "cannot write here: its folder does not exist", path=path, hint="create the folder first"
         )
     return target
+
+
+def within(place: PathLike, folder: Path) -> bool:
+    """Whether `place` is `folder` or lies inside it (compared by inode, whatever the names or links)."""
+    if not folder.exists():
+        return False
+    resolved = Path(os.path.realpath(place))
+    for candidate in (resolved, *resolved.parents):
+        try:
+            if os.path.samefile(candidate, folder):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _same_file(source: PathLike, target: Path) -> bool:

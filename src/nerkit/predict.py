@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import AnnotatedDocument, Annotation, TokenSpans
 from nerkit.data.conll import ConllSentence, document_id, format_conll, read_conll
-from nerkit.data.formats import ReadOptions, WriteOptions, format_module, read_annotations
+from nerkit.data.formats import ReadOptions, WriteOptions, format_module, input_files, read_annotations
 from nerkit.data.tags import convert_tags
 from nerkit.errors import NerkitError, check_choice
 from nerkit.files import PathLike, write_text_atomic
@@ -275,8 +275,9 @@ def predict_file(
                 summary.entities += len(record.document.entities)
                 yield record
 
+    inputs = input_files(source, input_format)
     if output_format in FORMAT_WRITTEN:
-        write_options = WriteOptions(model_version=version or model_version(pipeline.meta), inputs=(source,))
+        write_options = WriteOptions(model_version=version or model_version(pipeline.meta), inputs=inputs)
         documents = (aligned_prediction(record) for record in tagged_records())
         if target is None:
             _format_to_stdout(output_format, documents, write_options)
@@ -301,7 +302,7 @@ def predict_file(
         sys.stdout.writelines(lines())
         sys.stdout.flush()
     else:
-        write_text_atomic(target, lines(), inputs=[source])
+        write_text_atomic(target, lines(), inputs=inputs)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -161,11 +161,11 @@ def test_a_span_over_no_given_token_is_dropped_and_counted() -> None:
     assert document.adjustments[0].detail.endswith("no token in it")
 
 
-def test_a_span_reaching_past_the_given_tokens_is_trimmed_to_them() -> None:
+def test_a_span_reaching_past_the_given_tokens_is_cut_to_them() -> None:
     text = "a #b c"
     document = aligned(text, (2, 4, "X"), sentences=[[(0, 1), (3, 4), (5, 6)]])
     assert spans(document) == [(3, 4, "X")]
-    assert kinds(document) == Counter(trimmed=1)
+    assert kinds(document) == Counter(cut_to_tokens=1)
 
 
 def test_reader_adjustments_come_first_and_an_empty_text_gives_nothing() -> None:
@@ -178,7 +178,7 @@ def test_reader_adjustments_come_first_and_an_empty_text_gives_nothing() -> None
 
 def test_every_kind_has_a_description() -> None:
     assert all(description and not description.endswith(".") for description in ADJUSTMENTS.values())
-    assert len(ADJUSTMENTS) == 15
+    assert len(ADJUSTMENTS) == 16
 
 
 def test_each_problem_is_counted_exactly_once_in_one_document() -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation, TokenSpans, quoted
 from nerkit.text.sentences import sentence_spans
-from nerkit.text.tokenizer import iter_token_spans
+from nerkit.text.tokenizer import iter_token_spans, split_at
 
 
 @dataclass(slots=True)
@@ -46,12 +45,6 @@ def align(document: AnnotatedDocument) -> AlignedDocument:
     sentences = tokenised_sentences(document, entities, adjustments)
     tags, kept = tag_sentences(sentences, entities, document, adjustments)
     return AlignedDocument(document, sentences, tags, kept, adjustments)
-
-
-def align_all(documents: Iterable[AnnotatedDocument]) -> Iterator[AlignedDocument]:
-    """`align` each document in turn (streaming)."""
-    for document in documents:
-        yield align(document)
 
 
 def _place(annotation: Annotation, document: AnnotatedDocument) -> str:
@@ -215,21 +208,13 @@ def _split_tokens(
     if not inside:
         return sentence
     text = document.text
-    result: TokenSpans = []
-    for index, (start, end) in enumerate(sentence):
-        for cut in inside.get(index, ()):
+    for index, cuts_inside in inside.items():
+        start, end = sentence[index]
+        for cut in cuts_inside:
             entity = edges[cut]
-            adjustments.append(
-                Adjustment(
-                    "token_split",
-                    _place(entity, document),
-                    f"token {text[start:end]!r} at {start} cut at {cut} for {entity.describe(text)}",
-                )
-            )
-            result.append((start, cut))
-            start = cut
-        result.append((start, end))
-    return result
+            detail = f"token {text[start:end]!r} at {start} cut at {cut} for {entity.describe(text)}"
+            adjustments.append(Adjustment("token_split", _place(entity, document), detail))
+    return list(split_at(sentence, [cut for index in sorted(inside) for cut in inside[index]]))
 
 
 def tag_sentences(
@@ -239,7 +224,8 @@ def tag_sentences(
     adjustments: list[Adjustment],
 ) -> tuple[list[list[str]], list[Annotation]]:
     """IOB2 tags of each sentence's tokens, and the entities that cover at least one token (their
-    offsets those of the tokens covered; the others counted as `out_of_range`: no token lies in them).
+    offsets those of the tokens covered, counted as `cut_to_tokens` where they reached past them; the
+    others counted as `out_of_range`: no token lies in them).
     Tokens never straddle an entity edge here: `tokenised_sentences` cut them."""
     covered: dict[int, tuple[int, int]] = {}  # entity index -> (first token start, last token end)
     all_tags: list[list[str]] = []
@@ -281,7 +267,7 @@ def tag_sentences(
         if tokens != (entity.start, entity.end):
             adjustments.append(
                 Adjustment(
-                    "trimmed",
+                    "cut_to_tokens",
                     _place(entity, document),
                     f"{entity.describe(document.text)} to its tokens [{tokens[0]}, {tokens[1]})",
                 )

@@ -13,6 +13,7 @@ ADJUSTMENTS = {
     "out_of_range": "spans outside the text dropped",
     "empty": "empty spans dropped",
     "text_mismatch": "spans whose text disagrees with their offsets (offsets kept)",
+    "cut_to_tokens": "spans cut to the tokens the file gives (they reached past them)",
     "sentence_joined": "sentences joined to keep a span whole",
     "extra_label": "regions with several labels (the first kept)",
     "discontinuous": "discontinuous spans skipped",

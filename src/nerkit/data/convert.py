@@ -11,7 +11,14 @@ from pathlib import Path
 from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import ADJUSTMENTS
 from nerkit.data.conll import convert_conll
-from nerkit.data.formats import FORMATS, ReadOptions, WriteOptions, read_aligned, write_annotations
+from nerkit.data.formats import (
+    FORMATS,
+    ReadOptions,
+    WriteOptions,
+    input_files,
+    read_aligned,
+    write_annotations,
+)
 from nerkit.data.formats.detect import require_format
 from nerkit.data.tags import SCHEMES, normalise_scheme
 from nerkit.errors import NerkitError, check_choice
@@ -85,6 +92,7 @@ def convert_annotations(
             adjustments.update(adjustment.kind for adjustment in document.adjustments)
             yield document
 
-    options = WriteOptions(scheme=scheme, inputs=(path,))
+    labels = read.labels if target == "hf" else None  # --labels names the tags of hf output too
+    options = WriteOptions(scheme=scheme, labels=labels, inputs=input_files(path, source))
     count = write_annotations(output, counted(), target, options)
     return Converted(count, source, target, adjustments)

@@ -44,20 +44,14 @@ _CONTRACTION = regex.compile(
 _ORDINAL_LINE_START = regex.compile(r"\d{1,2}\.(?=\s+\S)")
 
 
-def token_spans(
-    text: str, start: int = 0, end: int | None = None, boundaries: Sequence[int] = ()
-) -> list[tuple[int, int]]:
-    """Character spans (start, end) of the tokens of `text[start:end]`, offsets into `text`.
-
-    `boundaries` (sorted offsets) are forced: a token that a boundary falls inside is split there, so
-    that an annotated span starting or ending mid-word still covers whole tokens.
-    """
-    spans = iter_token_spans(text, start, end)
-    return list(split_at(spans, boundaries) if boundaries else spans)
+def token_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Character spans (start, end) of the tokens of `text[start:end]`, offsets into `text`."""
+    return list(iter_token_spans(text, start, end))
 
 
 def split_at(spans: Iterable[tuple[int, int]], boundaries: Sequence[int]) -> Iterator[tuple[int, int]]:
-    """`spans` (in order) with each one cut at every offset of the sorted `boundaries` strictly inside it."""
+    """`spans` (in order) with each one cut at every offset of the sorted `boundaries` strictly inside it:
+    forced token boundaries, so that an annotated span starting or ending mid-word covers whole tokens."""
     index, count = 0, len(boundaries)
     for start, end in spans:
         while index < count and boundaries[index] <= start:

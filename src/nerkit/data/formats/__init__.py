@@ -12,6 +12,7 @@ Each format is a module of this package with two functions:
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -50,6 +51,14 @@ class WriteOptions:
     inputs: tuple[PathLike, ...] = ()
 
 
+def input_files(path: PathLike, format: str) -> tuple[PathLike, ...]:
+    """Every file reading `path` in `format` reads, so that no output lands on one: a brat .ann file
+    with the .txt beside it, else `path` itself (a folder stands for all it holds)."""
+    if format == "brat" and os.fspath(path).endswith(".ann"):
+        return (path, os.fspath(path)[: -len(".ann")] + ".txt")
+    return (path,)
+
+
 def format_module(name: str) -> ModuleType:
     """The module that reads and writes format `name` (imported when first asked for)."""
     check_choice("format", name, FORMATS)
@@ -83,12 +92,17 @@ def write_annotations(
 ) -> int:
     """Write documents (aligned first where they are not) to `path` in `format`; returns how many were
     written. Documents not annotated (`AnnotatedDocument.annotated`) are left out, but for a Label
-    Studio export, where a task nobody annotated goes back as it came."""
+    Studio task written back to Label Studio, where it goes back as it came."""
     aligned = (
         document if isinstance(document, AlignedDocument) else align(document)
         for document in documents
-        if format == "labelstudio"
-        or (document.source if isinstance(document, AlignedDocument) else document).annotated
+        if _written(document.source if isinstance(document, AlignedDocument) else document, format)
     )
     count: int = format_module(format).write(path, aligned, options or WriteOptions())
     return count
+
+
+def _written(document: AnnotatedDocument, format: str) -> bool:
+    """Whether `write_annotations` writes the document: an annotated one, or a Label Studio task nobody
+    annotated, back into Label Studio (where it stays a task to annotate)."""
+    return document.annotated or format == document.format == "labelstudio"

@@ -30,7 +30,7 @@ from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation, quoted
 from nerkit.data.formats import ReadOptions, WriteOptions
 from nerkit.errors import NerkitError, os_error
-from nerkit.files import PathLike, replace_folder
+from nerkit.files import PathLike, replace_folder, within
 from nerkit.lines import check_characters, count_line_ends, read_lines
 
 TEXT_SUFFIX = ".txt"
@@ -354,7 +354,8 @@ def unique_name(name: str, used: set[str]) -> str:
 
 def check_folder_output(path: PathLike, inputs: Iterable[PathLike]) -> Path:
     """Check, before any work, that a brat folder can be written at `path` without losing anything: it
-    is not a file, holds none of `inputs` (by inode), holds nothing but brat documents and nerkit's
+    is not a file, holds none of `inputs` and lies in no input folder (by inode), holds nothing but brat
+    documents and nerkit's
     annotation.conf, and its parent folder exists. Returns the folder to write (links followed)."""
     if not os.fspath(path):
         raise NerkitError("the output path is empty", hint="name the folder to write")
@@ -366,11 +367,17 @@ def check_folder_output(path: PathLike, inputs: Iterable[PathLike]) -> Path:
             hint="brat output is a folder of .txt and .ann files: name a new folder",
         )
     for source in inputs:
-        if os.fspath(source) != "-" and _within(source, target):
+        if os.fspath(source) != "-" and within(source, target):
             raise NerkitError(
                 f"holds this command's input {os.fspath(source)!r}",
                 path=path,
                 hint="write to another folder; the input would be lost",
+            )
+        if os.fspath(source) != "-" and os.path.isdir(source) and within(target.parent, Path(source)):
+            raise NerkitError(
+                f"lies inside this command's input folder {os.fspath(source)!r}",
+                path=path,
+                hint="write outside it: the input would change under the reader",
             )
     if target.is_dir():
         stray = _stray_entry(target)
@@ -385,20 +392,6 @@ def check_folder_output(path: PathLike, inputs: Iterable[PathLike]) -> Path:
             "cannot write here: its folder does not exist", path=path, hint="create the folder first"
         )
     return target
-
-
-def _within(source: PathLike, folder: Path) -> bool:
-    """Whether `source` is `folder` or lies inside it (compared by inode, whatever the names)."""
-    if not folder.exists():
-        return False
-    place = Path(os.path.realpath(source))
-    for candidate in (place, *place.parents):
-        try:
-            if os.path.samefile(candidate, folder):
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def _stray_entry(folder: Path) -> str | None:
