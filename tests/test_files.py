@@ -12,9 +12,11 @@ import pytest
 
 from nerkit.errors import NerkitError
 from nerkit.files import (
+    check_output,
     publish_folder,
     replace_file,
     replace_folder,
+    within,
     write_json_atomic,
     write_text_atomic,
 )
@@ -106,3 +108,16 @@ def test_publish_folder_cleans_up_a_failed_build(tmp_path):
     with pytest.raises(RuntimeError):
         publish_folder(tmp_path / "entry", fail)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_inside_an_input_folder_is_refused(tmp_path):
+    folder = tmp_path / "brat"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "d1.ann").write_text("T1\tPER 0 5\tAlice\n")
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    for output in (folder / "d1.ann", folder / "sub" / "new.jsonl", link / "new.jsonl"):
+        with pytest.raises(NerkitError, match="lies inside this command's input folder"):
+            check_output(output, [folder])
+    assert check_output(tmp_path / "out.jsonl", [folder]) == tmp_path / "out.jsonl"
+    assert within(folder / "sub", folder) and within(link, folder) and not within(tmp_path, folder)
