@@ -49,7 +49,7 @@ def parse_object(
     """One line's JSON object, or NerkitError saying why it is not one nerkit can read and write back;
     `wanted` and `hint` word the error for a line that is valid JSON but not such an object."""
     try:
-        row = _decoder_for(line).decode(line)
+        row = decoder_for(line).decode(line)
     except json.JSONDecodeError as error:
         raise NerkitError(f"not valid JSON ({error.msg})", path=path, line=number, hint=hint) from None
     except NotWritable as error:
@@ -68,7 +68,7 @@ def parse_object(
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-def _decoder_for(line: str) -> json.JSONDecoder:
+def decoder_for(line: str) -> json.JSONDecoder:
     """STRICT_DECODER where the line may hold an integer too long to read; else the same decoder with
     Python's own int, which reads every shorter integer as `_short_int` would, faster."""
     limit = sys.get_int_max_str_digits()

@@ -87,7 +87,16 @@ def test_an_empty_array_has_no_items(tmp_path: Path, text: str) -> None:
             '[{"a": "\\ud800"}]',
             ":1: task #1: a lone surrogate \\ud800 (half of a UTF-16 pair) is not a character",
         ),
+        (
+            '[{"a": "\\\\ud800 is text"}, {"b": ["\\uDFFF"]}]',
+            ":1: task #2: a lone surrogate \\udfff (half of a UTF-16 pair) is not a character",
+        ),
+        ("[1, " + "9" * 5000 + "]", ":1: task #2: a number of 5,000 digits, more than nerkit reads (4,300)"),
         ("[" + "[" * 101 + "]" * 101 + "]", ":1: task #1: arrays or objects nested more than 100 deep"),
+        (
+            "[" + "[]," * 200 + "\n" + "[" * 101 + "]" * 101 + "]",
+            ":2: task #201: arrays or objects nested more than 100 deep",
+        ),
         ("[" + "[" * 100_000 + "]" * 100_000 + "]", ":1: task #1: nested too deep"),
     ],
 )

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
-from nerkit.jsonl import STRICT_DECODER, NotWritable, unwritable
+from nerkit.jsonl import NotWritable, decoder_for, unwritable
 from nerkit.lines import open_bytes
 
 CHUNK = 1 << 16  # bytes read at a time (more while one item is longer than what is buffered)
@@ -85,6 +85,7 @@ class _Buffer:
         self.chunk = chunk
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
         self.text = ""
+        self.parser = decoder_for(self.text)  # the JSON decoder for what `text` holds (see `decoder_for`)
         self.at = 0  # where parsing stands in `text`
         self.line = 1  # the line of text[at]
         self.offset = 0  # how far into its line text[at] is
@@ -116,6 +117,7 @@ class _Buffer:
             return False
         self.read_bytes += len(data)
         self.text = self.text[self.at :] + decoded
+        self.parser = decoder_for(self.text)
         self.at = 0
         return True
 
@@ -145,7 +147,7 @@ class _Buffer:
         """The JSON value that starts at text[at], reading on until it is whole; parsing moved past it."""
         while True:
             try:
-                value, end = STRICT_DECODER.raw_decode(self.text, self.at)
+                value, end = self.parser.raw_decode(self.text, self.at)
             except json.JSONDecodeError as error:
                 cut = error.msg.startswith("Unterminated string") or error.pos >= len(self.text) - _NEAR_END
                 if cut and self.fill(max(self.chunk, len(self.text))):
@@ -158,7 +160,7 @@ class _Buffer:
                 raise self.error(f"{name}: nested too deep", self.at) from None
             if _whole(value, self.text, end) or not self.fill(max(self.chunk, len(self.text))):
                 break
-        problem = unwritable(value)
+        problem = unwritable(value, self.text[self.at : end])
         if problem is not None:
             raise self.error(f"{name}: {problem[0]}", self.at, problem[1])
         self.advance(end)
