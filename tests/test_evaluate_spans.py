@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from nerkit.evaluate import (
@@ -84,3 +86,33 @@ def test_score_pairs_is_score_sequences():
     pred = [["B-PER", "O", "O"], ["B-LOC"]]
     assert score_pairs(zip(gold, pred, strict=True)) == score_sequences(gold, pred)
     assert isinstance(score_pairs([]), Score)
+
+
+def test_the_model_reads_span_data_as_predict_does_never_cut_at_gold_edges(
+    tiny_pipeline, tmp_path, monkeypatch
+):
+    from nerkit.pipeline import TaggedTokens
+
+    path = tmp_path / "leak.jsonl"
+    lines = [
+        {
+            "text": "Officials in Britain-led talks met.",
+            "entities": [{"start": 13, "end": 20, "label": "LOC"}],
+        },
+        {"text": "The France-based firm", "entities": [{"start": 4, "end": 10, "label": "LOC"}]},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    seen: list[tuple[str, ...]] = []
+
+    def tag_tokens(sentences, batch_size=512, confidence=True, documents=None):
+        seen.extend(tuple(sentence) for sentence in sentences)
+        tags = {"Britain-led": "B-LOC", "talks": "I-LOC", "France-based": "B-LOC"}
+        return [TaggedTokens([tags.get(word, "O") for word in sentence], []) for sentence in sentences]
+
+    monkeypatch.setattr(tiny_pipeline, "tag_tokens", tag_tokens)
+    score = tiny_pipeline.evaluate(path)
+    assert seen == [("Officials", "in", "Britain-led", "talks", "met", "."), ("The", "France-based", "firm")]
+    assert score.char_spans is not None
+    assert (score.char_spans.found_gold, score.char_spans.found_pred, score.char_spans.correct) == (2, 2, 0)
+    # laid onto the aligned tokens (Britain | -led): the predicted entity covers both pieces
+    assert (score.found_gold, score.found_pred, score.correct) == (2, 2, 0)

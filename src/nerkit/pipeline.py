@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 import torch
 
 from nerkit.cores import default_threads
-from nerkit.data.align import AlignedDocument
+from nerkit.data.align import AlignedDocument, plain_sentences, tag_sentences
+from nerkit.data.annotations import Annotation
 from nerkit.data.batches import encode_sentence
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.formats import ReadOptions
@@ -167,39 +168,43 @@ class Pipeline:
         )
 
     def evaluate_aligned(self, documents: Iterable[AlignedDocument], batch_size: int = 512) -> Score:
-        """conlleval's figures on aligned documents' tokens, with exact character-span figures added
-        (gold: the entities alignment kept; predicted: the characters each predicted chunk covers).
+        """conlleval's figures on aligned documents, with exact character-span figures added. The model
+        reads each document as `predict` would (the file's tokens, or nerkit's split of the text: never
+        tokens cut at the gold edges); its entities are then laid onto the aligned tokens for conlleval
+        (gold: the entities alignment kept; predicted: the characters each predicted entity covers).
         Documents are tagged some thousands of sentences at a time, each in its own context."""
         gold_spans: list[set[CharSpan]] = []
         pred_spans: list[set[CharSpan]] = []
 
         def sentences() -> Iterator[tuple[list[str], list[str]]]:
             for group in _document_groups(documents, EVALUATE_SENTENCES):
-                owned = [
-                    (owner, spans, tags)
-                    for owner, document in enumerate(group)
-                    for spans, tags in zip(document.sentences, document.tags, strict=True)
-                    if spans
-                ]
-                tokens = [
-                    tuple(group[owner].text[start:end] for start, end in spans) for owner, spans, _ in owned
-                ]
-                owners = [owner for owner, _, _ in owned]
-                tagged = self.tag_tokens(tokens, batch_size, False, owners) if tokens else []
-                found: list[set[CharSpan]] = [set() for _ in group]
-                for (owner, spans, tags), result in zip(owned, tagged, strict=True):
-                    predicted = convert_tags(result.tags, "IOB2")
-                    for chunk in tags_to_spans(predicted):
-                        found[owner].add((spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label))
-                    yield tags, predicted
-                gold_spans.extend(
-                    {(e.start, e.end, e.label) for e in document.entities} for document in group
-                )
-                pred_spans.extend(found)
+                found = self._predicted_spans(group, batch_size)
+                for document, predicted in zip(group, found, strict=True):
+                    entities = [Annotation(start, end, label) for start, end, label in sorted(predicted)]
+                    tags, _ = tag_sentences(document.sentences, entities, document.source, [])
+                    yield from zip(document.tags, tags, strict=True)
+                    gold_spans.append({(e.start, e.end, e.label) for e in document.entities})
+                    pred_spans.append(predicted)
 
         score = score_pairs(sentences())
         score.char_spans = score_char_spans(gold_spans, pred_spans)
         return score
+
+    def _predicted_spans(self, group: list[AlignedDocument], batch_size: int) -> list[set[CharSpan]]:
+        """The character spans of the entities the model finds in each document, read as `predict` reads
+        it (`plain_sentences`), the documents' sentences tagged together, each in its own context."""
+        owned = [
+            (owner, spans)
+            for owner, document in enumerate(group)
+            for spans in plain_sentences(document.source)
+        ]
+        tokens = [tuple(group[owner].text[start:end] for start, end in spans) for owner, spans in owned]
+        tagged = self.tag_tokens(tokens, batch_size, False, [owner for owner, _ in owned]) if tokens else []
+        found: list[set[CharSpan]] = [set() for _ in group]
+        for (owner, spans), result in zip(owned, tagged, strict=True):
+            for chunk in tags_to_spans(result.tags):
+                found[owner].add((spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label))
+        return found
 
 
 EVALUATE_SENTENCES = 4096  # sentences tagged at a time when evaluating aligned documents

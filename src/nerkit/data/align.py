@@ -47,6 +47,16 @@ def align(document: AnnotatedDocument) -> AlignedDocument:
     return AlignedDocument(document, sentences, tags, kept, adjustments)
 
 
+def plain_sentences(document: AnnotatedDocument) -> list[TokenSpans]:
+    """The document's sentences of tokens as prediction reads them, knowing no entity: the file's own,
+    or nerkit's split of the text (as `nerkit.text.document.parse_text` makes it)."""
+    if document.sentences is not None:
+        return [sentence for sentence in document.sentences if sentence]
+    text = document.text
+    sentences = (list(iter_token_spans(text, start, end)) for start, end in sentence_spans(text))
+    return [sentence for sentence in sentences if sentence]
+
+
 def _place(annotation: Annotation, document: AnnotatedDocument) -> str:
     return annotation.place or document.place
 
