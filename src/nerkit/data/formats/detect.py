@@ -1,8 +1,9 @@
-"""Which format a file is in, from its extension and its first bytes, with `--input-format` to override."""
+"""Which format a file is in, from its name and its first bytes, with `--input-format` to override."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from nerkit.errors import NerkitError
@@ -13,31 +14,41 @@ _BY_SUFFIX = {
     ".parquet": "hf",
     ".ann": "brat",
     ".json": "labelstudio",
-    **dict.fromkeys((".conll", ".conllu", ".iob", ".iob1", ".iob2", ".bio", ".bioes"), "conll"),
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    **dict.fromkeys((".conll", ".conllu", ".iob", ".iob1", ".iob2", ".bio", ".bioes", ".iobes"), "conll"),
 }
-_JSON_LINES = (".jsonl", ".ndjson")
+
+
+def format_from_name(path: PathLike) -> str | None:
+    """The format `path`'s name alone says: a folder (or a name ending in /) is brat; .parquet is hf;
+    .ann is brat; .json is labelstudio; .jsonl and .ndjson are jsonl; .conll, .conllu, .iob, .iob1,
+    .iob2, .bio, .bioes and .iobes are conll; None for any other name (.txt, no extension, `-`)."""
+    shown = os.fspath(path)
+    if shown.endswith(("/", os.sep)) or Path(shown).is_dir():
+        return "brat"
+    return _BY_SUFFIX.get(Path(shown).suffix.lower())
 
 
 def detect_format(path: PathLike) -> str:
-    """The format of `path`: a folder is brat; .parquet is hf; .ann is brat; .json is a Label Studio
-    export; .conll, .iob, .bio (and the like) are CoNLL, whatever their first token; JSON lines are hf
-    when their first object has `tokens` and `ner_tags`, else spans JSONL; a file opening with `[` is a
-    Label Studio export; anything else is CoNLL. Standard input is CoNLL."""
-    if str(path) == "-":
+    """The format of `path`: what its name says (`format_from_name`), its first bytes deciding where the
+    name leaves it open (.json, .jsonl, .ndjson and unknown names). A file opening with `[` is a Label
+    Studio export; JSON lines (.jsonl, .ndjson, or any file opening with `{`, such as the .json files
+    `datasets`' `to_json()` writes) are hf when their first object has `tokens` and `ner_tags` (or
+    `tokens` and no `text`), else spans JSONL; any other .json is a Label Studio export (its reader
+    says what is wrong), any other file CoNLL. Standard input is CoNLL."""
+    if os.fspath(path) == "-":
         return "conll"
-    target = Path(path)
-    if target.is_dir():
-        return "brat"
-    suffix = target.suffix.lower()
-    if suffix in _BY_SUFFIX:
-        return _BY_SUFFIX[suffix]
-    head = _head(target)
+    named = format_from_name(path)
+    if named is not None and named not in ("labelstudio", "jsonl"):
+        return named
+    head = _head(Path(path))
     start = head.lstrip()[:1]
     if start == b"[":
         return "labelstudio"
-    if suffix in _JSON_LINES or start == b"{":
+    if start == b"{" or named == "jsonl":
         return _json_lines_kind(head)
-    return "conll"
+    return "labelstudio" if named == "labelstudio" else "conll"
 
 
 def _head(path: Path) -> bytes:
@@ -52,7 +63,8 @@ def _head(path: Path) -> bytes:
 
 
 def _json_lines_kind(head: bytes) -> str:
-    """hf when the first complete line is an object with `tokens` and `ner_tags`, else jsonl."""
+    """hf when the first complete line is an object with `tokens` and `ner_tags`, or `tokens` and no
+    `text` (rows to pre-annotate), else jsonl."""
     for raw in head.split(b"\n")[:-1] or [head]:
         if not raw.strip():
             continue
@@ -60,7 +72,9 @@ def _json_lines_kind(head: bytes) -> str:
             first = json.loads(raw)
         except (ValueError, RecursionError):
             return "jsonl"  # its reader says what is wrong, with the line
-        return "hf" if isinstance(first, dict) and "tokens" in first and "ner_tags" in first else "jsonl"
+        if isinstance(first, dict) and "tokens" in first and ("ner_tags" in first or "text" not in first):
+            return "hf"
+        return "jsonl"
     return "jsonl"
 
 
