@@ -224,3 +224,15 @@ def test_train_on_a_bad_span_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"nerkit: error: {data}:1: ")
     assert not (tmp_path / "m").exists()
+
+
+def test_a_dev_file_with_nothing_annotated_is_refused(tmp_path):
+    from nerkit.errors import NerkitError
+    from nerkit.training.prepare import prepare
+
+    train = tmp_path / "train.conll"
+    train.write_text("Alice B-PER\nran O\n")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text('{"text": "Bob ran.", "spans": [], "answer": "reject"}\n')
+    with pytest.raises(NerkitError, match=r"dev.jsonl: no annotated sentence to score the model on"):
+        prepare(train, dev)

@@ -53,6 +53,12 @@ def prepare(
     train_corpus, dev_corpus, test_corpus = read_splits(
         train_path, dev_path, test_path, options, input_format, read
     )
+    if dev_path is not None and not len(dev_corpus):
+        raise NerkitError(
+            "no annotated sentence to score the model on",
+            path=dev_path,
+            hint="give a dev file with annotated text (nerkit stats shows what was left out and why)",
+        )
     label_set = {"O"} | {tag for tags in train_corpus.tags for tag in convert_tags(tags, MODEL_SCHEME)}
     if label_set == {"O"}:
         raise NerkitError(
