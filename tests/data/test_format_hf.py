@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from nerkit.data import read_annotations, write_annotations
-from nerkit.data.annotations import AnnotatedDocument
+from nerkit.data.annotations import Adjustment, AnnotatedDocument
 from nerkit.data.formats import ReadOptions, WriteOptions, read_aligned
 from nerkit.data.formats.hf import default_names, features, names_in_features
+from nerkit.data.stats import annotation_stats
 from nerkit.errors import NerkitError
+from nerkit.training.corpus import read_corpus
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -81,6 +83,64 @@ def test_an_empty_row_is_an_empty_document(tmp_path: Path) -> None:
     empty, _ = read_annotations(path, "hf", LABELS)
     assert (empty.text, empty.annotations, empty.sentences) == ("", [], [[]])
     assert [d.tags for d in read_aligned(path, "hf", LABELS)] == [[], [["B-PER", "I-PER"]]]
+
+
+TOKENS_ONLY: list[dict[str, object]] = [
+    {"id": "7", "tokens": ["Angela", "Merkel", "spoke"]},
+    {"tokens": ["Paris", "is", "big"], "ner_tags": ["B-LOC", "O", "O"]},
+    {"tokens": ["Hi"], "ner_tags": None},
+]
+
+
+def test_rows_without_ner_tags_are_documents_nobody_annotated(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "a.jsonl", TOKENS_ONLY)
+    first, second, third = read_annotations(path, "hf")
+    assert (first.text, first.sentences, first.annotations, first.extra) == (
+        "Angela Merkel spoke",
+        [[(0, 6), (7, 13), (14, 19)]],
+        [],
+        {"id": "7"},
+    )
+    assert (first.annotated, first.adjustments) == (
+        False,
+        [Adjustment("unannotated", f"{path}:1", "no ner_tags")],
+    )
+    assert (second.annotated, second.adjustments, seen([second])) == (
+        True,
+        [],
+        [("Paris is big", [(0, 5, "LOC")])],
+    )
+    assert (third.annotated, third.adjustments) == (
+        False,
+        [Adjustment("unannotated", f"{path}:3", "no ner_tags")],
+    )
+
+
+def test_rows_without_ner_tags_are_counted_by_stats_and_left_out_of_training(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "a.jsonl", TOKENS_ONLY)
+    stats = annotation_stats(path, "hf")
+    assert (stats.documents, stats.sentences, stats.tokens, dict(stats.entities)) == (1, 1, 3, {"LOC": 1})
+    assert stats.adjustments["unannotated"] == 2
+    corpus = read_corpus(path, format="hf")
+    assert (corpus.tokens, corpus.tags) == ([("Paris", "is", "big")], [("B-LOC", "O", "O")])
+    assert corpus.adjustments["unannotated"] == 2
+
+
+def test_tokens_only_rows_need_no_tag_names_but_unnamed_numbers_still_do(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "a.jsonl", [TOKENS_ONLY[0], ROWS[0]])
+    with pytest.raises(NerkitError, match=r"a\.jsonl:2: ner_tags are numbers, and nothing names them"):
+        list(read_annotations(path, "hf"))
+
+
+def test_a_parquet_file_without_ner_tags_is_read_not_annotated(tmp_path: Path) -> None:
+    path = parquet(tmp_path / "a.parquet", [{"id": "0", "tokens": ["Angela", "Merkel"]}])
+    (document,) = read_annotations(path)
+    assert (document.text, document.extra, document.annotated, document.adjustments) == (
+        "Angela Merkel",
+        {"id": "0"},
+        False,
+        [Adjustment("unannotated", f"{path}: row 0", "no ner_tags")],
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,7 +218,6 @@ HINT = "each line must be a JSON object"
     [
         ('{"tokens": ["a"], "ner_tags": [0]', "not valid JSON"),
         ('["a"]', "not a JSON object; " + HINT),
-        ('{"tokens": ["a"]}', 'no "ner_tags" field; ' + HINT),
         ('{"ner_tags": [0]}', 'no "tokens" field'),
         ('{"tokens": "a b", "ner_tags": [0, 0]}', '"tokens" is not a list of strings'),
         ('{"tokens": ["a", 1], "ner_tags": [0, 0]}', '"tokens" is not a list of strings'),

@@ -5,8 +5,10 @@ any other is JSON lines. Each row is one sentence, read as one document: its tok
 kept as its tokenisation, its tags read as entity spans. `ner_tags` holds tag names (`B-PER`) or
 numbers; the names of numbers come from `--labels` when given, else from the parquet file's own
 Hugging Face schema metadata, else from the `dataset_info.json` beside the file or in its parent folder
-(its `features.ner_tags`, a Sequence or List of ClassLabel, as `datasets` saves it). Rows are named
-`file:line` in JSON lines and `file: row N` in parquet, counted from 0 as `datasets` indexes them.
+(its `features.ner_tags`, a Sequence or List of ClassLabel, as `datasets` saves it). A row without
+`ner_tags` (tokens only, as rows to pre-annotate are) is a document nobody annotated, counted as
+unannotated. Rows are named `file:line` in JSON lines and `file: row N` in parquet, counted from 0 as
+`datasets` indexes them.
 
 Written, each sentence is a row `{"id", "tokens", "ner_tags"}` with tag numbers, and a
 `dataset_info.json` beside the file names them (parquet also carries them in its schema metadata), so
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from nerkit.data.align import AlignedDocument
-from nerkit.data.annotations import AnnotatedDocument, Annotation, TokenSpans
+from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation, TokenSpans
 from nerkit.data.formats import ReadOptions, WriteOptions
 from nerkit.data.tags import TAG_HINT, convert_tags, is_valid_tag, normalise_scheme, tags_to_spans
 from nerkit.errors import NerkitError, os_error
@@ -121,7 +123,8 @@ def _read_parquet(path: PathLike, options: ReadOptions) -> Iterator[AnnotatedDoc
     with handle:
         schema = handle.schema_arrow
         names = tag_names(path, options, (schema.metadata or {}).get(METADATA_KEY))
-        columns = ["tokens", "ner_tags", *_scalar_columns(schema, pa, path)]
+        tagged = ["ner_tags"] if "ner_tags" in schema.names else []
+        columns = ["tokens", *tagged, *_scalar_columns(schema, pa, path)]
         batches = handle.iter_batches(batch_size=BATCH_ROWS, columns=columns)
         index = 0
         while True:
@@ -139,15 +142,14 @@ def _read_parquet(path: PathLike, options: ReadOptions) -> Iterator[AnnotatedDoc
 
 
 def _scalar_columns(schema: Any, pa: Any, path: PathLike) -> list[str]:
-    """The columns besides `tokens` and `ner_tags` (both required) that hold one string, number or
-    truth value per row: kept in each document's `extra`."""
-    for column in ("tokens", "ner_tags"):
-        if column not in schema.names:
-            raise NerkitError(
-                f'no "{column}" column (it has {", ".join(schema.names) or "none"})',
-                path=path,
-                hint='Hugging Face token classification data has "tokens" and "ner_tags" columns',
-            )
+    """The columns besides `tokens` (required) and `ner_tags` that hold one string, number or truth
+    value per row: kept in each document's `extra`."""
+    if "tokens" not in schema.names:
+        raise NerkitError(
+            f'no "tokens" column (it has {", ".join(schema.names) or "none"})',
+            path=path,
+            hint='Hugging Face token classification data has "tokens" and "ner_tags" columns',
+        )
     types = pa.types
     kinds = (types.is_string, types.is_large_string, types.is_integer, types.is_floating, types.is_boolean)
     return [
@@ -176,39 +178,45 @@ def _pyarrow(doing: str) -> tuple[Any, Any]:
 
 def row_document(values: dict[str, object], names: TagNames, row: Row) -> AnnotatedDocument:
     """One row as a document: its tokens joined by spaces, one sentence of them, its tags' entities
-    as spans, its other fields kept in `extra`. Raises NerkitError naming the row for what is wrong."""
-    for column in ("tokens", "ner_tags"):
-        if column not in values:
-            raise row.error(f'no "{column}" field', ROW_HINT)
-    tokens, tags = values["tokens"], values["ner_tags"]
+    as spans, its other fields kept in `extra`. A row with no `ner_tags` (or null ones) is read as not
+    annotated, counted as unannotated: its tokens reach prediction, never training. Raises NerkitError
+    naming the row for what is wrong."""
+    if "tokens" not in values:
+        raise row.error('no "tokens" field', ROW_HINT)
+    tokens = values["tokens"]
     if type(tokens) is not list or not set(map(type, tokens)) <= {str}:
         raise row.error('"tokens" is not a list of strings', ROW_HINT)
-    if type(tags) is not list:
-        raise row.error('"ner_tags" is not a list', ROW_HINT)
-    if len(tags) != len(tokens):
-        raise row.error(f"{len(tokens)} tokens but {len(tags)} ner_tags", "give one tag per token")
     if "" in tokens or _NOT_IN_TOKEN.search("".join(tokens)):
         _refuse_tokens(tokens, row)
-    tag_strings = _tag_strings(tags, names, row)
     lengths = list(map(len, tokens))
     starts = [0, *accumulate(length + 1 for length in lengths)][:-1]
     spans: TokenSpans = list(zip(starts, map(add, starts, lengths), strict=True))
     place = row.place
-    annotations = []
-    if tag_strings.count("O") != len(tag_strings):
-        annotations = [
-            Annotation(spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label, place=place)
-            for chunk in tags_to_spans(tag_strings)
-        ]
-    return AnnotatedDocument(
+    document = AnnotatedDocument(
         text=" ".join(tokens),
-        annotations=annotations,
+        annotations=[],
         place=place,
         sentences=[spans],
         extra={key: value for key, value in values.items() if key not in ("tokens", "ner_tags")},
         docstart=False,
         format="hf",
     )
+    tags = values.get("ner_tags")
+    if tags is None:
+        document.adjustments.append(Adjustment("unannotated", place, "no ner_tags"))
+        document.annotated = False
+        return document
+    if type(tags) is not list:
+        raise row.error('"ner_tags" is not a list', ROW_HINT)
+    if len(tags) != len(tokens):
+        raise row.error(f"{len(tokens)} tokens but {len(tags)} ner_tags", "give one tag per token")
+    tag_strings = _tag_strings(tags, names, row)
+    if tag_strings.count("O") != len(tag_strings):
+        document.annotations = [
+            Annotation(spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label, place=place)
+            for chunk in tags_to_spans(tag_strings)
+        ]
+    return document
 
 
 def _refuse_tokens(tokens: list[str], row: Row) -> None:
