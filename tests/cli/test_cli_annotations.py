@@ -269,3 +269,15 @@ def test_evaluate_a_label_studio_export(capsys, tiny_model, tmp_path):
     assert code == 0
     data = json.loads(out)
     assert data["found_gold"] == data["char_spans"]["found_gold"] == 188
+
+
+def test_convert_to_standard_output_is_refused_in_one_line(tmp_path, capsys):
+    from nerkit.cli import main
+
+    source = tmp_path / "a.conll"
+    source.write_text("Alice B-PER\n")
+    assert main(["convert", str(source), "-o", "-"]) == 2
+    assert capsys.readouterr().err == (
+        "nerkit: error: convert writes a file, not standard output; name the file with -o FILE\n"
+    )
+    assert not (tmp_path / "-").exists()

@@ -75,6 +75,8 @@ def convert_annotations(
     """Write the annotated data at `path` (format detected unless `input_format`) to `output` in
     `format` (told from `output`'s name when None), aligned to tokens; the tags of token formats in
     `scheme`. CoNLL to CoNLL rewrites only the tags, every column kept, and counts sentences."""
+    if os.fspath(output) == "-":
+        raise NerkitError("convert writes a file, not standard output", hint="name the file with -o FILE")
     read = read or ReadOptions()
     source = require_format(path, input_format)
     target = format or output_format(output, source)
