@@ -158,7 +158,7 @@ def test_convert_jsonl_to_conll_and_back_keeps_the_spans_and_notes_adjustments(c
     assert code == 0
     assert err.splitlines() == [
         f"wrote 2 documents in conll to {tmp_path / 'out.conll'}",
-        f"nerkit: note: aligning to tokens adjusted 1 trimmed; list them with nerkit stats {source} --alignment",
+        f"nerkit: note: {source}: 1 trimmed; list them with nerkit stats {source} --alignment",
     ]
     assert (tmp_path / "out.conll").read_text(encoding="utf-8").splitlines()[:4] == [
         "-DOCSTART- O",

@@ -93,3 +93,16 @@ def test_an_unknown_format_is_refused_in_one_line(tmp_path: Path) -> None:
         list(read_annotations(tmp_path / "a", format="xml"))
     with pytest.raises(NerkitError, match="unknown --annotation 'middle'"):
         ReadOptions(annotation="middle")
+
+
+def test_the_adjustment_note_repeats_the_reading_flags() -> None:
+    from nerkit.data.formats import adjustment_note
+
+    counts = {"rejected": 1, "trimmed": 3, "overlap": 0}
+    assert adjustment_note("x.json", {}) == ""
+    assert adjustment_note(
+        "x.json", counts, "labelstudio", ReadOptions(annotation="last", labels=("O", "B-X"))
+    ) == (
+        "x.json: 3 trimmed, 1 rejected; list them with nerkit stats x.json --input-format labelstudio "
+        "--annotation last --labels O,B-X --alignment"
+    )

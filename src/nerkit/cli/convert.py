@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from nerkit.cli._options import add_reading, reading_options
-from nerkit.data.formats import FORMATS
+from nerkit.data.formats import FORMATS, adjustment_note
 from nerkit.data.tags import SCHEMES
 
 HELP = "Convert annotated data between formats (CoNLL, JSON lines, Label Studio, brat, Hugging Face) or tag schemes."
@@ -55,11 +55,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         unit, shown = "documents", result.format
     print(f"wrote {result.count:,} {unit} in {shown} to {args.output}", file=sys.stderr)
-    if result.adjusted():
-        again = f" --input-format {args.input_format}" if args.input_format else ""
-        print(
-            f"nerkit: note: aligning to tokens adjusted {result.adjusted()}; "
-            f"list them with nerkit stats {args.file}{again} --alignment",
-            file=sys.stderr,
-        )
+    note = adjustment_note(args.file, result.adjustments, args.input_format, reading_options(args))
+    if note:
+        print(f"nerkit: note: {note}", file=sys.stderr)
     return 0

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nerkit.data.align import AlignedDocument
-from nerkit.data.annotations import ADJUSTMENTS
 from nerkit.data.conll import convert_conll
 from nerkit.data.formats import (
     FORMATS,
@@ -46,12 +45,6 @@ class Converted:
     input_format: str
     format: str
     adjustments: Counter[str] = field(default_factory=Counter)
-
-    def adjusted(self) -> str:
-        """`3 trimmed, 2 token_split`: the adjustments made, in ADJUSTMENTS' order ("" for none)."""
-        return ", ".join(
-            f"{self.adjustments[kind]:,} {kind}" for kind in ADJUSTMENTS if self.adjustments[kind]
-        )
 
 
 def output_format(output: PathLike, input_format: str) -> str:

@@ -3,14 +3,12 @@ vocabulary built and the model sized from them."""
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 
 import torch
 
-from nerkit.data.annotations import ADJUSTMENTS
-from nerkit.data.formats import ReadOptions
+from nerkit.data.formats import ReadOptions, adjustment_note
 from nerkit.data.tags import convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
@@ -99,7 +97,9 @@ def read_splits(
 
     def read_split(path: PathLike) -> Corpus:
         corpus = read_corpus(path, options.tag_column, input_format, read)
-        _note_adjustments(path, corpus, input_format)
+        note = adjustment_note(path, corpus.adjustments, input_format, read)
+        if note:
+            print(f"nerkit: note: {note}", file=sys.stderr)
         return corpus
 
     train_corpus = read_split(train_path)
@@ -109,21 +109,6 @@ def read_splits(
         train_corpus, dev_corpus = split_validation(train_corpus, options.validation_split, options.seed)
     test_corpus = read_split(test_path) if test_path is not None else None
     return train_corpus, dev_corpus, test_corpus
-
-
-def _note_adjustments(path: PathLike, corpus: Corpus, input_format: str | None) -> None:
-    """`nerkit: note: FILE: 3 trimmed, 2 token_split; list them with nerkit stats FILE --alignment`,
-    when aligning the file's annotations adjusted anything."""
-    counts = ", ".join(
-        f"{corpus.adjustments[kind]:,} {kind}" for kind in ADJUSTMENTS if corpus.adjustments[kind]
-    )
-    if counts:
-        again = f" --input-format {input_format}" if input_format else ""
-        print(
-            f"nerkit: note: {os.fspath(path)}: {counts}; list them with nerkit stats {os.fspath(path)}{again} "
-            "--alignment",
-            file=sys.stderr,
-        )
 
 
 def size_model(

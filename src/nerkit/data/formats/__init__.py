@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
 from nerkit.data.align import AlignedDocument, align
-from nerkit.data.annotations import AnnotatedDocument
+from nerkit.data.annotations import ADJUSTMENTS, AnnotatedDocument
 from nerkit.errors import check_choice
 from nerkit.files import PathLike
 
@@ -49,6 +49,27 @@ class WriteOptions:
     model_version: str | None = None
     labels: tuple[str, ...] | None = None
     inputs: tuple[PathLike, ...] = ()
+
+
+def adjustment_note(
+    path: PathLike,
+    counts: Mapping[str, int],
+    input_format: str | None = None,
+    options: ReadOptions | None = None,
+) -> str:
+    """`FILE: 3 trimmed, 1 rejected; list them with nerkit stats FILE --alignment` (with the reading
+    flags that were given, so the listing reads the file the same way): what reading and aligning a file
+    changed, in ADJUSTMENTS' order; "" when nothing was."""
+    made = ", ".join(f"{counts[kind]:,} {kind}" for kind in ADJUSTMENTS if counts.get(kind))
+    if not made:
+        return ""
+    options = options or ReadOptions()
+    flags = [f"--input-format {input_format}"] if input_format else []
+    flags += [f"--tag-column {options.tag_column}"] if options.tag_column != -1 else []
+    flags += [f"--annotation {options.annotation}"] if options.annotation != "first" else []
+    flags += [f"--labels {','.join(options.labels)}"] if options.labels else []
+    again = " ".join([os.fspath(path), *flags])
+    return f"{os.fspath(path)}: {made}; list them with nerkit stats {again} --alignment"
 
 
 def input_files(path: PathLike, format: str) -> tuple[PathLike, ...]:
