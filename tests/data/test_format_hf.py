@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nerkit.data import read_annotations, write_annotations
-from nerkit.data.annotations import Adjustment, AnnotatedDocument
+from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation
 from nerkit.data.formats import ReadOptions, WriteOptions, read_aligned
 from nerkit.data.formats.hf import default_names, features, names_in_features
 from nerkit.data.stats import annotation_stats
@@ -388,22 +388,129 @@ def test_labels_given_fix_the_numbers_and_a_missing_tag_is_refused(tmp_path: Pat
     assert list(other.parent.iterdir()) == []
 
 
-def test_a_dataset_info_json_naming_other_tags_is_never_replaced(tmp_path: Path) -> None:
+def test_the_names_of_a_dataset_info_json_there_are_reused_when_they_hold_every_tag(tmp_path: Path) -> None:
     source = jsonl(tmp_path / "in.jsonl", ROWS)
     theirs = json.dumps({"features": features(NAMES)}, indent=1)
     (tmp_path / "dataset_info.json").write_text(theirs)
-    with pytest.raises(NerkitError) as caught:
-        write_annotations(tmp_path / "out.jsonl", read_annotations(source), "hf")
-    assert str(caught.value).startswith(
-        f"{tmp_path / 'dataset_info.json'}: already holds the tags O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, "
-        "B-MISC, ... (9 in all), not O, B-MISC, I-MISC, B-ORG, I-ORG, B-PER, I-PER; write to another folder"
-    )
-    assert not (tmp_path / "out.jsonl").exists()
-    write_annotations(
-        tmp_path / "out.jsonl", read_annotations(source), "hf", WriteOptions(labels=tuple(NAMES))
-    )
+    write_annotations(tmp_path / "out.jsonl", read_annotations(source), "hf")
     assert (tmp_path / "dataset_info.json").read_text() == theirs
+    assert [json.loads(line)["ner_tags"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        [3, 0, 7, 0],
+        [1, 2],
+    ]
     assert seen(list(read_annotations(tmp_path / "out.jsonl"))) == EXPECTED
+
+
+LOC_NAMES = ["O", "B-LOC", "I-LOC"]
+OURS = "O, B-MISC, I-MISC, B-ORG, I-ORG, B-PER, I-PER"
+
+
+def test_a_dataset_info_json_naming_other_tags_is_never_replaced(tmp_path: Path) -> None:
+    source = jsonl(tmp_path / "in.jsonl", ROWS)
+    info = tmp_path / "dataset_info.json"
+    theirs = json.dumps({"features": features(LOC_NAMES)}, indent=1)
+    info.write_text(theirs)
+    with pytest.raises(NerkitError) as caught:
+        write_annotations(tmp_path / "out.jsonl", read_annotations(source, options=LABELS), "hf")
+    assert str(caught.value) == (
+        f"{info}: already holds the tags O, B-LOC, I-LOC, not {OURS}; it has no B-MISC, B-ORG, B-PER, "
+        "I-PER: write to a folder of its own, or remove it if nothing it describes is kept"
+    )
+    with pytest.raises(NerkitError) as caught:
+        write_annotations(
+            tmp_path / "out.jsonl",
+            read_annotations(source, options=LABELS),
+            "hf",
+            WriteOptions(labels=tuple(NAMES)),
+        )
+    assert str(caught.value) == (
+        f"{info}: already holds the tags O, B-LOC, I-LOC, not O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, "
+        "B-MISC, ... (9 in all); give --labels in its order, or write to a folder of its own, or remove it if "
+        "nothing it describes is kept"
+    )
+    info.write_text('{"features": {}}')
+    with pytest.raises(NerkitError) as caught:
+        write_annotations(tmp_path / "out.jsonl", read_annotations(source, options=LABELS), "hf")
+    assert str(caught.value) == (
+        f"{info}: already holds no ClassLabel names for ner_tags, not {OURS}; write to a folder of its own, "
+        "or remove it if nothing it describes is kept"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset_info.json", "in.jsonl"]
+
+
+PER = AnnotatedDocument(
+    "Alice met Bob", [Annotation(0, 5, "PER")], "p.jsonl:1", sentences=[[(0, 5), (6, 9), (10, 13)]]
+)
+LOC = AnnotatedDocument(
+    "Paris is big", [Annotation(0, 5, "LOC")], "l.jsonl:1", sentences=[[(0, 5), (6, 8), (9, 12)]]
+)
+
+
+def names_beside(path: Path) -> list[str] | None:
+    return names_in_features(json.loads((path.parent / "dataset_info.json").read_text())["features"])
+
+
+def test_the_parent_folders_dataset_info_json_is_never_overridden(tmp_path: Path) -> None:
+    parent = tmp_path / "h" / "dataset_info.json"
+    parent.parent.mkdir()
+    parent.write_text(json.dumps({"features": features(LOC_NAMES)}))
+    (tmp_path / "h" / "sub").mkdir()
+    train = jsonl(
+        tmp_path / "h" / "sub" / "train.jsonl", [{"tokens": ["Paris", "is", "big"], "ner_tags": [1, 0, 0]}]
+    )
+    out = tmp_path / "h" / "sub" / "out.jsonl"
+    with pytest.raises(NerkitError) as caught:
+        write_annotations(out, [PER], "hf")
+    assert str(caught.value) == (
+        f"{parent}: gives the tags O, B-LOC, I-LOC to the files in {out.parent}, not O, B-PER, I-PER; it has "
+        "no B-PER: write to a folder of its own (a dataset_info.json there would change what its files mean)"
+    )
+    assert sorted(p.name for p in out.parent.iterdir()) == ["train.jsonl"]
+    own = tmp_path / "h" / "own" / "out.jsonl"
+    own.parent.mkdir()
+    assert write_annotations(own, [PER], "hf") == 1
+    assert names_beside(own) == ["O", "B-PER", "I-PER"]
+    assert seen(list(read_annotations(own))) == [("Alice met Bob", [(0, 5, "PER")])]
+    write_annotations(out.parent / "loc.jsonl", [LOC], "hf")
+    assert names_beside(out) == LOC_NAMES
+    assert seen(list(read_annotations(train))) == [("Paris is big", [(0, 5, "LOC")])]
+
+
+def test_a_relative_path_finds_the_parent_folders_dataset_info_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "dataset_info.json").write_text(json.dumps({"features": features(LOC_NAMES)}))
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    jsonl(Path("train.jsonl"), [{"tokens": ["Paris", "is", "big"], "ner_tags": [1, 0, 0]}])
+    assert seen(list(read_annotations("train.jsonl"))) == [("Paris is big", [(0, 5, "LOC")])]
+    with pytest.raises(NerkitError) as caught:
+        write_annotations("out.jsonl", [PER], "hf")
+    assert str(caught.value) == (
+        "../dataset_info.json: gives the tags O, B-LOC, I-LOC to the files in the current folder, not O, B-PER, "
+        "I-PER; it has no B-PER: write to a folder of its own (a dataset_info.json there would change "
+        "what its files mean)"
+    )
+
+
+def test_a_folder_holding_only_the_file_written_gets_a_new_dataset_info_json(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    write_annotations(out, [PER], "hf")
+    assert names_beside(out) == ["O", "B-PER", "I-PER"]
+    write_annotations(out, [LOC], "hf")
+    assert names_beside(out) == LOC_NAMES
+    assert seen(list(read_annotations(out))) == [("Paris is big", [(0, 5, "LOC")])]
+
+
+def test_standard_output_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NerkitError) as caught:
+        write_annotations("-", [PER], "hf")
+    assert str(caught.value) == (
+        "Hugging Face rows cannot be written to standard output; give a file (-o rows.jsonl or rows.parquet): "
+        "a dataset_info.json naming the tags goes beside it"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_never_written_over_its_input_nor_with_spaces_in_tokens(tmp_path: Path) -> None:
@@ -423,8 +530,6 @@ def test_never_written_over_its_input_nor_with_spaces_in_tokens(tmp_path: Path) 
 
 
 def test_text_documents_are_split_into_sentence_rows(tmp_path: Path) -> None:
-    from nerkit.data.annotations import Annotation
-
     document = AnnotatedDocument("Alice left. Bob came.\n", [Annotation(12, 15, "PER")], "in.jsonl:1")
     out = tmp_path / "out.jsonl"
     assert write_annotations(out, [document, AnnotatedDocument("", [], "in.jsonl:2")], "hf") == 2

@@ -12,7 +12,9 @@ unannotated. Rows are named `file:line` in JSON lines and `file: row N` in parqu
 
 Written, each sentence is a row `{"id", "tokens", "ner_tags"}` with tag numbers, and a
 `dataset_info.json` beside the file names them (parquet also carries them in its schema metadata), so
-`datasets` reads the file with its ClassLabel names.
+`datasets` reads the file with its ClassLabel names. Writing never changes what the files already in
+the folder mean: the names of the dataset_info.json they are read with are reused when they hold every
+tag written, and one naming other tags is refused.
 """
 
 from __future__ import annotations
@@ -274,14 +276,21 @@ def tag_names(path: PathLike, options: ReadOptions, metadata: bytes | None) -> T
             return _checked(TagNames(tuple(names), shown))
     if os.fspath(path) == "-":
         return TagNames(None, "standard input has no dataset_info.json")
-    here = Path(path).parent
-    for info in (here / INFO_NAME, here.parent / INFO_NAME):
+    for info in info_files(path):
         if info.is_file():
             names = names_in_features(_read_info(info).get("features"))
             if names is None:
                 return TagNames(None, f"{info} has no ClassLabel names for ner_tags")
             return _checked(TagNames(tuple(names), str(info)))
     return TagNames(None, f"no {INFO_NAME} beside the file or in its parent folder")
+
+
+def info_files(path: PathLike) -> tuple[Path, Path]:
+    """Where the dataset_info.json naming the tags of the file at `path` may be, nearest first: beside
+    it, then in its parent folder (`..` where the file's folder is `.` or ends in `..`)."""
+    here = Path(path).parent
+    above = here.parent if here.name not in ("", "..") else here / os.pardir
+    return here / INFO_NAME, above / INFO_NAME
 
 
 def _read_info(info: Path) -> dict[str, Any]:
@@ -348,15 +357,35 @@ def features(names: Iterable[str]) -> dict[str, object]:
 Sentence = tuple[str, list[str], list[str]]  # the document's place, a sentence's tokens, its tags
 
 
+@dataclass(frozen=True, slots=True)
+class Info:
+    """The dataset_info.json the files in an output's folder are read with: where it is, the tag names
+    it gives (None when it gives none), and whether it lies in that folder (else in its parent)."""
+
+    path: Path
+    names: tuple[str, ...] | None
+    own: bool
+
+
 def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOptions) -> int:
     """Write documents as Hugging Face rows, one per sentence (parquet for a .parquet path, else JSON
-    lines), tags in `options.scheme` as numbers of `options.labels` (default: O, then each type's tags,
-    sorted), with a dataset_info.json beside it naming them. An existing dataset_info.json that names
-    other tags is refused (files beside it would be misread); one naming the same is left as it is."""
+    lines), tags in `options.scheme` as numbers of `options.labels`, with a dataset_info.json beside it
+    naming them. Without labels, the names of the dataset_info.json the folder's files are read with
+    (its own, else its parent folder's) are kept when they hold every tag written, else O and each
+    type's tags, sorted. Writing never changes what the files already there mean: a dataset_info.json
+    naming other tags is refused, unless the folder holds nothing but the file written; one naming the
+    same is left as it is (copied beside the file when it is the parent folder's). Standard output is
+    refused: the rows need their dataset_info.json beside them."""
+    if os.fspath(path) == "-":
+        raise NerkitError(
+            "Hugging Face rows cannot be written to standard output",
+            hint="give a file (-o rows.jsonl or rows.parquet): a dataset_info.json naming the tags goes beside it",
+        )
     scheme = normalise_scheme(options.scheme)
     parquet = _pyarrow("writing") if is_parquet(path) else None
     check_output(path, options.inputs)
-    info = Path(path).parent / INFO_NAME
+    existing = existing_info(path)
+    info = info_files(path)[0]
     count = 0
 
     def sentences() -> Iterator[Sentence]:
@@ -370,19 +399,92 @@ def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOp
 
     if options.labels is not None:
         names = _checked(TagNames(tuple(options.labels), "--labels"))
-        keep_info = _info_agrees(info, names.names or ())
+        keep_info = _info_kept(path, existing, names.names or (), None)
         _write_rows(path, sentences(), names, info, keep_info, parquet, options)
         return count
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        types: set[str] = set()
+        written: set[str] = set()
         for place, words, tags in sentences():
-            types.update(tag[2:] for tag in tags if tag != "O")
+            written.update(tags)
             spool.write(json.dumps([place, words, tags], ensure_ascii=False) + "\n")
-        names = TagNames(default_names(types, scheme), "the default tag names")
-        keep_info = _info_agrees(info, names.names or ())
+        names = _names_for(written, existing, scheme)
+        keep_info = _info_kept(path, existing, names.names or (), written)
         spool.seek(0)
         _write_rows(path, _spooled(spool), names, info, keep_info, parquet, options)
     return count
+
+
+def existing_info(path: PathLike) -> Info | None:
+    """The dataset_info.json the files in `path`'s folder are read with, as `tag_names` finds it (the
+    folder's own, else its parent folder's); None when there is none. NerkitError for one that cannot
+    be read, or a folder's own that is not a file (it could not be replaced)."""
+    here, above = info_files(path)
+    if here.exists() and not here.is_file():
+        raise NerkitError("is not a file", path=here, hint="write to another folder")
+    for info in (here, above):
+        if info.is_file():
+            found = names_in_features(_read_info(info).get("features"))
+            return Info(info, None if found is None else tuple(found), info == here)
+    return None
+
+
+def _names_for(written: set[str], existing: Info | None, scheme: str) -> TagNames:
+    """The names of the tags written: those of the existing dataset_info.json when they are tags and
+    hold every one written, else O and each type's tags in `scheme`, types sorted."""
+    if (
+        existing is not None
+        and existing.names is not None
+        and written <= set(existing.names)
+        and all(map(is_valid_tag, existing.names))
+    ):
+        return TagNames(existing.names, str(existing.path))
+    types = {tag[2:] for tag in written if tag != "O"}
+    return TagNames(default_names(types, scheme), "the default tag names")
+
+
+def _info_kept(
+    path: PathLike, existing: Info | None, names: tuple[str, ...], written: set[str] | None
+) -> bool:
+    """Whether the existing dataset_info.json is left as it is (True: it is the folder's own and names
+    these tags), or one is written beside `path` (none there; the parent folder's names the same; or the
+    folder holds nothing but the file written, whose meaning alone changes). NerkitError otherwise: the
+    files beside `path` would be misread. `written` is the set of tags written, when known."""
+    if existing is None:
+        return False
+    if existing.names == names:
+        return existing.own
+    if _alone(path):
+        return False
+    said = (
+        "no ClassLabel names for ner_tags"
+        if existing.names is None
+        else f"the tags {_listed(existing.names)}"
+    )
+    if existing.own:
+        what = f"already holds {said}, not {_listed(names)}"
+        remove = ", or remove it if nothing it describes is kept"
+    else:
+        folder = Path(path).parent
+        shown = "the current folder" if folder == Path() else str(folder)
+        what = f"gives {said} to the files in {shown}, not {_listed(names)}"
+        remove = f" (a {INFO_NAME} there would change what its files mean)"
+    if written is None:
+        hint = f"give --labels in its order, or write to a folder of its own{remove}"
+    elif existing.names is None:
+        hint = f"write to a folder of its own{remove}"
+    else:
+        missing = sorted(written - set(existing.names))
+        hint = f"it has no {_listed(missing)}: write to a folder of its own{remove}"
+    raise NerkitError(what, path=existing.path, hint=hint)
+
+
+def _alone(path: PathLike) -> bool:
+    """Whether the folder of `path` holds nothing but `path` itself and a dataset_info.json."""
+    folder = Path(path).parent
+    try:
+        return set(os.listdir(folder)) <= {Path(path).name, INFO_NAME}
+    except OSError:
+        return False
 
 
 def _spooled(spool: IO[str]) -> Iterator[Sentence]:
@@ -400,22 +502,6 @@ def _check_words(words: tuple[str, ...], document: AlignedDocument) -> None:
                 path=document.source.place,
                 hint="its tokens hold no white space: fix the tokenisation the file gives",
             )
-
-
-def _info_agrees(info: Path, names: tuple[str, ...]) -> bool:
-    """Whether a dataset_info.json already at `info` names these tags (True: keep it as it is); refuse
-    one that names others or none, which the file beside it would then be misread by."""
-    if not info.exists():
-        return False
-    found = names_in_features(_read_info(info).get("features")) if info.is_file() else None
-    if found is not None and tuple(found) == names:
-        return True
-    said = "no ClassLabel names for ner_tags" if found is None else f"the tags {_listed(found)}"
-    raise NerkitError(
-        f"already holds {said}, not {_listed(names)}",
-        path=info,
-        hint="write to another folder, give --labels in its order, or remove it if nothing it describes is kept",
-    )
 
 
 def _listed(names: Iterable[str], limit: int = 8) -> str:
