@@ -162,6 +162,10 @@ def test_cli_spark_train_reads_span_json_lines(spark, tmp_path, capfd):
     train.write_text((SAMPLES / "annotated.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
     split = _split(spark, str(train), None)
     assert "line" not in split.columns
+    assert capfd.readouterr().err.splitlines()[-1] == (
+        f"nerkit: note: {train}: 1 trimmed, 1 token_split, 1 overlap, 1 rejected; "
+        f"list them with nerkit stats {train} --input-format jsonl --alignment"
+    )
     assert _split(spark, str(train), "conll") == str(train)
     assert _split(spark, None, "jsonl") is None
     argv = ["spark", "train", "--train", str(train), "--dev", str(train), "-o", str(tmp_path / "model")]

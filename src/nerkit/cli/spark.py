@@ -98,16 +98,26 @@ def run_annotate(args: argparse.Namespace) -> int:
 def _split(spark: SparkSession, path: str | None, input_format: str | None) -> str | DataFrame | None:
     """A training split as `nerkit.spark.train` takes it: a CoNLL path as it is; span JSON lines as
     `read_spans`' sentences with tokens, without their `line` column (a record's sentences share it), so
-    that they are gathered in file order by file, document and sentence."""
+    that they are gathered in file order by file, document and sentence. What reading and aligning
+    changed is counted first and said in one note, as `nerkit train` says it."""
     if path is None:
         return None
     if (input_format or ("jsonl" if path.lower().endswith((".jsonl", ".ndjson")) else "conll")) == "conll":
         return path
     from pyspark.sql import functions as F
 
+    from nerkit.data.formats import adjustment_note
     from nerkit.spark import read_spans
 
-    return read_spans(spark, path).filter(F.size("tokens") > 0).drop("line")
+    sentences = read_spans(spark, path)
+    kinds = sentences.select(F.explode("adjustments").alias("line")).select(
+        F.regexp_extract("line", r": ([a-z_]+): ", 1).alias("kind")
+    )
+    counts = {row["kind"]: int(row["count"]) for row in kinds.groupBy("kind").count().collect()}
+    note = adjustment_note(path, counts, "jsonl")
+    if note:
+        print(f"nerkit: note: {note}", file=sys.stderr)
+    return sentences.filter(F.size("tokens") > 0).drop("line")
 
 
 def run_train(args: argparse.Namespace) -> int:
