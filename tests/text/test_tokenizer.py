@@ -110,3 +110,7 @@ def test_forced_boundaries_split_the_tokens_they_fall_inside():
 def test_boundaries_at_token_edges_change_nothing():
     assert list(split_at([(2, 4)], [0, 2, 4, 6])) == [(2, 4)]
     assert list(split_at([(0, 3), (4, 6)], [1, 2, 5])) == [(0, 1), (1, 2), (2, 3), (4, 5), (5, 6)]
+
+
+def test_separator_controls_are_white_space_as_str_split_has_them():
+    assert tokenize("Alice\x1cBob\x1d \x1f.") == ["Alice", "Bob", "."]

@@ -33,7 +33,7 @@ _TOKEN = regex.compile(
     | (?P<word>{_ALNUM}+(?:[-&'\u2019.]{_ALNUM}+)*)
     | (?P<clitic>(?<=\S)['\u2019](?i:s|re|ve|ll|d|m)(?!{_ALNUM}))  # Bros.'s: the clitic after a period
     | (?P<dots>\.{{2,}}|\u2026|-{{2,}}|[\u2013\u2014])                          # ... -- dashes
-    | (?P<other>(?=\S)\X)                                       # one grapheme: punctuation, symbol, emoji
+    | (?P<other>(?![\s\x1c-\x1f])\X)  # one grapheme: punctuation, symbol, emoji (never what str.split splits at)
     """,
     regex.VERBOSE | regex.VERSION0,
 )
