@@ -491,6 +491,91 @@ def test_predictions_written_for_an_export_keep_its_annotations(tmp_path: Path) 
     ]
 
 
+def named(rid: str, start: int, end: int, label: str, names: tuple[str, str]) -> dict[str, object]:
+    return {**region(rid, start, end, label), "from_name": names[0], "to_name": names[1]}
+
+
+def written_names(out: Path, key: str) -> list[list[tuple[str, str]]]:
+    """Per task, the (from_name, to_name) of each region of its first annotation or prediction."""
+    return [
+        [(r["from_name"], r["to_name"]) for r in task[key][0]["result"]] if task.get(key) else []
+        for task in json.loads(out.read_text())
+    ]
+
+
+def predicted(path: Path) -> list[AlignedDocument]:
+    """The tasks of `path`, each with one predicted entity (Alice)."""
+    return [
+        align(replace(document, annotations=[Annotation(0, 5, "PER", score=0.5)]))
+        for document in documents(path, "predictions")
+    ]
+
+
+NER = ("ner", "txt")
+
+
+def test_predictions_for_tasks_without_names_take_those_of_the_other_tasks(tmp_path: Path) -> None:
+    bare = [{"id": n, "data": {"text": TEXT}} for n in (1, 2, 4, 6)]
+    annotated_task = {
+        "id": 5,
+        "data": {"text": TEXT},
+        "annotations": [{"result": [named("r", 0, 5, "PER", NER)]}],
+    }
+    other = {
+        "id": 7,
+        "data": {"text": TEXT},
+        "predictions": [{"result": [named("r", 0, 5, "PER", ("ents", "doc"))]}],
+    }
+    path = export(tmp_path, bare[0], bare[1], annotated_task, bare[2], other, bare[3])
+    out = tmp_path / "out.json"
+    assert write_annotations(out, predicted(path), "labelstudio", WriteOptions(model_version="m")) == 6
+    tasks = json.loads(out.read_text())
+    assert [task["id"] for task in tasks] == [1, 2, 5, 4, 7, 6]
+    assert written_names(out, "predictions") == [
+        [NER],
+        [NER],
+        [NER],
+        [NER],
+        [("ents", "doc")],
+        [("ents", "doc")],
+    ]
+    assert tasks[2]["annotations"] == annotated_task["annotations"]
+    assert out.read_text().startswith("[\n{") and out.read_text().endswith("}\n]\n")
+
+
+def test_annotations_for_tasks_without_names_take_those_of_the_other_tasks(tmp_path: Path) -> None:
+    first = AnnotatedDocument(TEXT, [Annotation(10, 13, "PER")], "in.jsonl:1")
+    path = export(
+        tmp_path,
+        {"id": 5, "data": {"text": TEXT}, "annotations": [{"result": [named("r", 0, 5, "PER", NER)]}]},
+    )
+    out = tmp_path / "out.json"
+    assert write_annotations(out, [first, *documents(path)], "labelstudio") == 2
+    assert written_names(out, "annotations") == [[NER], [NER]]
+    assert [task["id"] for task in json.loads(out.read_text())] == [1, 5]
+
+
+def test_a_cancelled_annotation_names_the_controls_too_and_goes_back_untouched(tmp_path: Path) -> None:
+    cancelled = {
+        "id": 3,
+        "data": {"text": TEXT},
+        "annotations": [{"was_cancelled": True, "result": [named("r", 0, 5, "PER", ("keep", "these"))]}],
+    }
+    path = export(tmp_path, {"id": 1, "data": {"text": TEXT}}, cancelled)
+    out = tmp_path / "out.json"
+    write_annotations(out, predicted(path), "labelstudio", WriteOptions(model_version="m"))
+    assert written_names(out, "predictions") == [[("keep", "these")], [("keep", "these")]]
+    write_annotations(out, documents(path), "labelstudio")  # neither annotated: both go back as they came
+    assert json.loads(out.read_text()) == [{"id": 1, "data": {"text": TEXT}}, cancelled]
+
+
+def test_the_defaults_only_when_no_task_has_names(tmp_path: Path) -> None:
+    path = export(tmp_path, {"id": 1, "data": {"text": TEXT}}, {"id": 2, "data": {"text": TEXT}})
+    out = tmp_path / "out.json"
+    write_annotations(out, predicted(path), "labelstudio", WriteOptions(model_version="m"))
+    assert written_names(out, "predictions") == [[("label", "text")], [("label", "text")]]
+
+
 def test_an_empty_export_is_written_and_read(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     assert write_annotations(out, [], "labelstudio") == 0

@@ -19,7 +19,9 @@ cancelled or unannotated): its text reaches prediction, never training. The whol
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation
@@ -93,7 +95,7 @@ def _task_document(
         for index, prediction in enumerate(_objects(task, "predictions", name, path), start=1)
     ]
     extra = dict(task)
-    names = _names(annotations + predictions)
+    names = _names([*_objects(task, "annotations", name, path), *(item for _, item in predictions)])
     if names is not None:
         extra[NAMES_KEY] = names
     cancelled = bool(adjustments)
@@ -255,10 +257,11 @@ def _choose(
     return chosen
 
 
-def _names(candidates: list[Candidate]) -> list[str] | None:
-    """The from_name and to_name of the first labelled region of `candidates` that names both."""
-    for _, candidate in candidates:
-        results = candidate.get("result")
+def _names(items: list[dict[str, object]]) -> list[str] | None:
+    """The from_name and to_name of the first labelled region of the annotations or predictions
+    `items` (cancelled ones too: they name the project's controls as well) that names both."""
+    for item in items:
+        results = item.get("result")
         for result in results if isinstance(results, list) else ():
             if not isinstance(result, dict) or result.get("type") != "labels":
                 continue
@@ -329,47 +332,92 @@ def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOp
     """Write a JSON array of tasks, one per document: the task it was read from (when read from Label
     Studio; else `{"id": N, "data": {"text": ...}}`) with its kept entities as its `annotations`, or,
     when `options.model_version` is set, as its `predictions`, with a score per region and their mean
-    (the task's other field, annotations or predictions, passes through as it was). Regions name the task's own from_name and to_name where it had labelled regions, else "label" and
-    "text". A task read as not annotated goes back as it came; returns how many tasks were written."""
+    (the task's other field, annotations or predictions, passes through as it was). A task read as not
+    annotated goes back as it came. Regions name the from_name and to_name of the task's own labelled
+    regions; a task with none takes those of the task before it that had some (of the first that has
+    some, for the tasks before it: they wait in a temporary file), and "label" and "text" only when no
+    task of the file has any. Returns how many tasks were written."""
+    key = "annotations" if options.model_version is None else "predictions"
     count = 0
 
     def parts() -> Iterator[str]:
         nonlocal count
-        yield "["
-        for document in documents:
-            count += 1
-            try:
-                task = json.dumps(
-                    _task(document, count, options.model_version), ensure_ascii=False, allow_nan=False
-                )
-            except ValueError:  # input is checked: only a model can give a NaN score
-                raise NerkitError(
-                    "a score that is not a number (NaN)",
-                    path=document.source.place,
-                    hint="the model's weights are broken: retrain it, or use an earlier copy",
-                ) from None
-            yield ("\n" if count == 1 else ",\n") + task
-        yield "\n]\n"
+        names: tuple[str, str] | None = None  # the last from_name and to_name a task had of its own
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as waiting:  # tasks before any names
+            yield "["
+            for document in documents:
+                count += 1
+                task, regions = _task(document, count, options.model_version)
+                names = _own_names(document.source) or names
+                if names is None:
+                    waiting.write(f"[{_json(task, document)}, {json.dumps(bool(regions))}]\n")
+                    continue
+                if waiting.tell():
+                    yield from _named_waiting(waiting, key, names)
+                _name_regions(regions, names)
+                yield ("\n" if count == 1 else ",\n") + _json(task, document)
+            if waiting.tell():
+                yield from _named_waiting(waiting, key, names or DEFAULT_NAMES)
+            yield "\n]\n"
 
     write_text_atomic(path, parts(), inputs=options.inputs)
     return count
 
 
-def _task(document: AlignedDocument, number: int, model_version: str | None) -> dict[str, object]:
-    """The task of one document, as `write` writes it."""
+def _named_waiting(waiting: IO[str], key: str, names: tuple[str, str]) -> Iterator[str]:
+    """The tasks waiting in `waiting` (the file's first ones, each with whether `write` made regions
+    under `key`), those regions named `names`; `waiting` emptied."""
+    waiting.seek(0)
+    for number, line in enumerate(waiting):
+        task, made = json.loads(line)
+        if made:
+            _name_regions(task[key][0]["result"], names)
+        yield ("\n" if number == 0 else ",\n") + json.dumps(task, ensure_ascii=False)
+    waiting.seek(0)
+    waiting.truncate()
+
+
+def _json(task: dict[str, object], document: AlignedDocument) -> str:
+    """`task` as one line of strict JSON; NerkitError naming the document for a NaN score."""
+    try:
+        return json.dumps(task, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # input is checked: only a model can give a NaN score
+        raise NerkitError(
+            "a score that is not a number (NaN)",
+            path=document.source.place,
+            hint="the model's weights are broken: retrain it, or use an earlier copy",
+        ) from None
+
+
+def _own_names(source: AnnotatedDocument) -> tuple[str, str] | None:
+    """The from_name and to_name of a task's own labelled regions, when it was read from Label Studio
+    and had some."""
+    names = source.extra.get(NAMES_KEY) if source.format == "labelstudio" else None
+    return (str(names[0]), str(names[1])) if isinstance(names, list) else None
+
+
+def _name_regions(regions: list[dict[str, object]], names: tuple[str, str]) -> None:
+    """Give the regions `write` made their from_name and to_name."""
+    for region in regions:
+        region["from_name"], region["to_name"] = names
+
+
+def _task(
+    document: AlignedDocument, number: int, model_version: str | None
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The task of one document, as `write` writes it, and the regions made for it (its one annotation's
+    or prediction's; none for a task that goes back as it came), not yet named (`_name_regions`)."""
     source, text = document.source, document.text
     if source.format == "labelstudio":
         task = {key: value for key, value in source.extra.items() if key != NAMES_KEY}
-        names = source.extra.get(NAMES_KEY)
     else:
-        task, names = {"id": number, "data": {"text": text}}, None
-    from_name, to_name = (str(names[0]), str(names[1])) if isinstance(names, list) else DEFAULT_NAMES
+        task = {"id": number, "data": {"text": text}}
     regions: list[dict[str, object]] = []
     for index, entity in enumerate(document.entities, start=1):
         region: dict[str, object] = {
             "id": f"n{index}",
-            "from_name": from_name,
-            "to_name": to_name,
+            "from_name": "",
+            "to_name": "",
             "type": "labels",
             "value": {
                 "start": entity.start,
@@ -384,11 +432,12 @@ def _task(document: AlignedDocument, number: int, model_version: str | None) -> 
     if model_version is None:
         if source.annotated or source.format != "labelstudio":
             task["annotations"] = [{"result": regions}]
-        return task  # a task nobody annotated goes back as it came
+            return task, regions
+        return task, []  # a task nobody annotated goes back as it came
     prediction: dict[str, object] = {"model_version": model_version}
     scores = [entity.score for entity in document.entities if entity.score is not None]
     if scores:
         prediction["score"] = sum(scores) / len(scores)
     prediction["result"] = regions
     task["predictions"] = [prediction]
-    return task
+    return task, regions
