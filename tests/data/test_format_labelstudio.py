@@ -337,10 +337,8 @@ def bad_value(**value: object) -> dict[str, object]:
         ),
         (bad_value(end=5, labels=["PER"]), 'task 17 region r1: no "start"'),
         (bad_value(start=0, end=5, labels="PER"), 'task 17 region r1: labels is "PER", not a list'),
-        (
-            bad_value(start=0, end=5, labels=["Person name"]),
-            'task 17 region r1: label "Person name" is not one word',
-        ),
+        (bad_value(start=0, end=5, labels=[" "]), 'task 17 region r1: label " " is not one word'),
+        (bad_value(start=0, end=5, labels=[""]), 'task 17 region r1: label "" is not one word'),
         (bad_value(start=0, end=5, labels=["PER"], text=1), "task 17 region r1: text is 1, not a string"),
     ],
 )
@@ -349,6 +347,29 @@ def test_a_bad_region_is_an_error_naming_the_task_and_region(
 ) -> None:
     path = export(tmp_path, task)
     assert error(path).startswith(f"{path}: {message}; ")
+
+
+def test_a_label_with_white_space_is_refused_with_the_renaming_to_make(tmp_path: Path) -> None:
+    path = export(tmp_path, bad_value(start=0, end=5, labels=["Medical  Condition\t"]))
+    assert error(path) == (
+        f'{path}: task 17 region r1: label "Medical  Condition\\t" holds white space, and nerkit\'s labels are '
+        'one word; rename it, e.g. to "Medical_Condition", in the Label Studio labeling config '
+        '(<Label value="Medical_Condition"/>) and in this export'
+    )
+    minimal = export(
+        tmp_path,
+        {
+            "id": 4,
+            "text": TEXT,
+            "label": [{"start": 0, "end": 5, "text": "Alice", "labels": ["Person name"]}],
+        },
+        name="min.json",
+    )
+    assert error(minimal) == (
+        f'{minimal}: task 4 region #1: label "Person name" holds white space, and nerkit\'s labels are one word; '
+        'rename it, e.g. to "Person_name", in the Label Studio labeling config (<Label value="Person_name"/>) '
+        "and in this export"
+    )
 
 
 def test_a_bad_prediction_score_is_an_error(tmp_path: Path) -> None:

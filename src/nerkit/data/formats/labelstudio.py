@@ -319,13 +319,27 @@ def _region(
     if not labels:
         adjustments.append(Adjustment("other_result", place, f"[{start}, {end}) with no label"))
         return None
-    region = Annotation(start, end, checked_label(labels[0], where, path), said, place=place, score=score)
+    region = Annotation(start, end, _label(labels[0], where, path), said, place=place, score=score)
     if len(labels) > 1:
         others = ", ".join(shown(label) for label in labels[1:])
         adjustments.append(
             Adjustment("extra_label", place, f"{region.describe(text)}, also labelled {others}")
         )
     return region
+
+
+def _label(value: object, where: str, path: PathLike) -> str:
+    """A region's label, checked as every format's is (one word); one with white space inside, common
+    in Label Studio configs ("Medical Condition"), is refused with the renaming to make."""
+    if isinstance(value, str) and value.strip() and any(character.isspace() for character in value):
+        better = "_".join(value.split())
+        raise NerkitError(
+            f"{where}: label {shown(value)} holds white space, and nerkit's labels are one word",
+            path=path,
+            hint=f'rename it, e.g. to "{better}", in the Label Studio labeling config '
+            f'(<Label value="{better}"/>) and in this export',
+        )
+    return checked_label(value, where, path)
 
 
 def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOptions) -> int:
