@@ -14,7 +14,7 @@ from nerkit.data import read_annotations, write_annotations
 from nerkit.data.align import AlignedDocument, align
 from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation
 from nerkit.data.formats import ReadOptions, WriteOptions, read_aligned
-from nerkit.data.formats.labelstudio import read
+from nerkit.data.formats.labelstudio import read, write
 from nerkit.errors import NerkitError
 
 TEXT = "Alice met Bob in Paris."
@@ -595,6 +595,51 @@ def test_the_defaults_only_when_no_task_has_names(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     write_annotations(out, predicted(path), "labelstudio", WriteOptions(model_version="m"))
     assert written_names(out, "predictions") == [[("label", "text")], [("label", "text")]]
+
+
+def test_records_not_annotated_become_bare_tasks(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps(
+            {"text": "Alice left.", "spans": [{"start": 0, "end": 5, "label": "PER"}], "answer": "reject"}
+        )
+        + "\n"
+        + json.dumps(
+            {"text": "Bob came.", "spans": [{"start": 0, "end": 3, "label": "PER"}], "answer": "accept"}
+        )
+        + "\n"
+    )
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"tokens": ["Carol", "stayed"]}) + "\n")
+    out = tmp_path / "out.json"
+    documents_in = [align(d) for d in [*read_annotations(source, "jsonl"), *read_annotations(rows, "hf")]]
+    assert write(out, documents_in, WriteOptions()) == 3  # the writer itself, as predict calls it
+    assert json.loads(out.read_text()) == [
+        {"id": 1, "data": {"text": "Alice left."}},
+        {
+            "id": 2,
+            "data": {"text": "Bob came."},
+            "annotations": [
+                {
+                    "result": [
+                        {
+                            "id": "n1",
+                            "from_name": "label",
+                            "to_name": "text",
+                            "type": "labels",
+                            "value": {"start": 0, "end": 3, "text": "Bob", "labels": ["PER"]},
+                        }
+                    ]
+                }
+            ],
+        },
+        {"id": 3, "data": {"text": "Carol stayed"}},
+    ]
+    assert [(d.annotated, kinds(d)) for d in documents(out)] == [
+        (False, Counter(unannotated=1)),
+        (True, Counter()),
+        (False, Counter(unannotated=1)),
+    ]
 
 
 def test_an_empty_export_is_written_and_read(tmp_path: Path) -> None:

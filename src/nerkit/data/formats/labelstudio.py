@@ -346,8 +346,9 @@ def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOp
     """Write a JSON array of tasks, one per document: the task it was read from (when read from Label
     Studio; else `{"id": N, "data": {"text": ...}}`) with its kept entities as its `annotations`, or,
     when `options.model_version` is set, as its `predictions`, with a score per region and their mean
-    (the task's other field, annotations or predictions, passes through as it was). A task read as not
-    annotated goes back as it came. Regions name the from_name and to_name of the task's own labelled
+    (the task's other field, annotations or predictions, passes through as it was). A document not
+    annotated (a task nobody annotated, a Prodigy reject, a Hugging Face row without tags) gets no
+    annotation: a task goes back as it came, anything else as a bare task. Regions name the from_name and to_name of the task's own labelled
     regions; a task with none takes those of the task before it that had some (of the first that has
     some, for the tasks before it: they wait in a temporary file), and "label" and "text" only when no
     task of the file has any. Returns how many tasks were written."""
@@ -444,10 +445,10 @@ def _task(
             region["score"] = entity.score
         regions.append(region)
     if model_version is None:
-        if source.annotated or source.format != "labelstudio":
+        if source.annotated:
             task["annotations"] = [{"result": regions}]
             return task, regions
-        return task, []  # a task nobody annotated goes back as it came
+        return task, []  # nobody annotated it: it goes back as it came, or as a bare task
     prediction: dict[str, object] = {"model_version": model_version}
     scores = [entity.score for entity in document.entities if entity.score is not None]
     if scores:
