@@ -29,8 +29,8 @@ demo: install
 	@echo "   JSON scores written to $(DEMO)/dev_scores.json"
 	@echo
 	@echo "== 3. Convert the tag scheme (nerkit convert) =="
-	$(BIN)/nerkit convert samples/train.conll --to BIOES --output $(DEMO)/train.bioes.conll
-	$(BIN)/nerkit stats $(DEMO)/train.bioes.conll --scheme
+	$(BIN)/nerkit convert samples/train.conll --scheme BIOES --output $(DEMO)/train.bioes.conll
+	$(BIN)/nerkit stats $(DEMO)/train.bioes.conll --check-scheme
 	@echo
 	@echo "== 4. Raw text to sentences and tokens with character offsets (nerkit tokenize) =="
 	$(BIN)/nerkit tokenize samples/raw.txt --output $(DEMO)/raw.tokens.jsonl
@@ -53,8 +53,15 @@ demo: install
 	$(BIN)/nerkit predict $(DEMO)/model samples/raw.txt --format html --output $(DEMO)/raw.entities.html
 	@echo "   open $(DEMO)/raw.entities.html in a browser to see the entities highlighted"
 	@echo
+	@echo "== 9. Annotation-tool formats: spans as tools export them, scored and pre-annotated =="
+	$(BIN)/nerkit stats samples/annotated.jsonl --alignment
+	$(BIN)/nerkit evaluate $(DEMO)/model samples/annotated.jsonl
+	$(BIN)/nerkit convert samples/dev.conll -o $(DEMO)/dev.labelstudio.json
+	$(BIN)/nerkit predict $(DEMO)/model samples/raw.txt --format labelstudio --output $(DEMO)/raw.labelstudio.json
+	@echo "   import $(DEMO)/raw.labelstudio.json into Label Studio: the model's entities arrive as pre-annotations"
+	@echo
 	@echo "Done. Outputs are in $(DEMO)/: dev_scores.json, train.bioes.conll, raw.tokens.jsonl, model/, logs/,"
-	@echo "raw.entities.jsonl and raw.entities.html."
+	@echo "raw.entities.jsonl, raw.entities.html, dev.labelstudio.json and raw.labelstudio.json."
 
 test: install
 	$(BIN)/ruff check src tests bench samples
