@@ -72,7 +72,13 @@ def decoder_for(line: str) -> json.JSONDecoder:
     """STRICT_DECODER where the line may hold an integer too long to read; else the same decoder with
     Python's own int, which reads every shorter integer as `_short_int` would, faster."""
     limit = sys.get_int_max_str_digits()
-    return STRICT_DECODER if not limit or re.search(rf"\d{{{limit},}}", line) else _SHORT_INTS_DECODER
+    if not limit:
+        return STRICT_DECODER
+    long_run = len(line) >= limit and "0" * limit in line.translate(_DIGITS_AS_ZERO)  # faster than a regex
+    return STRICT_DECODER if long_run else _SHORT_INTS_DECODER
+
+
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 
 
 _TOO_DEEP = (

@@ -33,7 +33,6 @@ OUTPUT_FORMATS = ("jsonl", "conll", "html", "labelstudio", "brat")
 FORMAT_WRITTEN = ("labelstudio", "brat")  # written by nerkit.data.formats, as predictions
 FOLDER_OUTPUTS = ("brat",)  # a folder of files: never standard output
 CHUNK = 4096  # documents or sentences tagged together: big enough to bucket by length, small enough to stream
-_DETECTED = (".json", ".jsonl", ".ndjson", ".parquet", ".ann", ".conll")  # suffixes whose format is detected
 
 
 @dataclass
@@ -69,17 +68,12 @@ class _Record:
 def input_format_of(path: PathLike) -> str:
     """The format `predict_file` reads `path` in when none is given: a folder is brat; .json is a Label
     Studio export; .jsonl and .ndjson are spans JSONL (hf when the first object has `tokens` and
-    `ner_tags`); .parquet is hf; .ann is brat; .conll is CoNLL (each as its content says, see
-    `nerkit.data.formats.detect`); anything else (.txt, no extension, standard input) is text, one
+    `ner_tags`); .parquet is hf; .ann is brat; .conll, .iob, .bio are CoNLL (each as its content says,
+    see `nerkit.data.formats.detect`); anything else (.txt, no extension, standard input) is text, one
     document per line."""
-    if os.fspath(path) == "-":
-        return "text"
-    target = Path(path)
-    if target.is_dir() or target.suffix.lower() in _DETECTED:
-        from nerkit.data.formats.detect import detect_format
+    from nerkit.data.formats.detect import detect_format, format_from_name
 
-        return detect_format(target)
-    return "text"
+    return "text" if os.fspath(path) == "-" or format_from_name(path) is None else detect_format(path)
 
 
 def model_version(meta: Mapping[str, object], name: str = "nerkit") -> str:

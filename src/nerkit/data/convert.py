@@ -18,22 +18,10 @@ from nerkit.data.formats import (
     read_aligned,
     write_annotations,
 )
-from nerkit.data.formats.detect import require_format
+from nerkit.data.formats.detect import format_from_name, require_format
 from nerkit.data.tags import SCHEMES, normalise_scheme
 from nerkit.errors import NerkitError, check_choice
 from nerkit.files import PathLike
-
-_BY_SUFFIX = {
-    ".json": "labelstudio",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "hf",
-    ".conll": "conll",
-    ".txt": "conll",
-    ".iob": "conll",
-    ".bio": "conll",
-    "": "conll",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +36,13 @@ class Converted:
 
 
 def output_format(output: PathLike, input_format: str) -> str:
-    """The format to write `output` in, told from its name: a folder (existing, or a path ending in /)
-    is brat; .json labelstudio; .jsonl and .ndjson jsonl; .parquet hf; .conll, .txt, .iob, .bio or no
-    extension conll; any other extension the input's format."""
-    name = os.fspath(output)
-    if name.endswith(("/", os.sep)) or Path(name).is_dir():
-        return "brat"
-    return _BY_SUFFIX.get(Path(name).suffix.lower(), input_format)
+    """The format to write `output` in, told from its name as `format_from_name` tells it (a folder or a
+    name ending in / is brat; .json labelstudio; .jsonl jsonl; .parquet hf; .conll, .iob, .bio conll);
+    .txt or no extension is conll; any other extension the input's format."""
+    named = format_from_name(output)
+    if named is not None:
+        return named
+    return "conll" if Path(os.fspath(output)).suffix.lower() in ("", ".txt") else input_format
 
 
 def convert_annotations(
