@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 import regex
@@ -65,13 +66,30 @@ def split_at(spans: Iterable[tuple[int, int]], boundaries: Sequence[int]) -> Ite
 
 
 def iter_token_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
-    """`token_spans` one at a time, for a text too long to hold all its tokens at once."""
+    """`token_spans` one at a time, for a text too long to hold all its tokens at once.
+
+    Tokens never cross white space, so the text is read a run of non-space characters at a time: a run
+    of letters only, or of digits only, is one token as it stands (most of a text, at C speed); any
+    other run is split by the token patterns."""
     end = len(text) if end is None else end
     position = start
     ordinal = _ORDINAL_LINE_START.match(text, start, end)
     if ordinal:  # "3. Jan Ullrich": a numbered list item keeps its period
         yield start, ordinal.end()
         position = ordinal.end()
+    for run in _RUN.finditer(text, position, end):
+        word = run.group()
+        if word.isalpha() or word.isdecimal():
+            yield run.span()
+        else:
+            yield from _run_tokens(text, *run.span())
+
+
+_RUN = re.compile(r"\S+")  # the standard library's white space: str.split's, U+001C..U+001F included
+
+
+def _run_tokens(text: str, position: int, end: int) -> Iterator[tuple[int, int]]:
+    """The tokens of `text[position:end]`, a run without white space, by the token patterns."""
     search = _TOKEN.search
     while match := search(text, position, end):
         s, e = match.span()
