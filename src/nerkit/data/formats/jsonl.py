@@ -183,6 +183,17 @@ def given_sentences(value: object, text: str, path: PathLike, number: int) -> li
             )
         spans: TokenSpans = []
         for position, token in enumerate(tokens, start=1):
+            if isinstance(token, dict):  # the common case checked at once; any doubt, the full checks
+                start, end, said = token.get("start"), token.get("end"), token.get("text")
+                if (
+                    type(start) is int
+                    and type(end) is int
+                    and previous <= start < end <= len(text)
+                    and (said is None or said == text[start:end])
+                ):
+                    spans.append((start, end))
+                    previous = end
+                    continue
             where = f"sentence {index} token {position}"
             if not isinstance(token, dict):
                 raise NerkitError(
