@@ -69,8 +69,9 @@ def iter_token_spans(text: str, start: int = 0, end: int | None = None) -> Itera
     """`token_spans` one at a time, for a text too long to hold all its tokens at once.
 
     Tokens never cross white space, so the text is read a run of non-space characters at a time: a run
-    of letters only, or of digits only, is one token as it stands (most of a text, at C speed); any
-    other run is split by the token patterns."""
+    of letters only, or of digits only, is one token as it stands, and letters then a comma, colon,
+    semicolon or a period no abbreviation owns are two (most of a text, no pattern needed); any other
+    run is split by the token patterns."""
     end = len(text) if end is None else end
     position = start
     ordinal = _ORDINAL_LINE_START.match(text, start, end)
@@ -81,6 +82,12 @@ def iter_token_spans(text: str, start: int = 0, end: int | None = None) -> Itera
         word = run.group()
         if word.isalpha() or word.isdecimal():
             yield run.span()
+        elif (
+            word[-1] in ",;:." and word[:-1].isalpha() and not (word[-1] == "." and _keeps_period(word[:-1]))
+        ):
+            last = run.end() - 1  # "said," "Paris." "today;": the word, then its punctuation
+            yield run.start(), last
+            yield last, run.end()
         else:
             yield from _run_tokens(text, *run.span())
 
