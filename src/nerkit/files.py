@@ -69,17 +69,24 @@ def check_output(path: PathLike, inputs: Iterable[PathLike] = ()) -> Path:
                 path=path,
                 hint="write to another file; the input would be lost",
             )
+    check_outside_input_folders(path, target, inputs)
+    if not target.parent.is_dir():
+        raise NerkitError(
+            "cannot write here: its folder does not exist", path=path, hint="create the folder first"
+        )
+    return target
+
+
+def check_outside_input_folders(path: PathLike, target: Path, inputs: Iterable[PathLike]) -> None:
+    """Refuse an output `target` (the resolved `path`) that lies inside a folder among `inputs`: the
+    input would change under the reader (a brat folder read while written into)."""
+    for source in inputs:
         if os.fspath(source) != "-" and os.path.isdir(source) and within(target.parent, Path(source)):
             raise NerkitError(
                 f"lies inside this command's input folder {os.fspath(source)!r}",
                 path=path,
                 hint="write outside it: the input would change under the reader",
             )
-    if not target.parent.is_dir():
-        raise NerkitError(
-            "cannot write here: its folder does not exist", path=path, hint="create the folder first"
-        )
-    return target
 
 
 def within(place: PathLike, folder: Path) -> bool:

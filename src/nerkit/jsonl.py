@@ -168,3 +168,16 @@ def strict_json_line(row: dict[str, object]) -> str:
     Raises ValueError for a NaN or an infinite float, which only a bug can put there: input is checked.
     """
     return json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def scored_json(value: object, place: str | None = None) -> str:
+    """`value` as strict JSON text (UTF-8 as it is, one line). A NaN or an infinite number in it, which
+    only a model's score can put there (input is checked), is one NerkitError naming `place`."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise NerkitError(
+            "the model gave a score that is not a number (NaN)",
+            path=place,
+            hint="its weights are broken: retrain it, or use an earlier copy",
+        ) from None

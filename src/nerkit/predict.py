@@ -21,7 +21,7 @@ from nerkit.data.formats import ReadOptions, WriteOptions, format_module, input_
 from nerkit.data.tags import convert_tags
 from nerkit.errors import NerkitError, check_choice
 from nerkit.files import PathLike, write_text_atomic
-from nerkit.jsonl import read_text_objects, strict_json_line
+from nerkit.jsonl import read_text_objects, scored_json
 from nerkit.lines import read_lines
 from nerkit.text.document import Document, Sentence, Token, document_from_tokens, parse_text
 
@@ -165,17 +165,7 @@ def _jsonl_lines(record: _Record) -> str:
     if record.format == "jsonl":
         row.update(record.extra)
     row["entities"] = [entity.to_json() for entity in record.document.entities]
-    try:
-        return strict_json_line(row)
-    except ValueError:  # the input is checked, so only the model can give a NaN confidence
-        raise _nan_error() from None
-
-
-def _nan_error() -> NerkitError:
-    return NerkitError(
-        "the model gave a confidence that is not a number (NaN)",
-        hint="its weights are broken: retrain it, or use an earlier copy",
-    )
+    return scored_json(row) + "\n"
 
 
 def _conll_lines(record: _Record) -> Iterator[str]:

@@ -325,7 +325,9 @@ def test_extra_passes_through_only_from_spans_json_lines(tmp_path: Path) -> None
 
 def test_a_nan_score_is_refused_in_one_line(tmp_path: Path) -> None:
     document = AnnotatedDocument("Rome", [Annotation(0, 4, "LOC", score=float("nan"))], "in.txt:3")
-    with pytest.raises(NerkitError, match=r"^in.txt:3: a score that is not a number \(NaN\); "):
+    with pytest.raises(
+        NerkitError, match=r"^in.txt:3: the model gave a score that is not a number \(NaN\); "
+    ):
         write_annotations(tmp_path / "out.jsonl", [document], "jsonl")
     assert not (tmp_path / "out.jsonl").exists()
 

@@ -30,7 +30,7 @@ from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation, quoted
 from nerkit.data.formats import ReadOptions, WriteOptions
 from nerkit.errors import NerkitError, os_error
-from nerkit.files import PathLike, replace_folder, within
+from nerkit.files import PathLike, check_outside_input_folders, replace_folder, within
 from nerkit.lines import check_characters, count_line_ends, read_lines
 
 TEXT_SUFFIX = ".txt"
@@ -373,12 +373,7 @@ def check_folder_output(path: PathLike, inputs: Iterable[PathLike]) -> Path:
                 path=path,
                 hint="write to another folder; the input would be lost",
             )
-        if os.fspath(source) != "-" and os.path.isdir(source) and within(target.parent, Path(source)):
-            raise NerkitError(
-                f"lies inside this command's input folder {os.fspath(source)!r}",
-                path=path,
-                hint="write outside it: the input would change under the reader",
-            )
+    check_outside_input_folders(path, target, inputs)
     if target.is_dir():
         stray = _stray_entry(target)
         if stray is not None:

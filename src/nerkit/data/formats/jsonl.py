@@ -24,7 +24,7 @@ from nerkit.data.annotations import Adjustment, AnnotatedDocument, Annotation, T
 from nerkit.data.formats import ReadOptions, WriteOptions
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, write_text_atomic
-from nerkit.jsonl import read_text_objects, strict_json_line
+from nerkit.jsonl import read_text_objects, scored_json
 
 SPAN_FIELDS = ("entities", "spans", "label")
 OFFSET_HINT = 'offsets are whole numbers of characters, e.g. {"start": 0, "end": 5, "label": "PER"}'
@@ -236,14 +236,7 @@ def write(path: PathLike, documents: Iterable[AlignedDocument], options: WriteOp
         nonlocal count
         for document in documents:
             count += 1
-            try:
-                yield strict_json_line(document_row(document))
-            except ValueError:  # input is checked: only a model can give a NaN score
-                raise NerkitError(
-                    "a score that is not a number (NaN)",
-                    path=document.source.place,
-                    hint="the model's weights are broken: retrain it, or use an earlier copy",
-                ) from None
+            yield scored_json(document_row(document), document.source.place) + "\n"
 
     write_text_atomic(path, lines(), inputs=options.inputs)
     return count

@@ -30,6 +30,7 @@ from nerkit.data.formats.json_stream import iter_json_array
 from nerkit.data.formats.jsonl import checked_label, offset, required, shown
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, write_text_atomic
+from nerkit.jsonl import scored_json
 from nerkit.lines import check_characters
 
 NAMES_KEY = "nerkit:names"  # in `extra`: [from_name, to_name] of a task's labelled regions, to write back
@@ -394,14 +395,7 @@ def _named_waiting(waiting: IO[str], key: str, names: tuple[str, str]) -> Iterat
 
 def _json(task: dict[str, object], document: AlignedDocument) -> str:
     """`task` as one line of strict JSON; NerkitError naming the document for a NaN score."""
-    try:
-        return json.dumps(task, ensure_ascii=False, allow_nan=False)
-    except ValueError:  # input is checked: only a model can give a NaN score
-        raise NerkitError(
-            "a score that is not a number (NaN)",
-            path=document.source.place,
-            hint="the model's weights are broken: retrain it, or use an earlier copy",
-        ) from None
+    return scored_json(task, document.source.place)
 
 
 def _own_names(source: AnnotatedDocument) -> tuple[str, str] | None:
