@@ -55,3 +55,16 @@ def test_a_nul_or_a_bom_inside_a_line_is_refused(data, message):
     with pytest.raises(NerkitError) as caught:
         list(decode_lines(data, "f"))
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 14])
+def test_lines_are_the_same_whatever_the_block_size(monkeypatch, block):
+    import nerkit.lines
+
+    monkeypatch.setattr(nerkit.lines, "BLOCK_BYTES", block)
+    data = "a\r\nb\rc\n\ufeffd é\n\n🙂\r".encode()
+    assert list(decode_lines(data, "f")) == [(1, "a"), (2, "b"), (3, "c"), (4, "d é"), (5, ""), (6, "🙂")]
+    with pytest.raises(NerkitError, match=r"^f:3: byte 0xff at column 2 is not UTF-8"):
+        list(decode_lines(b"a\r\nb\r\nc\xff\n", "f"))
+    with pytest.raises(NerkitError, match=r"^f:2: the line holds a NUL character at column 1"):
+        list(decode_lines(b"a\n\x00\n", "f"))

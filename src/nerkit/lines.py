@@ -17,6 +17,9 @@ BOM = "\ufeff"
 _REJECTED = re.compile("[\x00\ufeff]")
 
 
+BLOCK_BYTES = 1 << 14  # bytes read at a time: whole lines of them decoded together (memory stays small)
+
+
 def read_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     """Yield (line number, text without its line ending) for each line; `-` reads standard input.
 
@@ -94,17 +97,50 @@ def _raw_lines(handle: Iterable[bytes]) -> Iterator[bytes]:
             yield body
 
 
-def _decode_lines(handle: Iterable[bytes], path: PathLike, first_line: int = 1) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(_raw_lines(handle), start=first_line):
+def _decode_lines(handle: BinaryIO, path: PathLike, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """The numbered lines of a binary stream, read a block of whole lines at a time: a block of clean
+    UTF-8 without NUL or byte-order mark is decoded and split at C speed; any other block line by line,
+    so that an error names its exact line and column."""
+    number = first_line
+    pending = b""
+    while block := handle.read(BLOCK_BYTES):
+        data = pending + block
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))  # a last CR may open a CR LF
+        pending = data[cut + 1 :]
+        if cut >= 0:
+            yield from _block_lines(data[: cut + 1], path, number)
+            number += count_line_ends(data, 0, cut + 1)
+    if pending:
+        yield from _block_lines(pending, path, number)
+
+
+def _block_lines(data: bytes, path: PathLike, number: int) -> Iterator[tuple[int, str]]:
+    """The numbered lines of `data`, whole lines (the last one's ending may be missing at the file's end)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if not text or "\x00" in text or BOM in text:
+        yield from _checked_lines(data, path, number)
+        return
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not lines[-1]:
+        lines.pop()  # the ending of the last line, not a line
+    yield from enumerate(lines, number)
+
+
+def _checked_lines(data: bytes, path: PathLike, number: int) -> Iterator[tuple[int, str]]:
+    """`_block_lines` one line at a time: decoded, a leading byte-order mark dropped, checked."""
+    for line, raw in enumerate(_raw_lines(io.BytesIO(data)), start=number):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise NerkitError(
                 f"byte 0x{raw[error.start]:02x} at column {error.start + 1} is not UTF-8",
                 path=path,
-                line=number,
+                line=line,
                 hint="re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 IN > OUT)",
             ) from None
         text = text.removeprefix(BOM)
-        check_characters(text, path, number)
-        yield number, text
+        check_characters(text, path, line)
+        yield line, text
