@@ -17,6 +17,7 @@ other fields pass through to `extra`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from nerkit.data.align import AlignedDocument
@@ -147,9 +148,12 @@ def offset(value: object, name: str, where: str, path: PathLike, line: int | Non
     return value
 
 
+_WHITE_SPACE = re.compile(r"\s")  # str.isspace's characters
+
+
 def checked_label(value: object, where: str, path: PathLike, line: int | None = None) -> str:
     """`value` as a label: a non-empty string without white space, else NerkitError."""
-    if not isinstance(value, str) or not value or any(character.isspace() for character in value):
+    if not isinstance(value, str) or not value or _WHITE_SPACE.search(value):
         raise NerkitError(
             f"{where}: label {shown(value)} is not one word", path=path, line=line, hint=LABEL_HINT
         )
