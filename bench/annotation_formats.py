@@ -97,7 +97,7 @@ def round_trips(dev: Path, scratch: Path, raw: bool) -> dict[str, object]:
     return results
 
 
-def read_speed(path: Path, name: str, repeats: int = 3) -> dict[str, float]:
+def read_speed(path: Path, name: str, repeats: int = 7) -> dict[str, float]:
     """Median seconds and characters per second of reading and aligning a whole file."""
     chars = 0
     times = []
