@@ -105,16 +105,7 @@ def _task_document(
         missing = "no prediction" if options.annotation == "predictions" else "no annotation"
         adjustments.append(Adjustment("unannotated", place, missing))
     regions = [] if chosen is None else _results(chosen[1], options.annotation, name, path, text, adjustments)
-    return AnnotatedDocument(
-        text,
-        regions,
-        place,
-        extra=extra,
-        name=identifier,
-        adjustments=adjustments,
-        format="labelstudio",
-        annotated=chosen is not None,
-    )
+    return _document(text, regions, place, extra, identifier, adjustments, chosen is not None)
 
 
 def _results(
@@ -183,6 +174,19 @@ def _min_document(
         extra[NAMES_KEY] = [read_field, DEFAULT_NAMES[1]]
     if chosen is None:
         adjustments.append(Adjustment("unannotated", place, "no annotation"))
+    return _document(text, regions, place, extra, identifier, adjustments, chosen is not None)
+
+
+def _document(
+    text: str,
+    regions: list[Annotation],
+    place: str,
+    extra: dict[str, object],
+    identifier: str,
+    adjustments: list[Adjustment],
+    annotated: bool,
+) -> AnnotatedDocument:
+    """The document of one task, as both export shapes read it."""
     return AnnotatedDocument(
         text,
         regions,
@@ -191,7 +195,7 @@ def _min_document(
         name=identifier,
         adjustments=adjustments,
         format="labelstudio",
-        annotated=chosen is not None,
+        annotated=annotated,
     )
 
 
