@@ -310,7 +310,7 @@ def test_no_early_stop_when_max_epochs_reached(tiny, tmp_path):
     assert not result.stopped_early
     assert [log.epoch for log in result.logs] == [1, 2]
     assert all(log.test is None for log in result.logs)  # no test file, no test scores
-    assert set(result.logs[0].dev) == {"precision", "recall", "f1"}  # per_label only with extended_log
+    assert set(result.logs[0].dev) == {"precision", "recall", "f1", "per_label"}  # for the report's curves
 
 
 # --- validation split -------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def _score_epoch(run: Run, state: RunState, epoch: int, figures: tuple[float, fl
         test = score_encoded(model, run.steps.encoded("test"), data.test, data.vocab.labels)
     scores = (dev, test)
     tokens = run.steps.train_tokens
-    log = epoch_log(epoch, loss, rate, seconds, tokens, scores, state.best_f1, run.options.extended_log)
+    log = epoch_log(epoch, loss, rate, seconds, tokens, scores, state.best_f1)
     state.logs.append(log)
     if log.best:
         state.best_f1, state.best_epoch = dev.f1, epoch
@@ -178,7 +178,7 @@ def _close_epoch(run: Run, state: RunState, log: EpochLog) -> bool:
             "steps": steps_state,
         },
     )
-    write_epoch_log(run.output.folder, log, run.events.log_file)
+    write_epoch_log(run.output.folder, log, run.events.log_file, run.options.extended_log)
     if run.events.on_epoch is not None:
         run.events.on_epoch(log)
     options = run.options
@@ -244,8 +244,12 @@ def save_calibrated(
     save_model(output, best.model, best.vocab, {**kept, "calibration": calibration}, transformer)
 
 
-def write_epoch_log(output: Path, log: EpochLog, log_file: Path | None = None) -> None:
-    """Append an epoch's record to the model folder's train_log.jsonl (and its lines to `log_file`)."""
+def write_epoch_log(
+    output: Path, log: EpochLog, log_file: Path | None = None, extended: bool = False
+) -> None:
+    """Append an epoch's record to the model folder's train_log.jsonl (with the per-type figures) and its
+    line to `log_file` (with the per-type table when `extended`)."""
     append_text(output / LOG, json.dumps(asdict(log)) + "\n")
     if log_file is not None:
-        append_text(log_file, log.line() + "\n" + (log.table() + "\n" if log.table() else ""))
+        table = log.table() + "\n" if extended and log.table() else ""
+        append_text(log_file, log.line() + "\n" + table)

@@ -261,7 +261,7 @@ class EpochLog:
     learning_rate: float
     seconds: float
     tokens_per_second: float
-    dev: dict[str, Any]  # precision, recall and f1 (0..1), per_label with the extended log
+    dev: dict[str, Any]  # precision, recall and f1 (0..1), and per_label
     test: dict[str, Any] | None = None
     best: bool = False
 

@@ -24,12 +24,14 @@ def score_predictions(gold: Sequence[Sequence[str]], predicted: Sequence[Sequenc
     return score_sequences(to_iob2(gold), to_iob2(predicted))
 
 
-def score_summary(score: Score, extended: bool) -> dict[str, Any]:
-    """Precision, recall, F1 (and per type when extended) of a Score, for an epoch log."""
-    summary: dict[str, Any] = {"precision": score.precision, "recall": score.recall, "f1": score.f1}
-    if extended:
-        summary["per_label"] = score.type_scores()
-    return summary
+def score_summary(score: Score) -> dict[str, Any]:
+    """Precision, recall, F1 and the per-type figures of a Score, for an epoch log."""
+    return {
+        "precision": score.precision,
+        "recall": score.recall,
+        "f1": score.f1,
+        "per_label": score.type_scores(),
+    }
 
 
 def label_paths_to_tags(
@@ -55,7 +57,6 @@ def epoch_log(
     tokens: int,
     scores: tuple[Score, Score | None],
     best_f1: float,
-    extended: bool,
 ) -> EpochLog:
     """An epoch's record from its dev and test scores, marked best when its dev F1 beats `best_f1`."""
     dev, test = scores
@@ -65,8 +66,8 @@ def epoch_log(
         learning_rate=learning_rate,
         seconds=seconds,
         tokens_per_second=tokens / seconds,
-        dev=score_summary(dev, extended),
-        test=score_summary(test, extended) if test is not None else None,
+        dev=score_summary(dev),
+        test=score_summary(test) if test is not None else None,
         best=dev.f1 > best_f1,
     )
 
