@@ -13,7 +13,7 @@ from nerkit.data.annotations import Annotation
 from nerkit.data.batches import encode_sentence
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.formats import ReadOptions
-from nerkit.data.tags import convert_tags, tags_to_spans
+from nerkit.data.tags import Span, convert_tags, spans_to_tags, tags_to_spans
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import Transformer, group_documents, token_features
 from nerkit.errors import NerkitError
@@ -30,7 +30,43 @@ class TaggedTokens:
     """Predicted tags of one pre-tokenised sentence, in the model's output scheme, with confidences."""
 
     tags: list[str]
-    confidences: list[float]  # marginal probability of each token's tag; empty when not asked for
+    # marginal probability of each token's tag as the model chose it (a token whose entity min_confidence
+    # dropped keeps its entity tag's); empty when not asked for
+    confidences: list[float]
+
+
+def check_min_confidence(value: object) -> float:
+    """`value` as a confidence threshold: a number from 0 to 1 (bool, NaN and the rest refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise NerkitError(
+            f"min_confidence={value!r} is not a number from 0 to 1",
+            hint="entities whose confidence is below it are dropped; 0 keeps them all",
+        )
+    return float(value)
+
+
+def entity_confidence(confidences: Sequence[float], span: Span) -> float:
+    """An entity's confidence: the lowest marginal probability among its tokens' tags, to 4 places."""
+    return round(min(confidences[span.start : span.end]), 4)
+
+
+def confident_tags(tagged: TaggedTokens, min_confidence: float, scheme: str) -> list[str]:
+    """`tagged`'s tags in `scheme` with every entity whose confidence is below `min_confidence` made O."""
+    kept = [
+        span
+        for span in tags_to_spans(tagged.tags)
+        if entity_confidence(tagged.confidences, span) >= min_confidence
+    ]
+    return spans_to_tags(kept, len(tagged.tags), scheme)
+
+
+def drop_unconfident(document: Document, min_confidence: float) -> Document:
+    """`document` without the entities whose confidence is below `min_confidence` (itself at 0); what
+    tagging with that `min_confidence` gives."""
+    if not min_confidence:
+        return document
+    kept = [e for e in document.entities if e.confidence is not None and e.confidence >= min_confidence]
+    return replace(document, entities=kept)
 
 
 def add_entities(document: Document, sentence: Sentence, tagged: TaggedTokens) -> None:
@@ -41,7 +77,7 @@ def add_entities(document: Document, sentence: Sentence, tagged: TaggedTokens) -
     for span in tags_to_spans(tagged.tags):
         start = sentence.tokens[span.start].start
         end = sentence.tokens[span.end - 1].end
-        confidence = round(min(tagged.confidences[span.start : span.end]), 4) if tagged.confidences else None
+        confidence = entity_confidence(tagged.confidences, span) if tagged.confidences else None
         document.entities.append(Entity(start, end, span.label, document.text[start:end], confidence))
 
 
@@ -73,12 +109,15 @@ class Pipeline:
         batch_size: int = 512,
         confidence: bool = True,
         documents: Sequence[int] | None = None,
+        min_confidence: float = 0.0,
     ) -> list[TaggedTokens]:
         """Tags for pre-tokenised sentences, in the training data's scheme (and their marginals).
 
         `documents` gives each sentence's document, so a model trained in document context reads
-        neighbouring sentences together; without it every sentence stands alone.
+        neighbouring sentences together; without it every sentence stands alone. Entities whose
+        confidence is below `min_confidence` (0 to 1) are tagged O.
         """
+        min_confidence = check_min_confidence(min_confidence)
         encoded = [encode_sentence(tokens, self.vocab) for tokens in sentences]
         if self.transformer is not None:
             spec = self.spec
@@ -91,16 +130,28 @@ class Pipeline:
             )
             for sentence, values in zip(encoded, features, strict=True):
                 sentence.features = values
-        paths, confidences = tag_encoded(self.model, encoded, batch_size, confidence, documents)
+        marginals = confidence or min_confidence > 0
+        paths, confidences = tag_encoded(self.model, encoded, batch_size, marginals, documents)
         scheme = self.spec.output_scheme
+        tagged = [
+            TaggedTokens(convert_tags([self.labels[i] for i in path], scheme), token_confidences)
+            for path, token_confidences in zip(paths, confidences, strict=True)
+        ]
+        if not min_confidence:
+            return tagged
         return [
-            TaggedTokens(convert_tags([self.labels[i] for i in path], scheme), confidence)
-            for path, confidence in zip(paths, confidences, strict=True)
+            TaggedTokens(confident_tags(t, min_confidence, scheme), t.confidences if confidence else [])
+            for t in tagged
         ]
 
-    def tag_documents(self, documents: Sequence[Document], batch_size: int = 512) -> list[Document]:
-        """Find the entities of already-split documents (their sentences and tokens set)."""
-        self.tag_document_sentences(documents, range(len(documents)), batch_size)
+    def tag_documents(
+        self, documents: Sequence[Document], batch_size: int = 512, min_confidence: float = 0.0
+    ) -> list[Document]:
+        """Find the entities of already-split documents (their sentences and tokens set); those whose
+        confidence is below `min_confidence` (0 to 1) are left out."""
+        self.tag_document_sentences(
+            documents, range(len(documents)), batch_size, min_confidence=min_confidence
+        )
         return list(documents)
 
     def tag_document_sentences(
@@ -109,16 +160,18 @@ class Pipeline:
         owners: Sequence[int],
         batch_size: int = 512,
         confidence: bool = True,
+        min_confidence: float = 0.0,
     ) -> list[list[TaggedTokens]]:
         """Tag every sentence of already-split documents and add their entities; `owners[i]` is the
         context document of `documents[i]` (equal owners are read together). Returns the tags per
-        document, per sentence."""
+        document, per sentence. Entities whose confidence is below `min_confidence` (0 to 1) are left
+        out, and their tokens tagged O; confidences are computed for it even without `confidence`."""
         sentences = [sentence for document in documents for sentence in document.sentences]
         context = [
             owner for owner, document in zip(owners, documents, strict=True) for _ in document.sentences
         ]
         tokens = [[t.text for t in s.tokens] for s in sentences]
-        tagged = iter(self.tag_tokens(tokens, batch_size, confidence, context))
+        tagged = iter(self.tag_tokens(tokens, batch_size, confidence, context, min_confidence))
         results = []
         for document in documents:
             results.append([next(tagged) for _ in document.sentences])
@@ -126,13 +179,18 @@ class Pipeline:
                 add_entities(document, sentence, result)
         return results
 
-    def predict_many(self, texts: Iterable[str], batch_size: int = 512) -> list[Document]:
-        """Documents with entities for raw texts; every offset points into its text."""
-        return self.tag_documents([parse_text(text) for text in texts], batch_size)
+    def predict_many(
+        self, texts: Iterable[str], batch_size: int = 512, min_confidence: float = 0.0
+    ) -> list[Document]:
+        """Documents with entities for raw texts; every offset points into its text. Entities whose
+        confidence is below `min_confidence` (0 to 1; 0 keeps all) are left out."""
+        min_confidence = check_min_confidence(min_confidence)
+        return self.tag_documents([parse_text(text) for text in texts], batch_size, min_confidence)
 
-    def predict(self, text: str) -> Document:
-        """One raw text to a Document with its entities."""
-        return self.predict_many([text])[0]
+    def predict(self, text: str, min_confidence: float = 0.0) -> Document:
+        """One raw text to a Document with its entities, but those whose confidence is below
+        `min_confidence` (0 to 1; 0 keeps all)."""
+        return self.predict_many([text], min_confidence=min_confidence)[0]
 
     def evaluate(
         self,

@@ -147,12 +147,15 @@ def tokenised(text: str, sentences: list[TokenSpans]) -> Document:
     return Document(text, built)
 
 
-def _tag_chunk(pipeline: Pipeline, chunk: list[_Record], batch_size: int, confidence: bool) -> None:
+def _tag_chunk(
+    pipeline: Pipeline, chunk: list[_Record], batch_size: int, confidence: bool, min_confidence: float = 0.0
+) -> None:
     owners = [  # a document is read alone; a CoNLL sentence belongs to its -DOCSTART- document
         document_id(record.conll[0], number) if record.conll else number
         for number, record in enumerate(chunk)
     ]
-    tagged = pipeline.tag_document_sentences([r.document for r in chunk], owners, batch_size, confidence)
+    documents = [record.document for record in chunk]
+    tagged = pipeline.tag_document_sentences(documents, owners, batch_size, confidence, min_confidence)
     for record, results in zip(chunk, tagged, strict=True):
         record.tagged.extend(results)
 
@@ -219,6 +222,7 @@ def predict_file(
     colours: Mapping[str, str] | None = None,
     version: str | None = None,
     read_options: ReadOptions | None = None,
+    min_confidence: float = 0.0,
 ) -> PredictSummary:
     """Tag a file (`-` for standard input) and write the result to `output` (atomically), or to
     standard output when `output` is None or `-`.
@@ -233,7 +237,13 @@ def predict_file(
     Output: jsonl, conll, html; labelstudio (tasks with `predictions` of `version`, default
     `model_version(pipeline.meta)`, a score per region; a Label Studio input's tasks pass through with
     their predictions replaced); brat (a folder: `output` required). Memory stays bounded but for html.
+
+    `min_confidence` (0 to 1; 0 keeps all) leaves out every entity whose confidence is below it, in every
+    format: a CoNLL output tags its tokens O, and the summary counts only the entities written.
     """
+    from nerkit.pipeline import check_min_confidence
+
+    min_confidence = check_min_confidence(min_confidence)
     input_format = input_format or input_format_of(source)
     check_choice("input format", input_format, INPUT_FORMATS)
     check_output_format(output, output_format)
@@ -251,7 +261,7 @@ def predict_file(
 
     def tagged_records() -> Iterator[_Record]:
         for chunk in _chunks(records, CHUNK):
-            _tag_chunk(pipeline, chunk, batch_size, confidence)
+            _tag_chunk(pipeline, chunk, batch_size, confidence, min_confidence)
             for record in chunk:
                 summary.documents += 1
                 summary.sentences += len(record.document.sentences)

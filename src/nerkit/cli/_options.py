@@ -1,5 +1,6 @@
 """Flags shared by several commands: the training options generated from TrainOptions' field metadata
-(type, range, help, group), the transformer precision, the tag column and thread counts."""
+(type, range, help, group), the transformer precision, the tag column, thread counts and the confidence
+threshold."""
 
 from __future__ import annotations
 
@@ -99,6 +100,27 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
 
 
 positive = whole_number(1, 1_000_000)  # batch sizes, process counts
+MIN_CONFIDENCE_HELP = (
+    "leave out every entity whose confidence (the lowest marginal probability of its tokens' tags, as "
+    "the output shows it) is below this number from 0 to 1, in every format; in CoNLL output its tokens "
+    "are tagged O (default 0: keep all; `nerkit report` finds the thresholds worth using)"
+)
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1 (NaN refused), else one line saying so."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give one from 0 to 1") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a number from 0 to 1")
+    return value
+
+
+def add_min_confidence(parser: argparse._ActionsContainer, help: str = MIN_CONFIDENCE_HELP) -> None:
+    """--min-confidence for the commands that write entities: a number from 0 to 1, default 0."""
+    parser.add_argument("--min-confidence", type=fraction, default=0.0, metavar="FRACTION", help=help)
 
 
 def add_reading(parser: argparse._ActionsContainer, tag_column: bool = True) -> None:

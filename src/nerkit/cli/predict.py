@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nerkit.cli._options import add_precision, add_threads, label_list, positive
+from nerkit.cli._options import add_min_confidence, add_precision, add_threads, label_list, positive
 from nerkit.errors import NerkitError
 
 HELP = "Tag raw text or annotated data (CoNLL, JSON lines, Label Studio, brat, Hugging Face) with a trained model."
@@ -34,6 +34,7 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help=INPUT_HELP)
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl", help=FORMAT_HELP)
     parser.add_argument("--output", "-o", help="where to write (default: standard output)")
+    add_min_confidence(parser)
     parser.add_argument("--batch-size", type=positive, default=512, help="sentences per model call")
     parser.add_argument("--colors", help="HTML colours per label, e.g. PER=#ffd166,LOC=lightblue")
     parser.add_argument(
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         colours=colours,
         version=model_version(pipeline.meta, Path(args.model).resolve().name or "nerkit"),
         read_options=ReadOptions(labels=args.labels),
+        min_confidence=args.min_confidence,
     )
     where = f" to {args.output}" if args.output not in (None, "-") else ""
     print(
