@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -23,6 +24,9 @@ from nerkit.model.folder import load_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger, tag_encoded
 from nerkit.text.document import Document, Entity, Sentence, parse_text
+
+if TYPE_CHECKING:
+    from nerkit.report.build import Report
 
 
 @dataclass
@@ -85,13 +89,19 @@ class Pipeline:
     """Sentences, tokens, tags and entities from a trained model: `nerkit.load(path).predict(text)`."""
 
     def __init__(
-        self, model: Tagger, vocab: Vocab, meta: dict[str, object], transformer: Transformer | None = None
+        self,
+        model: Tagger,
+        vocab: Vocab,
+        meta: dict[str, object],
+        transformer: Transformer | None = None,
+        path: PathLike | None = None,
     ) -> None:
         self.model = model
         self.vocab = vocab
         self.labels = vocab.labels
         self.meta = meta
         self.transformer = transformer  # the feature transformer, for a model that reads one
+        self.path = path  # the model folder it was loaded from (None for a model built in memory)
 
     @property
     def spec(self) -> ModelSpec:
@@ -191,6 +201,26 @@ class Pipeline:
         """One raw text to a Document with its entities, but those whose confidence is below
         `min_confidence` (0 to 1; 0 keeps all)."""
         return self.predict_many([text], min_confidence=min_confidence)[0]
+
+    def report(
+        self,
+        file: PathLike | None = None,
+        format: str | None = None,
+        options: ReadOptions | None = None,
+        batch_size: int = 512,
+        suspect_confidence: float = 0.95,  # review.SUSPECT_CONFIDENCE
+    ) -> Report:
+        """Where the model goes wrong on annotated data in any format (detected unless `format` is
+        given), and how sure it was: every part of `nerkit report` (`.to_json()`, `.to_html()`); without
+        `file`, the model's spec and training curves alone. Gold entities the model contradicts with
+        at least `suspect_confidence` are the likely annotation errors."""
+        from nerkit.report.build import build_report
+
+        if self.path is None:
+            raise NerkitError(
+                "this model was not loaded from a folder", hint="load it with nerkit.load(path)"
+            )
+        return build_report(self, self.path, file, format, options, batch_size, suspect_confidence)
 
     def evaluate(
         self,
@@ -295,4 +325,4 @@ def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
         )
     torch.set_num_threads(threads or default_threads())
     loaded = load_model(path, precision)
-    return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer)
+    return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer, path)

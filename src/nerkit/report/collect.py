@@ -14,6 +14,7 @@ from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import convert_tags, tags_to_spans
 from nerkit.evaluate import CharSpan, Score, score_char_spans, score_pairs, score_sequences
 from nerkit.files import PathLike
+from nerkit.pipeline import entity_confidence
 from nerkit.report.sentences import Mention, ReportSentence
 
 if TYPE_CHECKING:
@@ -64,14 +65,14 @@ def token_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
 def predicted_mentions(
     tagged: TaggedTokens, offsets: Sequence[tuple[int, int]], shift: int = 0
 ) -> list[Mention]:
-    """The entities of tagged tokens as mentions, each with the lowest marginal of its tokens (to four
-    places, as `predict` writes it), offsets less `shift`."""
+    """The entities of tagged tokens as mentions, each with its confidence as `predict` gives it
+    (`entity_confidence`), offsets less `shift`."""
     return [
         Mention(
             offsets[span.start][0] - shift,
             offsets[span.end - 1][1] - shift,
             span.label,
-            round(min(tagged.confidences[span.start : span.end]), 4),
+            entity_confidence(tagged.confidences, span),
         )
         for span in tags_to_spans(tagged.tags)
     ]
