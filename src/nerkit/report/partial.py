@@ -176,12 +176,14 @@ def _check_spans(mentions: Sequence[Mention]) -> None:
 
 def _add_document(scores: PartialScores, gold: Sequence[Mention], predicted: Sequence[Mention]) -> None:
     """Add one document's counts to every schema's overall and per-type tables."""
-    labels = {mention.label for mention in gold} | {mention.label for mention in predicted}
+    if not gold and not predicted:
+        return
     for schema, tables in scores.schemas.items():
         tables.overall.add(_score_document(schema, gold, predicted))
-        for label in labels:
-            gold_of_type = [mention for mention in gold if mention.label == label]
-            predicted_of_type = [mention for mention in predicted if mention.label == label]
+    for label in {mention.label for mention in gold} | {mention.label for mention in predicted}:
+        gold_of_type = [mention for mention in gold if mention.label == label]
+        predicted_of_type = [mention for mention in predicted if mention.label == label]
+        for schema, tables in scores.schemas.items():
             tables.per_type.setdefault(label, Counts()).add(
                 _score_document(schema, gold_of_type, predicted_of_type)
             )
