@@ -105,7 +105,7 @@ def score_partial(gold: Sequence[Sequence[Mention]], predicted: Sequence[Sequenc
 
     Rules (nervaluate's, kept so that the counts match it):
 
-    - Predictions are judged one at a time in the order given; each takes at most one gold entity of its
+    - Predictions are judged one at a time in the order given (by start in a ReportSentence); each takes at most one gold entity of its
       document that no earlier prediction took. A gold entity no prediction takes is missed.
     - Two entities overlap when they share at least 1% of the gold entity's length (nervaluate's
       `min_overlap_percentage=1`), in the units of the offsets: a gold entity over 100 units long needs
@@ -131,12 +131,14 @@ def score_partial(gold: Sequence[Sequence[Mention]], predicted: Sequence[Sequenc
       missed. strict takes the first gold entity a prediction overlaps, type the closest of the right
       type, so the two schemas can pair one prediction with different gold entities.
     - Duplicates are not merged: a repeated gold entity is missed once, a repeated prediction spurious.
+    - nervaluate's README totals its six-scenario table as if it had a seventh row (the SemEval blog's
+      second exact match); its code, and nerkit, count the six rows.
 
     Where nerkit differs from nervaluate (input nervaluate cannot score):
 
     - No documents: nervaluate has no schema tables at all (and its Evaluator cannot guess the input format
       of an empty list); nerkit gives the four schemas with zero counts and no types.
-    - An entity with end <= start: nervaluate divides by zero when a prediction overlaps it; nerkit
+    - An entity with end <= start: nervaluate can divide by zero on it (ZeroDivisionError); nerkit
       raises NerkitError. So do documents that differ in number (nervaluate: ValueError).
     - nervaluate drops entities of a type missing from its `tags` argument; nerkit scores every type.
     """
