@@ -1,0 +1,123 @@
+"""`nerkit report`: the page, the JSON and the suspects from one call, the model alone, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nerkit.cli import main
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
+PARTS = ("summary", "partial", "mistakes", "confusion", "confidence", "worst", "suspects")
+
+
+def run(capsys, *argv: str | Path) -> tuple[int, str, str]:
+    try:
+        code = main([str(arg) for arg in argv])
+    except SystemExit as stopped:  # argparse's one-line errors
+        code = int(str(stopped.code))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def written(tiny_model, tmp_path_factory):
+    """The page, JSON and suspects of the tiny model on the sample dev split, written once."""
+    folder = tmp_path_factory.mktemp("report")
+    argv = [tiny_model, SAMPLES / "dev.conll", "-o", folder / "r.html", "--json", folder / "r.json"]
+    code = main(
+        ["report", *map(str, argv), "--suspects", str(folder / "s.jsonl"), "--suspect-confidence", "0.5"]
+    )
+    assert code == 0
+    return folder
+
+
+def test_page_json_and_suspects_are_written(written, tiny_pipeline):
+    report = json.loads((written / "r.json").read_text(encoding="utf-8"))
+    assert report["format"] == "nerkit-report" and report["version"] == 1
+    assert all(report[part] is not None for part in PARTS)
+    assert report["summary"] == tiny_pipeline.evaluate(SAMPLES / "dev.conll").to_json()
+    assert report["data"]["format"] == "conll"
+    assert report["data"]["sentences"] == 108
+    assert report["training"]["kept_epoch"] == report["model"]["best_epoch"]
+    assert "vocab" not in report["model"]
+    page = (written / "r.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and page.count("<svg") >= 4
+    lines = [json.loads(line) for line in (written / "s.jsonl").read_text(encoding="utf-8").splitlines()]
+    found = [suspect for line in lines for suspect in line["suspects"]]
+    assert len(found) == len(report["suspects"])
+    firsts = [line["suspects"][0]["confidence"] for line in lines]
+    assert firsts == sorted(firsts, reverse=True)  # each sentence where its most confident suspect ranks
+    for line in lines:
+        assert set(line) >= {"text", "place", "suspects"}
+
+
+def test_the_python_call_gives_the_same_figures(written, tiny_model):
+    import nerkit
+
+    report = nerkit.load(str(tiny_model), threads=1).report(SAMPLES / "dev.conll", suspect_confidence=0.5)
+    assert report.to_json() == json.loads((written / "r.json").read_text(encoding="utf-8")) | {
+        "data": report.to_json()["data"]
+    }
+
+
+def test_the_model_alone_gives_its_training_curves(capsys, tiny_model, tmp_path):
+    code, out, err = run(capsys, "report", tiny_model, "--json", "-")
+    assert code == 0, err
+    report = json.loads(out)
+    assert [part for part in PARTS if report[part] is not None] == []
+    assert [epoch["epoch"] for epoch in report["training"]["epochs"]] == [1, 2]
+    code, _, err = run(capsys, "report", tiny_model, "-o", tmp_path / "m.html")
+    assert code == 0, err
+    assert (tmp_path / "m.html").read_text(encoding="utf-8").count("<svg") == 1
+
+
+def test_suspects_as_label_studio_tasks(capsys, tiny_model, tmp_path):
+    code, _, err = run(
+        capsys, "report", tiny_model, SAMPLES / "dev.conll", "--json", tmp_path / "r.json",
+        "--suspects", tmp_path / "s.json", "--suspect-confidence", "0.5",
+    )  # fmt: skip
+    assert code == 0, err
+    tasks = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert tasks and all(set(task) >= {"id", "data", "meta", "annotations"} for task in tasks)
+    assert all(task["meta"]["suspects"] for task in tasks)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([SAMPLES / "dev.conll"], "nothing to write"),
+        (["-o", "x.html", "--suspects", "s.jsonl"], "--suspects needs a FILE"),
+        ([SAMPLES / "dev.conll", "-o", "same.html", "--json", "same.html"], "name the same file"),
+        ([SAMPLES / "dev.conll", "-o", SAMPLES / "dev.conll"], "is also this command's input"),
+        ([SAMPLES / "dev.conll", "-o", "-"], "the page cannot go to standard output"),
+        ([SAMPLES / "dev.conll", "--json", "-", "--suspect-confidence", "1.5"], "1.5"),
+        (["missing.conll", "--json", "-"], "missing.conll"),
+    ],
+)
+def test_bad_requests_are_one_line(capsys, tiny_model, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "report", tiny_model, *argv)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_a_damaged_model_folder_is_one_line(capsys, tiny_model, tmp_path):
+    damaged = tmp_path / "model"
+    shutil.copytree(tiny_model, damaged)
+    (damaged / "model.json").write_text("{", encoding="utf-8")
+    code, _, err = run(capsys, "report", damaged, "--json", "-")
+    assert code == 2 and "model.json" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_damaged_training_log_is_one_line(capsys, tiny_model, tmp_path):
+    damaged = tmp_path / "model"
+    shutil.copytree(tiny_model, damaged)
+    with (damaged / "train_log.jsonl").open("a", encoding="utf-8") as log:
+        log.write("{oops\n")
+    code, _, err = run(capsys, "report", damaged, "--json", "-")
+    assert code == 2 and "train_log.jsonl:3: not valid JSON" in err
