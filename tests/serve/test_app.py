@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import re
 import socket
@@ -281,17 +282,147 @@ def test_a_bug_in_the_model_is_a_500_json_error_and_logged(tiny_pipeline, caplog
     assert [m for m in caplog.messages if re.fullmatch(r"POST /v1/entities 500 \d+\.\dms", m)]
 
 
+# --- the confidence threshold ---------------------------------------------------------------------
+
+THRESHOLD_TEXT = RAW[1]  # three entities of three different confidences for the tiny model
+
+
+@pytest.fixture(scope="module")
+def middle(tiny_pipeline) -> float:
+    """The confidence of THRESHOLD_TEXT's middle entity (by confidence)."""
+    confidences = sorted(e.confidence for e in tiny_pipeline.predict(THRESHOLD_TEXT).entities)
+    assert len(confidences) == len(set(confidences)) == 3
+    return confidences[1]
+
+
+def kept(pipeline, texts: list[str], threshold: float) -> list[dict]:
+    """What `nerkit predict --min-confidence threshold` writes for each text."""
+    return [
+        {"text": document.text, "entities": [entity.to_json() for entity in document.entities]}
+        for document in pipeline.predict_many(texts, min_confidence=threshold)
+    ]
+
+
+def test_a_request_min_confidence_keeps_entities_at_it_and_drops_those_below(client, tiny_pipeline, middle):
+    texts = [THRESHOLD_TEXT, *RAW[:3], ""]
+    everything = expected(tiny_pipeline, texts)
+    for threshold, count in [(middle - 0.0001, 2), (middle, 2), (middle + 0.0001, 1), (0, 3), (1, 0)]:
+        body = post(client, {"texts": texts, "min_confidence": threshold}).json()
+        assert body == {"results": kept(tiny_pipeline, texts, threshold)}
+        assert len(body["results"][0]["entities"]) == count
+        assert body["results"] == [
+            {**row, "entities": [e for e in row["entities"] if e["confidence"] >= threshold]}
+            for row in everything
+        ]
+    assert post(client, {"texts": texts, "min_confidence": None}).json() == {"results": everything}
+
+
+def test_render_honours_min_confidence(client, tiny_pipeline, middle):
+    body = post(client, {"text": THRESHOLD_TEXT, "min_confidence": middle}, "/v1/render").json()
+    document = tiny_pipeline.predict(THRESHOLD_TEXT, min_confidence=middle)
+    assert body == {
+        "html": render_fragment(document, label_colours(tiny_pipeline.entity_types)),
+        "entities": [entity.to_json() for entity in document.entities],
+    }
+    assert body["html"].count("<mark ") == 2
+
+
+def test_the_server_default_applies_unless_a_request_overrides_it(tiny_pipeline, middle):
+    texts = [THRESHOLD_TEXT, RAW[2]]
+    with TestClient(create_app(tiny_pipeline, min_confidence=middle)) as client:
+        assert client.get("/v1/model").json()["min_confidence"] == middle
+        assert post(client, {"texts": texts}).json() == {"results": kept(tiny_pipeline, texts, middle)}
+        assert post(client, {"texts": texts, "min_confidence": None}).json() == {
+            "results": kept(tiny_pipeline, texts, middle)
+        }
+        assert post(client, {"texts": texts, "min_confidence": 0}).json() == {
+            "results": expected(tiny_pipeline, texts)
+        }
+        lower = post(client, {"text": THRESHOLD_TEXT, "min_confidence": 0.0}, "/v1/render").json()
+        assert len(lower["entities"]) == 3
+        assert len(post(client, {"text": THRESHOLD_TEXT}, "/v1/render").json()["entities"]) == 2
+        assert f'id="min-confidence" min="0" max="1" step="any" value="{middle!r}"' in client.get("/").text
+        health = client.get("/healthz").json()
+        assert (health["requests_tagged"], health["texts_tagged"]) == (5, 8)
+
+
+def test_concurrent_requests_of_different_thresholds_share_model_calls(tiny_pipeline, middle):
+    app = create_app(tiny_pipeline, max_batch=MAX_BATCH, batch_wait_ms=50, min_confidence=middle)
+    thresholds = [None, 0.0, middle, middle + 0.0001, 1.0, 0.3] * 4
+    texts = [THRESHOLD_TEXT, RAW[2]]
+    with TestClient(app) as client, ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda m: post(client, {"texts": texts, "min_confidence": m}), thresholds))
+    for threshold, response in zip(thresholds, responses, strict=True):
+        wanted = middle if threshold is None else threshold
+        assert response.json() == {"results": kept(tiny_pipeline, texts, wanted)}
+    assert app.state.batcher.stats.requests == len(thresholds)
+    assert app.state.batcher.stats.calls < len(thresholds) / 2
+
+
+BAD_THRESHOLDS = [
+    (b"-0.1", "min_confidence: Input should be greater than or equal to 0"),
+    (b"1.5", "min_confidence: Input should be less than or equal to 1"),
+    (b"1e400", "min_confidence: Input should be a finite number"),
+    (b"NaN", "min_confidence: Input should be a finite number"),
+    (b"-Infinity", "min_confidence: Input should be a finite number"),
+    (b'"0.5"', "min_confidence: Input should be a valid number"),
+    (b"true", "min_confidence: Input should be a valid number"),
+    (b"[0.5]", "min_confidence: Input should be a valid number"),
+    (b'{"value": 0.5}', "min_confidence: Input should be a valid number"),
+]
+
+
+@pytest.mark.parametrize(("value", "error"), BAD_THRESHOLDS)
+@pytest.mark.parametrize(
+    ("path", "field"), [("/v1/entities", b'"texts": ["a"]'), ("/v1/render", b'"text": "a"')]
+)
+def test_a_bad_min_confidence_is_a_422_naming_the_field(client, path, field, value, error):
+    body = b"{" + field + b', "min_confidence": ' + value + b"}"
+    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (422, {"error": error})
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, math.nan, True, "0.5"])
+def test_a_bad_server_min_confidence_is_a_one_line_error(tiny_pipeline, value):
+    with pytest.raises(NerkitError) as caught:
+        create_app(tiny_pipeline, min_confidence=value)
+    assert str(caught.value) == (
+        f"min_confidence={value!r} is not a number from 0 to 1; "
+        "entities whose confidence is below it are dropped; 0 keeps them all"
+    )
+
+
+def test_nerkit_serve_min_confidence_sets_the_default(tiny_model, tiny_pipeline, middle, monkeypatch):
+    import nerkit.serve
+
+    apps = []
+    monkeypatch.setattr(nerkit.serve, "run_server", lambda app, host, port, limits: apps.append(app))
+    assert main(["serve", str(tiny_model), "--threads", "1", "--min-confidence", repr(middle)]) == 0
+    assert main(["serve", str(tiny_model), "--threads", "1"]) == 0
+    with TestClient(apps[0]) as client:
+        assert client.get("/v1/model").json()["min_confidence"] == middle
+        assert post(client, {"texts": [THRESHOLD_TEXT]}).json() == {
+            "results": kept(tiny_pipeline, [THRESHOLD_TEXT], middle)
+        }
+    with TestClient(apps[1]) as client:
+        assert client.get("/v1/model").json()["min_confidence"] == 0.0
+        assert post(client, {"texts": [THRESHOLD_TEXT]}).json() == {
+            "results": expected(tiny_pipeline, [THRESHOLD_TEXT])
+        }
+
+
 # --- model, health, render, page, log ---------------------------------------------------------------
 
 
 def test_model_endpoint(client, tiny_pipeline):
     body = client.get("/v1/model").json()
-    assert list(body) == ["labels", "entity_types", "spec", "metrics", "versions"]
+    assert list(body) == ["labels", "entity_types", "spec", "metrics", "versions", "min_confidence"]
+    assert body["min_confidence"] == 0.0
     assert body["labels"] == tiny_pipeline.labels
     assert body["entity_types"] == ["LOC", "MISC", "ORG", "PER"]
     assert body["spec"] == json.loads(json.dumps(tiny_pipeline.spec.to_json()))
     assert body["metrics"] == {key: tiny_pipeline.meta[key] for key in ("dev", "best_epoch", "calibration")}
-    assert set(body["metrics"]["dev"]) == {"precision", "recall", "f1"}
+    assert set(body["metrics"]["dev"]) == {"precision", "recall", "f1", "per_label"}
     assert body["versions"]["nerkit"] == body["versions"]["trained_with_nerkit"] == __version__
     assert body["versions"]["model_format"] == 1
     assert set(body["versions"]) == {"nerkit", "trained_with_nerkit", "model_format", "torch", "python"}
@@ -326,6 +457,10 @@ def test_health_counts_model_calls_and_texts(tiny_pipeline):
 def test_openapi_describes_the_endpoints(client):
     schema = client.get("/openapi.json").json()
     assert sorted(schema["paths"]) == ["/healthz", "/v1/entities", "/v1/model", "/v1/render"]
+    for request in ("EntitiesRequest", "RenderRequest"):
+        threshold = schema["components"]["schemas"][request]["properties"]["min_confidence"]
+        assert threshold["anyOf"] == [{"type": "number", "maximum": 1.0, "minimum": 0.0}, {"type": "null"}]
+        assert threshold["description"].startswith("leave out the entities whose confidence is below this")
     entities = schema["paths"]["/v1/entities"]["post"]
     assert sorted(entities["responses"]) == ["200", "400", "413", "422", "503"]
     assert client.get("/docs").status_code == 200
@@ -355,6 +490,10 @@ def test_page_is_self_contained_with_a_legend_and_a_strict_policy(client):
     keys = re.findall(r'<span class="key" style="background: (#\w+)">(\w+)</span>', page)
     assert keys == [("#caffbf", "LOC"), ("#fdffb6", "MISC"), ("#a0c4ff", "ORG"), ("#ffd6a5", "PER")]
     assert '<label for="text">Text</label>' in page and '<button type="submit">' in page
+    assert (
+        '<label class="threshold">Minimum confidence <input type="number" id="min-confidence" min="0" max="1" '
+        'step="any" value="0.0"></label>'
+    ) in page
 
 
 def test_one_log_line_per_request(client, caplog):

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nerkit.cli._options import add_precision, add_threads
+from nerkit.cli._options import add_min_confidence, add_precision, add_threads
 from nerkit.errors import NerkitError
 
 HELP = "Serve a model over HTTP: a REST API and a web page (nerkit[serve])."
+MIN_CONFIDENCE_HELP = (
+    "leave out every entity whose confidence (the lowest marginal probability of its tokens' tags) is "
+    "below this number from 0 to 1, unless a request gives its own min_confidence (default 0: keep all; "
+    "`nerkit report` finds the thresholds worth using)"
+)
 
 
 def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +57,7 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="connections one client address may hold open; more get 429 (default 64)",
     )
+    add_min_confidence(parser, help=MIN_CONFIDENCE_HELP)
     add_threads(parser)
     add_precision(parser)
 
@@ -71,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if args.body_timeout is not None:
         check_timeout("--body-timeout", args.body_timeout)
     pipeline = load(args.model, threads=args.threads, precision=args.transformer_precision)
-    app = create_app(pipeline, **_given(args, "max_text_chars", "max_batch", "max_queue", "body_timeout"))
+    given = _given(args, "max_text_chars", "max_batch", "max_queue", "body_timeout", "min_confidence")
+    app = create_app(pipeline, **given)
     run_server(app, args.host, args.port, connection_limits)
     return 0
 

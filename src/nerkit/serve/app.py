@@ -10,7 +10,7 @@ import platform
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 from fastapi import FastAPI, Request
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nerkit.errors import NerkitError
-from nerkit.pipeline import Pipeline, load
+from nerkit.pipeline import Pipeline, check_min_confidence, drop_unconfident, load
 from nerkit.render import label_colours, render_fragment
 from nerkit.serve.batcher import MicroBatcher, Overloaded
 from nerkit.serve.docs import add_docs_routes
@@ -39,6 +39,20 @@ TIMEOUTS = (0.1, 3600.0)  # the shortest and longest time limit a flag may set, 
 LOG = logging.getLogger("nerkit.serve")
 
 
+MinConfidence = Annotated[  # strict: true and "0.5" are refused, not read as numbers
+    float | None,
+    Field(
+        ge=0,
+        le=1,
+        strict=True,
+        allow_inf_nan=False,
+        description="leave out the entities whose confidence is below this number from 0 to 1 "
+        "(default: the server's --min-confidence, itself 0 unless given: keep all)",
+        examples=[0.5],
+    ),
+]
+
+
 class EntitiesRequest(BaseModel):
     """Texts to find entities in."""
 
@@ -46,6 +60,7 @@ class EntitiesRequest(BaseModel):
     texts: list[str] = Field(
         description="raw texts, each one document", examples=[["Maria Voss flew to Port Anselm."]]
     )
+    min_confidence: MinConfidence = None
 
 
 class RenderRequest(BaseModel):
@@ -53,6 +68,7 @@ class RenderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str = Field(description="a raw text", examples=["Maria Voss flew to Port Anselm."])
+    min_confidence: MinConfidence = None
 
 
 class EntityBody(BaseModel):
@@ -287,8 +303,8 @@ def _json_response(data: object) -> Response:
     return Response(json.dumps(data, ensure_ascii=False), media_type="application/json")
 
 
-def _model_json(pipeline: Pipeline) -> dict[str, object]:
-    """Labels, spec, metrics and versions of the served model."""
+def _model_json(pipeline: Pipeline, min_confidence: float) -> dict[str, object]:
+    """Labels, spec, metrics and versions of the served model, and the server's confidence threshold."""
     meta = pipeline.meta
     metrics = {key: meta[key] for key in ("dev", "test", "best_epoch", "calibration") if key in meta}
     return {
@@ -303,6 +319,7 @@ def _model_json(pipeline: Pipeline) -> dict[str, object]:
             "torch": torch.__version__,
             "python": platform.python_version(),
         },
+        "min_confidence": min_confidence,
     }
 
 
@@ -334,29 +351,32 @@ def create_app(
     max_queue: int = DEFAULT_MAX_QUEUE,
     batch_wait_ms: float = BATCH_WAIT_MS,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    min_confidence: float = 0.0,
 ) -> FastAPI:
     """The service for a loaded pipeline or a model folder.
 
     A request carries at most `max_batch` texts of at most `max_text_chars` characters each; concurrent
     requests share model calls of at most `max_batch` texts; beyond `max_queue` waiting texts, 503. A body
     must arrive within `body_timeout` seconds of its request's head. A request whose client leaves before
-    its texts reach the model is dropped from the queue.
+    its texts reach the model is dropped from the queue. Entities whose confidence is below a request's
+    `min_confidence`, else this `min_confidence` (0 to 1; 0 keeps all), are left out of its answer.
     """
     if max_text_chars < 1:
         raise NerkitError(f"--max-text-chars {max_text_chars} would refuse every text", hint="use 1 or more")
     check_timeout("--body-timeout", body_timeout)
+    min_confidence = check_min_confidence(min_confidence)
     pipeline = model if isinstance(model, Pipeline) else load(model)
     batcher: MicroBatcher[Document] = MicroBatcher(
         pipeline.predict_many, max_batch=max_batch, max_waiting=max_queue, wait_ms=batch_wait_ms
     )
     colours = label_colours(pipeline.entity_types)
-    page = page_html(pipeline, colours)
-    model_json = _model_json(pipeline)
+    page = page_html(pipeline, colours, min_confidence)
+    model_json = _model_json(pipeline, min_confidence)
     max_body_bytes = max_batch * (max_text_chars * JSON_BYTES_PER_CHAR + 16) + 1024
     app = _new_app(batcher, max_body_bytes, body_timeout)
     app.state.pipeline = pipeline
     app.state.batcher = batcher
-    _add_tagging_routes(app, _tagging(batcher, max_batch, max_text_chars), colours)
+    _add_tagging_routes(app, _tagging(batcher, max_batch, max_text_chars), colours, min_confidence)
     _add_info_routes(app, batcher, model_json, page)
     return app
 
@@ -393,7 +413,8 @@ def _new_app(batcher: MicroBatcher[Document], max_body_bytes: int, body_timeout:
     return app
 
 
-_Tagging = Callable[[Request, list[str], list[str]], Awaitable[list[Document]]]  # (request, texts, names)
+# (request, texts, names, min_confidence)
+_Tagging = Callable[[Request, list[str], list[str], float], Awaitable[list[Document]]]
 
 
 async def _client_gone(request: Request) -> None:
@@ -403,10 +424,14 @@ async def _client_gone(request: Request) -> None:
 
 
 def _tagging(batcher: MicroBatcher[Document], max_batch: int, max_text_chars: int) -> _Tagging:
-    """The documents of a request's texts through the batcher, after `_check_texts`; 503 when busy; 499
-    (for the log: nobody is there to read it) when the client leaves first, its texts dropped from the queue."""
+    """The documents of a request's texts through the batcher, after `_check_texts`, without the entities
+    below the request's `min_confidence` (the batcher keeps all, so that requests of any threshold share
+    model calls); 503 when busy; 499 (for the log: nobody is there to read it) when the client leaves
+    first, its texts dropped from the queue."""
 
-    async def tagged(request: Request, texts: list[str], names: list[str]) -> list[Document]:
+    async def tagged(
+        request: Request, texts: list[str], names: list[str], min_confidence: float
+    ) -> list[Document]:
         _check_texts(texts, names, max_batch, max_text_chars)
         submitted = asyncio.ensure_future(batcher.submit(texts))
         gone = asyncio.ensure_future(_client_gone(request))
@@ -416,7 +441,7 @@ def _tagging(batcher: MicroBatcher[Document], max_batch: int, max_text_chars: in
             gone.cancel()
             submitted.cancel()  # a no-op once answered; else its texts leave the queue
         try:
-            return await submitted
+            return [drop_unconfident(document, min_confidence) for document in await submitted]
         except Overloaded:
             raise HTTPException(
                 503,
@@ -431,19 +456,27 @@ def _tagging(batcher: MicroBatcher[Document], max_batch: int, max_text_chars: in
     return tagged
 
 
-def _add_tagging_routes(app: FastAPI, tagged: _Tagging, colours: dict[str, str]) -> None:
-    """POST /v1/entities and /v1/render: the entities of texts, and one text rendered as HTML."""
+def _add_tagging_routes(
+    app: FastAPI, tagged: _Tagging, colours: dict[str, str], min_confidence: float
+) -> None:
+    """POST /v1/entities and /v1/render: the entities of texts, and one text rendered as HTML; a request's
+    `min_confidence` overrides the server's."""
+
+    def threshold(given: float | None) -> float:
+        return min_confidence if given is None else given
 
     @app.post("/v1/entities", response_model=EntitiesResponse, responses=ERRORS)
     async def entities(body: EntitiesRequest, request: Request) -> Response:
-        """The entities of each text, exactly as `nerkit predict` gives them for the same texts."""
+        """The entities of each text, exactly as `nerkit predict` gives them for the same texts (and the
+        same `--min-confidence`)."""
         names = [f"texts[{n}]" for n in range(len(body.texts))]
-        return _json_response({"results": _documents_json(await tagged(request, body.texts, names))})
+        documents = await tagged(request, body.texts, names, threshold(body.min_confidence))
+        return _json_response({"results": _documents_json(documents)})
 
     @app.post("/v1/render", response_model=RenderResponse, responses=ERRORS)
     async def render(body: RenderRequest, request: Request) -> Response:
         """One text as escaped HTML with its entities highlighted (what the page at / shows)."""
-        document = (await tagged(request, [body.text], ["text"]))[0]
+        document = (await tagged(request, [body.text], ["text"], threshold(body.min_confidence)))[0]
         entities = [entity.to_json() for entity in document.entities]
         return _json_response({"html": render_fragment(document, colours), "entities": entities})
 
@@ -455,7 +488,8 @@ def _add_info_routes(
 
     @app.get("/v1/model")
     async def model_info() -> dict[str, object]:
-        """The served model: its labels, entity types, spec, dev metrics and versions."""
+        """The served model: its labels, entity types, spec, dev metrics and versions, and the confidence
+        below which the server leaves entities out unless a request says otherwise (`min_confidence`)."""
         return model_json
 
     @app.get("/healthz")

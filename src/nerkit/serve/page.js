@@ -1,6 +1,7 @@
 "use strict";
 const form = document.getElementById("ask");
 const box = document.getElementById("text");
+const threshold = document.getElementById("min-confidence");
 const status = document.getElementById("status");
 const result = document.getElementById("result");
 const shown = document.getElementById("shown");
@@ -60,7 +61,7 @@ form.addEventListener("submit", async (event) => {
     const response = await fetch("v1/render", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: box.value }),
+      body: JSON.stringify({ text: box.value, min_confidence: threshold.valueAsNumber }),
     });
     const body = await response.json();
     if (response.ok) show(body);

@@ -36,8 +36,9 @@ def _about(pipeline: Pipeline) -> str:
     return " · ".join(parts)
 
 
-def page_html(pipeline: Pipeline, colours: Mapping[str, str]) -> str:
-    """The whole page for a model: `colours` gives each entity type's background, as in its legend."""
+def page_html(pipeline: Pipeline, colours: Mapping[str, str], min_confidence: float = 0.0) -> str:
+    """The whole page for a model: `colours` gives each entity type's background, as in its legend;
+    `min_confidence` is where its confidence threshold starts (the server's)."""
     legend = "".join(
         f'<li><span class="key" style="background: {colours[label]}">{escape(label)}</span></li>'
         for label in pipeline.entity_types
@@ -57,6 +58,8 @@ def page_html(pipeline: Pipeline, colours: Mapping[str, str]) -> str:
         "></textarea>\n"
         '<div class="actions"><button type="submit">Find entities</button>'
         '<span class="hint" id="hint">or press <kbd>Ctrl</kbd>+<kbd>Enter</kbd> in the text box</span>'
+        '<label class="threshold">Minimum confidence <input type="number" id="min-confidence" '
+        f'min="0" max="1" step="any" value="{min_confidence!r}"></label>'
         '<span class="status" id="status" role="status" aria-live="polite"></span></div>\n'
         "</form>\n"
         '<section id="result" aria-labelledby="result-title" hidden>\n'
