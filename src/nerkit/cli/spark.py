@@ -7,7 +7,13 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from nerkit.cli._options import add_precision, add_training_options, positive, training_options
+from nerkit.cli._options import (
+    add_min_confidence,
+    add_precision,
+    add_training_options,
+    positive,
+    training_options,
+)
 from nerkit.errors import NerkitError
 
 if TYPE_CHECKING:  # pyspark is optional
@@ -19,6 +25,11 @@ MASTER_HELP = (
 )
 ANNOTATE_HELP = "Annotate files into a folder of part files, as nerkit predict would."
 TRAIN_HELP = "Train as nerkit train does, in several processes (DDP over gloo) started by Spark."
+MIN_CONFIDENCE_HELP = (
+    "leave out every entity whose confidence (the lowest marginal probability of its tokens' tags, as "
+    "the output shows it) is below this number from 0 to 1; with CoNLL input its tokens are tagged O "
+    "(default 0: keep all; `nerkit report` finds the thresholds worth using)"
+)
 TRAIN_FORMATS = ("conll", "jsonl")  # what spark train reads: CoNLL, or span JSON lines through read_spans
 
 
@@ -45,6 +56,7 @@ def _add_annotate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     parser.add_argument("--output-format", choices=("jsonl", "parquet"), default="jsonl")
     parser.add_argument("--batch-size", type=positive, default=512, help="sentences per model call")
+    add_min_confidence(parser, help=MIN_CONFIDENCE_HELP)
     add_precision(parser)
 
 
@@ -88,6 +100,7 @@ def run_annotate(args: argparse.Namespace) -> int:
         output_format=args.output_format,
         batch_size=args.batch_size,
         precision=args.transformer_precision,
+        min_confidence=args.min_confidence,
     )
     print(
         f"annotated {args.input} into {args.output} in {time.perf_counter() - started:.1f}s", file=sys.stderr

@@ -34,6 +34,7 @@ def annotate(
     batch_size: int = 512,
     precision: str = "auto",
     sorted_by_document: bool = False,
+    min_confidence: float = 0.0,
 ) -> DataFrame:
     """`df` plus `entities` (array of start, end, label, text, confidence), the same as `nerkit predict`.
 
@@ -43,12 +44,14 @@ def annotate(
     together, as `nerkit predict` does for a CoNLL file's -DOCSTART- documents: rows are shuffled by
     document, unless `sorted_by_document` says each partition already holds whole documents, each in
     order (as `read_conll` gives them). The model loads once per Python worker, with as many torch
-    threads as Spark gives each task (spark.task.cpus).
+    threads as Spark gives each task (spark.task.cpus). Entities whose confidence is below
+    `min_confidence` (0 to 1; 0 keeps all) are left out, their tokens tagged O, as `nerkit predict` does.
     """
     import_pyspark()
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
+    min_confidence = _checked_threshold(min_confidence)
     model_path = _checked_model(model_path)
     column = tokens_col or text_col
     if not column or column not in df.columns:
@@ -69,13 +72,14 @@ def annotate(
         pipeline = _worker_pipeline(model_path, precision)
         if not tokens_col:
             for frame in batches:
-                yield _tag_texts(pipeline, frame[names], column, batch_size)
+                yield _tag_texts(pipeline, frame[names], column, batch_size, min_confidence)
             return
         if not grouped:
             for frame in batches:
-                yield _tag_tokens(pipeline, frame[names], column, None, batch_size)
+                yield _tag_tokens(pipeline, frame[names], column, None, batch_size, min_confidence)
             return
-        yield from _tag_whole_documents(pipeline, batches, names, column, list(document_cols), batch_size)
+        keys = list(document_cols)
+        yield from _tag_whole_documents(pipeline, batches, names, column, keys, batch_size, min_confidence)
 
     return df.mapInPandas(tag_batches, schema)
 
@@ -100,11 +104,17 @@ def _added_fields(tags: bool) -> list[StructField]:
 
 
 def annotate_conll(
-    spark: SparkSession, model_path: str, path: str, batch_size: int = 512, precision: str = "auto"
+    spark: SparkSession,
+    model_path: str,
+    path: str,
+    batch_size: int = 512,
+    precision: str = "auto",
+    min_confidence: float = 0.0,
 ) -> DataFrame:
     """`annotate(read_conll(spark, path, tag_column=None), model_path, tokens_col="tokens")` in one pass:
     each piece of the files is parsed and tagged by the same Python worker, so sentences never travel
-    to the JVM and back in between. Columns: file, document, sentence, line, text, tokens, tags, entities."""
+    to the JVM and back in between. Columns: file, document, sentence, line, text, tokens, tags, entities.
+    Entities whose confidence is below `min_confidence` (0 to 1) are left out, their tokens tagged O."""
     import_pyspark()
     from pyspark.sql import types as T
 
@@ -116,6 +126,7 @@ def annotate_conll(
         sentence_rows,
     )
 
+    min_confidence = _checked_threshold(min_confidence)
     model_path = _checked_model(model_path)
     width = first_token_line_width(spark, path)
     schema = T.StructType(fixed_fields() + _added_fields(True))
@@ -128,7 +139,7 @@ def annotate_conll(
         def tagged(rows: list[tuple[Any, ...]]) -> Any:
             frame = pd.DataFrame(rows, columns=list(FIXED_COLUMNS))
             owners = [(row[0], row[1]) for row in rows]
-            return _tag_tokens(pipeline, frame, "tokens", owners, batch_size)
+            return _tag_tokens(pipeline, frame, "tokens", owners, batch_size, min_confidence)
 
         for frame in frames:
             for piece in frame.itertuples(index=False):
@@ -142,6 +153,13 @@ def annotate_conll(
                     yield tagged(rows)
 
     return read_pieces(spark, path).mapInPandas(tag_pieces, schema)
+
+
+def _checked_threshold(min_confidence: float) -> float:
+    """`min_confidence` if it is a number from 0 to 1, checked here rather than on every executor."""
+    from nerkit.pipeline import check_min_confidence
+
+    return check_min_confidence(min_confidence)
 
 
 def _checked_model(model_path: str) -> str:
@@ -168,16 +186,21 @@ def _worker_pipeline(model_path: str, precision: str) -> Pipeline:
     return _PIPELINES[key]
 
 
-def _tag_texts(pipeline: Pipeline, frame: Any, column: str, batch_size: int) -> Any:
+def _tag_texts(pipeline: Pipeline, frame: Any, column: str, batch_size: int, min_confidence: float) -> Any:
     texts = [text if isinstance(text, str) else "" for text in frame[column]]
-    documents = pipeline.predict_many(texts, batch_size)
+    documents = pipeline.predict_many(texts, batch_size, min_confidence)
     frame = frame.copy()
     frame["entities"] = [[entity.to_json() for entity in d.entities] for d in documents]
     return frame
 
 
 def _tag_tokens(
-    pipeline: Pipeline, frame: Any, column: str, owners: list[Any] | None, batch_size: int
+    pipeline: Pipeline,
+    frame: Any,
+    column: str,
+    owners: list[Any] | None,
+    batch_size: int,
+    min_confidence: float,
 ) -> Any:
     from nerkit.text.document import document_from_tokens
 
@@ -187,7 +210,9 @@ def _tag_tokens(
     context = (
         [numbers.setdefault(owner, len(numbers)) for owner in owners] if owners else range(len(documents))
     )
-    tagged = pipeline.tag_document_sentences(documents, list(context), batch_size)
+    tagged = pipeline.tag_document_sentences(
+        documents, list(context), batch_size, min_confidence=min_confidence
+    )
     frame = frame.copy()
     frame["tags"] = [list(result[0].tags) if result else [] for result in tagged]
     frame["entities"] = [[entity.to_json() for entity in d.entities] for d in documents]
@@ -201,6 +226,7 @@ def _tag_whole_documents(
     column: str,
     keys: list[str],
     batch_size: int,
+    min_confidence: float,
 ) -> Iterator[Any]:
     """Tag rows sorted by document, holding back the last document of a batch until it is complete."""
     import pandas as pd
@@ -214,12 +240,11 @@ def _tag_whole_documents(
             cut -= 1
         pending = frame.iloc[cut:].reset_index(drop=True)
         if cut:
-            yield _tag_tokens(
-                pipeline, frame.iloc[:cut].reset_index(drop=True), column, owners[:cut], batch_size
-            )
+            complete = frame.iloc[:cut].reset_index(drop=True)
+            yield _tag_tokens(pipeline, complete, column, owners[:cut], batch_size, min_confidence)
     if pending is not None and len(pending):
         owners = list(zip(*(pending[k] for k in keys), strict=True))
-        yield _tag_tokens(pipeline, pending, column, owners, batch_size)
+        yield _tag_tokens(pipeline, pending, column, owners, batch_size, min_confidence)
 
 
 INPUT_FORMATS = ("text", "conll", "jsonl", "parquet")
@@ -235,13 +260,16 @@ def annotate_files(
     output_format: str = "jsonl",
     batch_size: int = 512,
     precision: str = "auto",
+    min_confidence: float = 0.0,
 ) -> None:
     """Annotate files into a folder of part files, as `nerkit predict` would each input: text is one
     document per line (rows `text`, `entities`); conll gives a row per sentence (`text`, `tokens`, `tags`,
     `entities`, and where it came from); jsonl and parquet need a `text` column (or parquet `tokens`), and
-    their other columns pass through. The folder appears only once complete."""
+    their other columns pass through. The folder appears only once complete. Entities whose confidence
+    is below `min_confidence` (0 to 1; 0 keeps all) are left out, as `nerkit predict` leaves them out."""
     from nerkit.spark.conll import spark_errors
 
+    min_confidence = _checked_threshold(min_confidence)
     check_choice("input format", input_format, INPUT_FORMATS)
     check_choice("output format", output_format, OUTPUT_FORMATS)
     target = Path(output) if "://" not in output else None
@@ -249,13 +277,18 @@ def annotate_files(
         raise NerkitError("already exists", path=output, hint="give a new folder for the part files")
     with spark_errors(source):
         if input_format == "conll":
-            annotated = annotate_conll(spark, model_path, source, batch_size, precision)
+            annotated = annotate_conll(spark, model_path, source, batch_size, precision, min_confidence)
         elif input_format == "text":
-            annotated = _annotate_lines(spark, model_path, source, batch_size, precision)
+            annotated = _annotate_lines(spark, model_path, source, batch_size, precision, min_confidence)
         else:
             df, tokens_col = _read_rows(spark, source, input_format)
             annotated = annotate(
-                df, model_path, tokens_col=tokens_col, batch_size=batch_size, precision=precision
+                df,
+                model_path,
+                tokens_col=tokens_col,
+                batch_size=batch_size,
+                precision=precision,
+                min_confidence=min_confidence,
             )
         if target is None:
             _write(annotated, output, output_format)
@@ -265,7 +298,7 @@ def annotate_files(
 
 
 def _annotate_lines(
-    spark: SparkSession, model_path: str, source: str, batch_size: int, precision: str
+    spark: SparkSession, model_path: str, source: str, batch_size: int, precision: str, min_confidence: float
 ) -> DataFrame:
     """Text files, one document per line, to rows `text`, `entities` in the lines' order. Lines reach
     the workers as bytes and are decoded there as `nerkit predict` reads them: strict UTF-8 (an error
@@ -289,7 +322,7 @@ def _annotate_lines(
             texts = [
                 _decode_line(line, file) for line, file in zip(frame["line"], frame["file"], strict=True)
             ]
-            yield _tag_texts(pipeline, pd.DataFrame({"text": texts}), "text", batch_size)
+            yield _tag_texts(pipeline, pd.DataFrame({"text": texts}), "text", batch_size, min_confidence)
 
     return lines.mapInPandas(tag_lines, schema)
 
