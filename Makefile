@@ -60,8 +60,14 @@ demo: install
 	$(BIN)/nerkit predict $(DEMO)/model samples/raw.txt --format labelstudio --output $(DEMO)/raw.labelstudio.json
 	@echo "   import $(DEMO)/raw.labelstudio.json into Label Studio: the model's entities arrive as pre-annotations"
 	@echo
+	@echo "== 10. Where the model goes wrong: the error-analysis report (nerkit report) =="
+	$(BIN)/nerkit report $(DEMO)/model samples/test.conll -o $(DEMO)/report.html --json $(DEMO)/report.json \
+		--suspects $(DEMO)/suspects.jsonl
+	@echo "   open $(DEMO)/report.html: scores, error kinds, confusion, confidence thresholds, worst sentences, suspects"
+	@echo
 	@echo "Done. Outputs are in $(DEMO)/: dev_scores.json, train.bioes.conll, raw.tokens.jsonl, model/, logs/,"
-	@echo "raw.entities.jsonl, raw.entities.html, dev.labelstudio.json and raw.labelstudio.json."
+	@echo "raw.entities.jsonl, raw.entities.html, dev.labelstudio.json, raw.labelstudio.json, report.html,"
+	@echo "report.json and suspects.jsonl."
 
 test: install
 	$(BIN)/ruff check src tests bench samples

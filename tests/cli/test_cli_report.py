@@ -41,7 +41,7 @@ def test_page_json_and_suspects_are_written(written, tiny_pipeline):
     assert all(report[part] is not None for part in PARTS)
     assert report["summary"] == tiny_pipeline.evaluate(SAMPLES / "dev.conll").to_json()
     assert report["data"]["format"] == "conll"
-    assert report["data"]["sentences"] == 108
+    assert report["data"]["sentences"] == 123
     assert report["training"]["kept_epoch"] == report["model"]["best_epoch"]
     assert "vocab" not in report["model"]
     page = (written / "r.html").read_text(encoding="utf-8")
