@@ -150,6 +150,11 @@ def _count(value: Any) -> str:
     return f"{int(value):,}"
 
 
+def _plural(count: Any, noun: str) -> str:
+    """`1 mistake`, `2 mistakes`."""
+    return f"{_count(count)} {noun}" + ("" if int(count) == 1 else "s")
+
+
 def _tag(label: str, colours: Colours) -> str:
     """A type name on its colour."""
     return f'<span class="tag" style="background: {colours.get(label, "#e6e8eb")}">{escape(label)}</span>'
@@ -179,13 +184,12 @@ def _table(
     return f'<div class="table"><table><thead><tr>{heading}</tr></thead><tbody>{"".join(lines)}</tbody></table></div>'
 
 
-def _settings(title: str, values: Mapping[str, Any]) -> str:
-    """A titled two-column table of settings: name, value."""
-    rows = "".join(
-        f'<tr><th scope="row">{escape(str(name))}</th><td>{_text(value)}</td></tr>'
-        for name, value in values.items()
+def _settings(title: str, values: Mapping[str, Any], wide: bool = False) -> str:
+    """A titled list of settings, name and value; `wide` flows it over several columns."""
+    items = "".join(
+        f"<div><dt>{escape(str(name))}</dt><dd>{_text(value)}</dd></div>" for name, value in values.items()
     )
-    return f'<div class="table"><table class="settings"><caption>{escape(title)}</caption><tbody>{rows}</tbody></table></div>'
+    return f'<div class="settings{" wide" if wide else ""}"><h3>{escape(title)}</h3><dl>{items}</dl></div>'
 
 
 def _figure(svg: str, caption: str) -> str:
@@ -246,10 +250,10 @@ def _summary(report: Report, colours: Colours) -> str:
             if name not in ("spec", "training")
         }
         tables.append(_settings("the model", about))
-        for name, title in (("spec", "spec"), ("training", "training options")):
-            if model.get(name):
-                tables.append(_settings(title, model[name]))
     parts.append(f'<div class="grid">{"".join(tables)}</div>')
+    for name, title in (("spec", "spec"), ("training", "training options")):
+        if model is not None and model.get(name):
+            parts.append(_settings(title, model[name], wide=True))
     return "\n".join(parts)
 
 
@@ -350,7 +354,7 @@ def _side(who: str, text: str, mention: Mapping[str, Any] | None, nothing: str, 
         if mention is None
         else _sentence(text, [mention], colours)
     )
-    return f'<p class="side"><span class="who">{escape(who)}</span>{shown}</p>'
+    return f'<div class="side"><span class="who">{escape(who)}</span>{shown}</div>'
 
 
 def _confusion(report: Report, colours: Colours) -> str:
@@ -412,12 +416,10 @@ def _worst(report: Report, colours: Colours) -> str:
     cards = []
     for rank, sentence in enumerate(worst, start=1):
         text = str(sentence["text"])
-        about = (
-            f"#{rank} \u00b7 {escape(str(sentence['place']))} \u00b7 {_count(sentence['mistakes'])} mistakes"
-        )
+        about = f"#{rank} \u00b7 {escape(str(sentence['place']))} \u00b7 {_plural(sentence['mistakes'], 'mistake')}"
         sides = (
-            f'<div><span class="who">gold</span>{_sentence(text, sentence["gold"], colours)}</div>'
-            f'<div><span class="who">model</span>{_sentence(text, sentence["predicted"], colours)}</div>'
+            f'<div class="side"><span class="who">gold</span>{_sentence(text, sentence["gold"], colours)}</div>'
+            f'<div class="side"><span class="who">model</span>{_sentence(text, sentence["predicted"], colours)}</div>'
         )
         score = f"score {float(sentence['score']):.2f}"
         cards.append(
