@@ -74,6 +74,7 @@ def fake_report(types: tuple[str, ...] = ("ORG", "PER", "LOC")) -> dict[str, Any
                 "transformer": None,
             },
             "data": {"train": "train.txt", "dev": "valid.txt"},
+            "dev": {"precision": 0.9, "recall": 0.8, "f1": 0.8471},
             "best_epoch": 2,
             "calibration": None,
         },
@@ -286,6 +287,7 @@ def test_the_summary_shows_conllevals_scores_the_data_and_the_model():
         "the model": {
             "folder": "models/conll",
             "training data": "train: train.txt; dev: valid.txt",
+            "dev scores": "precision 90.00%, recall 80.00%, F1 84.71%",
             "kept epoch": "2",
             "calibration": "none",
         },

@@ -24,6 +24,7 @@ SCHEMAS = {
     "partial": "an overlapping span, any type (an overlap counts half)",
     "type": "an overlapping span and the right type",
 }
+SCORE_NAMES = {"precision": "precision", "recall": "recall", "f1": "F1"}
 COUNT_NAMES = ("correct", "incorrect", "partial", "missed", "spurious", "possible", "actual")
 KINDS = {
     "wrong_type": "right span, wrong type",
@@ -135,7 +136,7 @@ def _text(value: object) -> str:
         return ", ".join(_text(item) for item in value)
     if isinstance(value, Mapping):
         if {"precision", "recall", "f1"} <= set(value):
-            return ", ".join(f"{name} {_percent(value[name])}" for name in ("precision", "recall", "f1"))
+            return ", ".join(f"{name} {_percent(value[key])}" for key, name in SCORE_NAMES.items())
         return "; ".join(f"{escape(str(key))}: {_text(item)}" for key, item in value.items())
     return escape(str(value))
 
