@@ -470,6 +470,8 @@ def test_a_malformed_report_is_refused_with_what_is_wrong():
     report["worst"][0]["mistakes"] = "many"
     with pytest.raises(NerkitError, match=r"malformed \(ValueError: invalid literal"):
         render_report(report)
+    with pytest.raises(NerkitError, match=r"malformed \(AttributeError: 'list' object has no attribute"):
+        render_report(fake_report() | {"model": ["not", "a", "dict"]})
 
 
 def test_rendering_leaves_the_report_as_it_was_and_is_the_same_every_time():

@@ -69,11 +69,11 @@ def render_report(report: Report) -> str:
             for anchor, title, key, render in SECTIONS
             if any(report.get(part) is not None for part in key)
         ]
+        return _page(report, sections)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise NerkitError(
             f"the report is incomplete or malformed ({type(error).__name__}: {error})", hint=MALFORMED_HINT
         ) from error
-    return _page(report, sections)
 
 
 def _page(report: Report, sections: list[tuple[str, str, str]]) -> str:
