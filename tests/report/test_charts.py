@@ -29,12 +29,12 @@ CONFIDENCE = {
     ],
     "thresholds": [
         {"threshold": 0.0, "precision": 0.9, "recall": 0.9, "f1": 0.9, "kept": 100},
-        {"threshold": 0.5, "precision": 0.93, "recall": 0.89, "f1": 0.9096, "kept": 95},
-        {"threshold": 0.9, "precision": 0.96, "recall": 0.7, "f1": 0.8096, "kept": 70},
+        {"threshold": 0.5123, "precision": 0.93, "recall": 0.89, "f1": 0.9096, "kept": 95},
+        {"threshold": 0.8734, "precision": 0.96, "recall": 0.7, "f1": 0.8096, "kept": 70},
     ],
     "no_threshold": {"precision": 0.9, "recall": 0.9, "f1": 0.9},
-    "best_f1": {"threshold": 0.5, "precision": 0.93, "recall": 0.89, "f1": 0.9096},
-    "precision_95": {"threshold": 0.9, "precision": 0.96, "recall": 0.7, "f1": 0.8096},
+    "best_f1": {"threshold": 0.5123, "precision": 0.93, "recall": 0.89, "f1": 0.9096},
+    "precision_95": {"threshold": 0.8734, "precision": 0.96, "recall": 0.7, "f1": 0.8096},
 }
 TRAINING = {
     "epochs": [
@@ -130,8 +130,8 @@ def test_the_reliability_diagram_names_the_ece_and_counts_every_bin():
 
 def test_the_threshold_chart_marks_the_best_f1_and_the_95_percent_precision_thresholds():
     found = texts(charts.threshold_chart(CONFIDENCE))
-    legend = ["precision", "recall", "F1", "F1 without a threshold: 90.0%", "best F1 91.0% at \u2265 0.50"]
-    assert found[-6:] == [*legend, "95% precision at \u2265 0.90: recall 70.0%"]
+    legend = ["precision", "recall", "F1", "F1 without a threshold: 90.0%", "best F1 91.0% at \u2265 0.5123"]
+    assert found[-6:] == [*legend, "95% precision at \u2265 0.8734: recall 70.0%"]
     assert texts(charts.threshold_chart({**CONFIDENCE, "precision_95": None}))[-5:] == legend
 
 

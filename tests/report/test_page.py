@@ -127,11 +127,11 @@ def fake_report(types: tuple[str, ...] = ("ORG", "PER", "LOC")) -> dict[str, Any
             "thresholds": [
                 {"threshold": 0.0, "precision": 0.9, "recall": 0.8, "f1": 0.8471, "kept": 27},
                 {"threshold": 0.9, "precision": 0.9167, "recall": 0.7333, "f1": 0.8148, "kept": 24},
-                {"threshold": 0.95, "precision": 0.96, "recall": 0.5, "f1": 0.6575, "kept": 16},
+                {"threshold": 0.9467, "precision": 0.96, "recall": 0.5, "f1": 0.6575, "kept": 16},
             ],
             "no_threshold": {"precision": 0.9, "recall": 0.8, "f1": 0.8471},
             "best_f1": {"threshold": 0.0, "precision": 0.9, "recall": 0.8, "f1": 0.8471},
-            "precision_95": {"threshold": 0.95, "precision": 0.96, "recall": 0.5, "f1": 0.6575},
+            "precision_95": {"threshold": 0.9467, "precision": 0.96, "recall": 0.5, "f1": 0.6575},
         },
         "worst": [
             {
@@ -354,11 +354,11 @@ def test_the_confidence_section_states_the_thresholds_in_words():
     confidence = visible_text(section(render_report(fake_report()), "confidence"))
     assert "Expected calibration error (ECE): 0.031" in confidence
     assert (
-        "Best F1: keeping only entities with confidence \u2265 0.00 gives F1 84.71% (precision 90.00%, "
+        "Best F1: keeping only entities with confidence \u2265 0.0000 gives F1 84.71% (precision 90.00%, "
         "recall 80.00%), against 84.71% with no threshold."
     ) in confidence
     assert (
-        "95% precision: first reached at confidence \u2265 0.95, keeping recall 50.00% (precision 96.00%, "
+        "95% precision: first reached at confidence \u2265 0.9467, keeping recall 50.00% (precision 96.00%, "
         "F1 65.75%)."
     ) in confidence
     report = fake_report()

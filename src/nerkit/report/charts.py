@@ -308,7 +308,7 @@ def _draw_thresholds(figure: Figure, confidence: Mapping[str, Any]) -> None:
         color=F1_COLOUR,
         linestyle="--",
         linewidth=1,
-        label=f"best F1 {float(best['f1']):.1%} at \u2265 {float(best['threshold']):.2f}",
+        label=f"best F1 {float(best['f1']):.1%} at \u2265 {float(best['threshold']):.4f}",
     )
     precise = confidence.get("precision_95")
     if precise:
@@ -317,7 +317,7 @@ def _draw_thresholds(figure: Figure, confidence: Mapping[str, Any]) -> None:
             color=PRECISION_COLOUR,
             linestyle="--",
             linewidth=1,
-            label=f"95% precision at \u2265 {float(precise['threshold']):.2f}: recall {float(precise['recall']):.1%}",
+            label=f"95% precision at \u2265 {float(precise['threshold']):.4f}: recall {float(precise['recall']):.1%}",
         )
     if not rows:
         _note(axes, "no predicted entities")

@@ -389,7 +389,7 @@ def _thresholds(confidence: Mapping[str, Any]) -> Iterator[str]:
     )
     best, without = confidence["best_f1"], confidence["no_threshold"]
     yield (
-        f"<li>Best F1: keeping only entities with confidence \u2265 <strong>{float(best['threshold']):.2f}</strong> "
+        f"<li>Best F1: keeping only entities with confidence \u2265 <strong>{float(best['threshold']):.4f}</strong> "
         f"gives F1 <strong>{_percent(best['f1'])}</strong> (precision {_percent(best['precision'])}, recall "
         f"{_percent(best['recall'])}), against {_percent(without['f1'])} with no threshold.</li>"
     )
@@ -398,7 +398,7 @@ def _thresholds(confidence: Mapping[str, Any]) -> Iterator[str]:
         yield "<li>95% precision: no threshold reaches it.</li>"
     else:
         yield (
-            f"<li>95% precision: first reached at confidence \u2265 <strong>{float(precise['threshold']):.2f}"
+            f"<li>95% precision: first reached at confidence \u2265 <strong>{float(precise['threshold']):.4f}"
             f"</strong>, keeping recall <strong>{_percent(precise['recall'])}</strong> (precision "
             f"{_percent(precise['precision'])}, F1 {_percent(precise['f1'])}).</li>"
         )
