@@ -45,10 +45,11 @@ def test_page_json_and_suspects_are_written(written, tiny_pipeline):
     assert report["training"]["kept_epoch"] == report["model"]["best_epoch"]
     assert "vocab" not in report["model"]
     page = (written / "r.html").read_text(encoding="utf-8")
-    assert page.startswith("<!doctype html>") and page.count("<svg") >= 4
+    assert page.startswith("<!doctype html>")
+    assert page.count("<svg") == 4
     lines = [json.loads(line) for line in (written / "s.jsonl").read_text(encoding="utf-8").splitlines()]
     found = [suspect for line in lines for suspect in line["suspects"]]
-    assert len(found) == len(report["suspects"])
+    assert len(found) == len(report["suspects"]) == 41
     firsts = [line["suspects"][0]["confidence"] for line in lines]
     assert firsts == sorted(firsts, reverse=True)  # each sentence where its most confident suspect ranks
     for line in lines:
@@ -82,7 +83,8 @@ def test_suspects_as_label_studio_tasks(capsys, tiny_model, tmp_path):
     )  # fmt: skip
     assert code == 0, err
     tasks = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
-    assert tasks and all(set(task) >= {"id", "data", "meta", "annotations"} for task in tasks)
+    assert len(tasks) == 38
+    assert all(set(task) >= {"id", "data", "meta", "annotations"} for task in tasks)
     assert all(task["meta"]["suspects"] for task in tasks)
 
 
@@ -96,6 +98,11 @@ def test_suspects_as_label_studio_tasks(capsys, tiny_model, tmp_path):
         ([SAMPLES / "dev.conll", "-o", "-"], "the page cannot go to standard output"),
         ([SAMPLES / "dev.conll", "--json", "-", "--suspect-confidence", "1.5"], "1.5"),
         (["missing.conll", "--json", "-"], "missing.conll"),
+        ([SAMPLES / "dev.conll", "--suspects", "-"], "the suspects cannot go to standard output"),
+        (
+            [SAMPLES / "dev.conll", "-o", "r.html", "--suspects", SAMPLES, "--suspects-format", "brat"],
+            "holds this command's input",
+        ),
     ],
 )
 def test_bad_requests_are_one_line(capsys, tiny_model, tmp_path, monkeypatch, argv, message):
@@ -104,6 +111,39 @@ def test_bad_requests_are_one_line(capsys, tiny_model, tmp_path, monkeypatch, ar
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
+def test_a_brat_suspects_folder_may_not_hold_the_other_outputs(capsys, tiny_model, tmp_path):
+    (tmp_path / "out").mkdir()
+    argv = ["-o", tmp_path / "out" / "r.html", "--suspects", tmp_path / "out", "--suspects-format", "brat"]
+    code, _, err = run(capsys, "report", tiny_model, SAMPLES / "dev.conll", *argv)
+    assert code == 2 and "another output of this command" in err
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_without_matplotlib_the_page_is_refused_before_the_model_tags(
+    capsys, tiny_model, tmp_path, monkeypatch
+):
+    import sys
+
+    for module in [module for module in sys.modules if module.split(".")[0] == "matplotlib"]:
+        monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    argv = ["-o", tmp_path / "r.html", "--json", tmp_path / "r.json"]
+    code, _, err = run(capsys, "report", tiny_model, SAMPLES / "dev.conll", *argv)
+    assert code == 2 and err.strip().endswith(
+        "the report's charts need matplotlib; pip install 'nerkit[report]'"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_suspects_alone_are_a_complete_job(capsys, tiny_model, tmp_path, written):
+    argv = ["--suspects", tmp_path / "s.jsonl", "--suspect-confidence", "0.5"]
+    code, _, err = run(capsys, "report", tiny_model, SAMPLES / "dev.conll", *argv)
+    assert code == 0, err
+    assert err.startswith(f"wrote {tmp_path / 's.jsonl'}; ")
+    assert (tmp_path / "s.jsonl").read_bytes() == (written / "s.jsonl").read_bytes()
 
 
 def test_a_damaged_model_folder_is_one_line(capsys, tiny_model, tmp_path):

@@ -19,8 +19,8 @@ HELP = (
     "training curves, as one self-contained HTML page (and JSON)."
 )
 SUSPECTS_HELP = (
-    "also write the likely annotation errors, for the next annotation round: JSON lines (one sentence per "
-    "line with its gold spans and its suspects), or, by the name or --suspects-format, Label Studio tasks "
+    "write the likely annotation errors, for the next annotation round: JSON lines (one sentence per "
+    "line with its text, its gold entities, its place and its suspects; nerkit reads it back for training), or, by the name or --suspects-format, Label Studio tasks "
     "(.json), brat (a folder), CoNLL or Hugging Face"
 )
 
@@ -62,12 +62,14 @@ def run(args: argparse.Namespace) -> int:
     from nerkit.cli._output import as_json, emit
     from nerkit.files import check_output, write_text_atomic
     from nerkit.pipeline import load
+    from nerkit.report.charts import require_matplotlib
     from nerkit.report.export import check_suspects_output, write_suspects
 
     outputs = [name for name in (args.output, args.json, args.suspects) if name not in (None, "-")]
-    if args.output is None and args.json is None:
+    if args.output is None and args.json is None and args.suspects is None:
         raise NerkitError(
-            "nothing to write", hint="name the page with -o report.html, or the JSON with --json FILE"
+            "nothing to write",
+            hint="name the page (-o report.html), the JSON (--json FILE) or the suspects (--suspects FILE)",
         )
     if args.suspects is not None and args.file is None:
         raise NerkitError(
@@ -78,12 +80,14 @@ def run(args: argparse.Namespace) -> int:
     if len({os.path.realpath(name) for name in outputs}) < len(outputs):
         raise NerkitError("-o, --json and --suspects name the same file", hint="give each its own file")
     inputs = [args.model] + ([args.file] if args.file is not None else [])
-    for name in outputs:
-        if name != args.suspects:
-            check_output(name, inputs)
+    others = [name for name in (args.output, args.json) if name not in (None, "-")]
+    for name in others:
+        check_output(name, inputs)
     suspects_format = None
     if args.suspects is not None:
-        suspects_format = check_suspects_output(args.suspects, args.suspects_format, inputs)
+        suspects_format = check_suspects_output(args.suspects, args.suspects_format, inputs, others)
+    if args.output is not None:
+        require_matplotlib()  # before the model tags anything
     if args.file is not None:
         from nerkit.data.formats.detect import require_format
 

@@ -87,7 +87,7 @@ def training_chart(training: Mapping[str, Any]) -> str:
     )
 
 
-def _matplotlib() -> ModuleType:
+def require_matplotlib() -> ModuleType:
     """matplotlib, imported on first use; a NerkitError saying how to install it when it is missing."""
     try:
         import matplotlib
@@ -102,7 +102,7 @@ def _matplotlib() -> ModuleType:
 def _render(name: str, description: str, size: tuple[float, float], draw: Callable[[Figure], None]) -> str:
     """A figure of `size` inches drawn by `draw`, as SVG ready to inline: ids salted and prefixed by `name`,
     `description` its accessible name."""
-    matplotlib = _matplotlib()
+    matplotlib = require_matplotlib()
     output = io.StringIO()
     with matplotlib.rc_context({**CHART_RC, "svg.hashsalt": name}):
         figure = matplotlib.figure.Figure(figsize=size, layout="constrained")

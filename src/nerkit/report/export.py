@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 
 from nerkit.data.annotations import AnnotatedDocument, Annotation
 from nerkit.data.formats import FORMATS, WriteOptions, write_annotations
+from nerkit.data.formats.brat import check_folder_output
 from nerkit.data.formats.detect import format_from_name
-from nerkit.errors import check_choice
-from nerkit.files import PathLike, check_output
+from nerkit.errors import NerkitError, check_choice
+from nerkit.files import PathLike, check_output, within
 from nerkit.report.review import Suspect
 from nerkit.report.sentences import ReportSentence
 
 
-def check_suspects_output(path: PathLike, format: str | None, inputs: Iterable[PathLike] = ()) -> str:
+def check_suspects_output(
+    path: PathLike, format: str | None, inputs: Iterable[PathLike] = (), others: Iterable[PathLike] = ()
+) -> str:
     """The format to write suspects to `path` in (`format`, else what the name says, else JSON lines),
-    the path checked before any work (a brat folder is checked by its writer)."""
+    the path checked before any work: not standard output, not an input, and (a brat folder) holding
+    none of the command's `others` outputs."""
+    if os.fspath(path) == "-":
+        raise NerkitError(
+            "the suspects cannot go to standard output", hint="name the file: --suspects suspects.jsonl"
+        )
     name = format or format_from_name(path) or "jsonl"
     check_choice("--suspects-format", name, FORMATS)
     if name != "brat":
         check_output(path, inputs)
+        return name
+    folder = check_folder_output(path, inputs)
+    for other in others:
+        if within(other, folder):
+            raise NerkitError(
+                f"would hold {os.fspath(other)!r}, another output of this command",
+                path=path,
+                hint="write the brat folder elsewhere: writing replaces the whole folder",
+            )
     return name
 
 
