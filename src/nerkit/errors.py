@@ -37,6 +37,14 @@ def check_choice(what: str, value: str, choices: Sequence[str]) -> None:
         raise NerkitError(f"unknown {what} {value!r}", hint=f"use one of {', '.join(choices)}")
 
 
+def check_fraction(value: object, what: str, hint: str) -> float:
+    """`value` as a float from 0 to 1, else NerkitError "`what`=value is not a number from 0 to 1" with
+    `hint` (bool, NaN, strings and the rest refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise NerkitError(f"{what}={value!r} is not a number from 0 to 1", hint=hint)
+    return float(value)
+
+
 _ERRNO_HINTS = {
     errno.ENOSPC: "the disk is full: free some space, or write elsewhere",
     errno.EDQUOT: "the disk quota is used up: free some space, or write elsewhere",

@@ -17,7 +17,7 @@ from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import Span, convert_tags, spans_to_tags, tags_to_spans
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.transformer import Transformer, group_documents, token_features
-from nerkit.errors import NerkitError
+from nerkit.errors import NerkitError, check_fraction
 from nerkit.evaluate import CharSpan, Score, score_char_spans, score_pairs, score_sequences
 from nerkit.files import PathLike
 from nerkit.model.folder import load_model
@@ -41,12 +41,9 @@ class TaggedTokens:
 
 def check_min_confidence(value: object) -> float:
     """`value` as a confidence threshold: a number from 0 to 1 (bool, NaN and the rest refused)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise NerkitError(
-            f"min_confidence={value!r} is not a number from 0 to 1",
-            hint="entities whose confidence is below it are dropped; 0 keeps them all",
-        )
-    return float(value)
+    return check_fraction(
+        value, "min_confidence", hint="entities whose confidence is below it are dropped; 0 keeps them all"
+    )
 
 
 def entity_confidence(confidences: Sequence[float], span: Span) -> float:
@@ -208,12 +205,12 @@ class Pipeline:
         format: str | None = None,
         options: ReadOptions | None = None,
         batch_size: int = 512,
-        suspect_confidence: float = 0.95,  # review.SUSPECT_CONFIDENCE
+        suspect_confidence: float | None = None,
     ) -> Report:
         """Where the model goes wrong on annotated data in any format (detected unless `format` is
         given), and how sure it was: every part of `nerkit report` (`.to_json()`, `.to_html()`); without
         `file`, the model's spec and training curves alone. Gold entities the model contradicts with
-        at least `suspect_confidence` are the likely annotation errors."""
+        at least `suspect_confidence` (None: 0.95) are the likely annotation errors."""
         from nerkit.report.build import build_report
 
         if self.path is None:

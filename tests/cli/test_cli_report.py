@@ -161,3 +161,14 @@ def test_a_damaged_training_log_is_one_line(capsys, tiny_model, tmp_path):
         log.write("{oops\n")
     code, _, err = run(capsys, "report", damaged, "--json", "-")
     assert code == 2 and "train_log.jsonl:3: not valid JSON" in err
+
+
+@pytest.mark.parametrize("bad", ["0.9", None, True, 2])
+def test_the_python_call_refuses_a_bad_suspect_confidence(tiny_pipeline, bad):
+    from nerkit.errors import NerkitError
+
+    if bad is None:
+        assert tiny_pipeline.report(suspect_confidence=bad).suspects is None  # None: the default
+        return
+    with pytest.raises(NerkitError, match=f"suspect_confidence={bad!r} is not a number from 0 to 1"):
+        tiny_pipeline.report(SAMPLES / "dev.conll", suspect_confidence=bad)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import random
 
 import pytest
 
-from nerkit.errors import NerkitError
 from nerkit.evaluate import expected_calibration_error
 from nerkit.report.confidence import (
     OperatingPoint,
-    apply_threshold,
     calibration,
-    check_confidence,
     correct_predictions,
     reliability,
 )
@@ -165,29 +161,6 @@ def test_a_confidence_of_one() -> None:
     assert found.best_f1 == OperatingPoint(1.0, 0.5, 1.0, 2 / 3, 2)
 
 
-def test_apply_threshold_keeps_confidences_at_or_above_it() -> None:
-    gold, kept = right(0, 0.95)
-    original = sentence([gold], [kept, wrong(2, 0.9499), wrong(4, 1.0)])
-    (thresholded,) = apply_threshold([original], 0.95)
-    assert thresholded.predicted == [kept, wrong(4, 1.0)]
-    assert thresholded.gold == [gold]
-    assert (thresholded.text, thresholded.place) == (original.text, original.place)
-    assert len(original.predicted) == 3
-    assert apply_threshold([original], 0.0)[0].predicted == original.predicted
-    assert apply_threshold([original], 1.0)[0].predicted == [wrong(4, 1.0)]
-    assert apply_threshold([], 0.5) == []
-
-
-@pytest.mark.parametrize("bad", [-0.01, 1.01, math.nan, math.inf])
-def test_a_threshold_outside_zero_to_one_is_refused(bad: float) -> None:
-    with pytest.raises(NerkitError, match="the confidence threshold must be from 0 to 1, not"):
-        apply_threshold([], bad)
-    with pytest.raises(NerkitError, match="at_least must be from 0 to 1"):
-        check_confidence(bad, "at_least")
-    check_confidence(0.0, "at_least")
-    check_confidence(1.0, "at_least")
-
-
 def random_sentence(generator: random.Random) -> ReportSentence:
     """Up to 5 gold mentions of 1-3 letters, predictions that copy, relabel or shift some of them, and
     random ones; confidences often on the curve's 0.01 grid."""
@@ -214,7 +187,10 @@ def random_sentence(generator: random.Random) -> ReportSentence:
 
 def rescore(sentences: list[ReportSentence], threshold: float) -> OperatingPoint:
     """The scores at a threshold by filtering the sentences and counting again."""
-    kept = apply_threshold(sentences, threshold)
+    kept = [
+        ReportSentence(one.text, one.gold, [m for m in one.predicted if (m.confidence or 0.0) >= threshold])
+        for one in sentences
+    ]
     found = sum(len(one.predicted) for one in kept)
     correct = sum(sum(correct_predictions(one)) for one in kept)
     gold = sum(len(one.gold) for one in kept)

@@ -182,10 +182,14 @@ def test_the_threshold_is_inclusive_from_zero_to_one() -> None:
     assert find_suspects([doubtful], at_least=0.01) == []
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan])
-def test_an_at_least_outside_zero_to_one_is_refused(bad: float) -> None:
-    with pytest.raises(NerkitError, match="the suspects' confidence must be from 0 to 1"):
-        find_suspects([], at_least=bad)
+@pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan, "0.9", None, True])
+def test_an_at_least_outside_zero_to_one_is_refused(bad: object) -> None:
+    with pytest.raises(NerkitError) as raised:
+        find_suspects([], at_least=bad)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"suspect_confidence={bad!r} is not a number from 0 to 1; how sure the model must be to cast doubt "
+        "on an annotation, e.g. 0.95"
+    )
 
 
 def test_suspects_rank_by_confidence_then_file_order() -> None:

@@ -10,7 +10,7 @@ from nerkit.evaluate import Score
 from nerkit.files import PathLike
 from nerkit.model.folder import read_meta
 from nerkit.report.collect import collect
-from nerkit.report.confidence import Calibration, calibration, check_confidence
+from nerkit.report.confidence import Calibration, calibration
 from nerkit.report.curves import TrainingCurves, training_curves
 from nerkit.report.mistakes import Confusion, Mistakes, confusion_matrix, count_mistakes
 from nerkit.report.partial import PartialScores, partial_scores
@@ -19,6 +19,7 @@ from nerkit.report.review import (
     WORST,
     Suspect,
     WorstSentence,
+    check_suspect_confidence,
     find_suspects,
     worst_sentences,
 )
@@ -99,11 +100,13 @@ def build_report(
     format: str | None = None,
     options: ReadOptions | None = None,
     batch_size: int = 512,
-    suspect_confidence: float = SUSPECT_CONFIDENCE,
+    suspect_confidence: float | None = None,
 ) -> Report:
     """The report of the model in folder `model` (loaded as `pipeline`) on annotated data in any format
     (detected unless `format` is given), tagged once; without `file`, `model_report`."""
-    check_confidence(suspect_confidence, "the suspects' confidence")
+    suspect_confidence = check_suspect_confidence(
+        SUSPECT_CONFIDENCE if suspect_confidence is None else suspect_confidence
+    )
     report = model_report(model)
     if file is None:
         return report

@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nerkit.errors import NerkitError
 from nerkit.evaluate import expected_calibration_error
 from nerkit.report.sentences import Mention, ReportSentence
 
@@ -88,12 +87,6 @@ class Calibration:
         }
 
 
-def check_confidence(value: float, what: str) -> None:
-    """Raise NerkitError unless `value` is a number from 0 to 1 (`what` names it in the message)."""
-    if not 0.0 <= value <= 1.0:
-        raise NerkitError(f"{what} must be from 0 to 1, not {value!r}", hint="give a confidence such as 0.95")
-
-
 def confidence_of(mention: Mention) -> float:
     """A predicted mention's confidence (every prediction has one)."""
     if mention.confidence is None:
@@ -105,19 +98,6 @@ def correct_predictions(sentence: ReportSentence) -> list[bool]:
     """For each predicted mention, whether a gold mention has its start, end and label."""
     gold = {(mention.start, mention.end, mention.label) for mention in sentence.gold}
     return [(mention.start, mention.end, mention.label) in gold for mention in sentence.predicted]
-
-
-def apply_threshold(sentences: Sequence[ReportSentence], threshold: float) -> list[ReportSentence]:
-    """Copies of the sentences keeping only the predictions with confidence >= `threshold` (tokens and
-    token confidences are kept as they are)."""
-    check_confidence(threshold, "the confidence threshold")
-    return [
-        dataclasses.replace(
-            sentence,
-            predicted=[mention for mention in sentence.predicted if confidence_of(mention) >= threshold],
-        )
-        for sentence in sentences
-    ]
 
 
 def _point(threshold: float, kept: int, correct: int, gold: int) -> OperatingPoint:

@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nerkit.errors import NerkitError
-from nerkit.report.confidence import check_confidence, confidence_of, correct_predictions
+from nerkit.errors import NerkitError, check_fraction
+from nerkit.report.confidence import confidence_of, correct_predictions
 from nerkit.report.mistakes import overlapping
 from nerkit.report.sentences import Mention, ReportSentence
 
 WORST = 50
 SUSPECT_CONFIDENCE = 0.95
-SUSPECT_KINDS = ("wrong_type", "boundary", "not_an_entity", "unannotated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +47,8 @@ class WorstSentence:
 @dataclass(frozen=True, slots=True)
 class Suspect:
     """A likely annotation error: the gold mention in doubt (None for an entity the annotators left out),
-    what the model says instead (None when it says there is no entity), the kind (one of SUSPECT_KINDS)
-    and how sure the model is."""
+    what the model says instead (None when it says there is no entity), the kind (wrong_type,
+    boundary, not_an_entity or unannotated) and how sure the model is."""
 
     sentence: ReportSentence
     gold: Mention | None
@@ -130,9 +129,18 @@ def _sentence_suspects(sentence: ReportSentence, at_least: float) -> list[Suspec
     return [suspect for _, suspect in sorted(placed, key=lambda item: item[0])]
 
 
+def check_suspect_confidence(value: object) -> float:
+    """`value` as the confidence from which the model casts doubt on an annotation: a number from 0 to 1."""
+    return check_fraction(
+        value,
+        "suspect_confidence",
+        hint="how sure the model must be to cast doubt on an annotation, e.g. 0.95",
+    )
+
+
 def find_suspects(sentences: Sequence[ReportSentence], at_least: float = SUSPECT_CONFIDENCE) -> list[Suspect]:
     """The gold entities (and missing ones) the model contradicts with confidence >= `at_least`, most
     confident first."""
-    check_confidence(at_least, "the suspects' confidence")
+    at_least = check_suspect_confidence(at_least)
     found = [suspect for sentence in sentences for suspect in _sentence_suspects(sentence, at_least)]
     return sorted(found, key=lambda suspect: -suspect.confidence)
