@@ -10,7 +10,7 @@ import torch
 
 from nerkit.cores import default_threads
 from nerkit.data.align import AlignedDocument, plain_sentences, tag_sentences
-from nerkit.data.annotations import Annotation
+from nerkit.data.annotations import Annotation, TokenSpans
 from nerkit.data.batches import encode_sentence
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.formats import ReadOptions
@@ -256,40 +256,55 @@ class Pipeline:
         """conlleval's figures on aligned documents, with exact character-span figures added. The model
         reads each document as `predict` would (the file's tokens, or nerkit's split of the text: never
         tokens cut at the gold edges); its entities are then laid onto the aligned tokens for conlleval
-        (gold: the entities alignment kept; predicted: the characters each predicted entity covers).
-        Documents are tagged some thousands of sentences at a time, each in its own context."""
-        gold_spans: list[set[CharSpan]] = []
-        pred_spans: list[set[CharSpan]] = []
+        (gold: the entities alignment kept; predicted: the characters each predicted entity covers)."""
+        return score_aligned(
+            (document, predicted_entities(sentences, tagged))
+            for document, sentences, tagged in self.tag_aligned(documents, batch_size)
+        )
 
-        def sentences() -> Iterator[tuple[list[str], list[str]]]:
-            for group in _document_groups(documents, EVALUATE_SENTENCES):
-                found = self._predicted_spans(group, batch_size)
-                for document, predicted in zip(group, found, strict=True):
-                    entities = [Annotation(start, end, label) for start, end, label in sorted(predicted)]
-                    tags, _ = tag_sentences(document.sentences, entities, document.source, [])
-                    yield from zip(document.tags, tags, strict=True)
-                    gold_spans.append({(e.start, e.end, e.label) for e in document.entities})
-                    pred_spans.append(predicted)
+    def tag_aligned(
+        self, documents: Iterable[AlignedDocument], batch_size: int = 512, confidence: bool = False
+    ) -> Iterator[tuple[AlignedDocument, list[TokenSpans], list[TaggedTokens]]]:
+        """Each aligned document with its sentences read as `predict` reads them (`plain_sentences`) and
+        their tags; documents are tagged some thousands of sentences at a time, each in its own context."""
+        for group in _document_groups(documents, EVALUATE_SENTENCES):
+            split = [plain_sentences(document.source) for document in group]
+            words = [
+                tuple(document.text[start:end] for start, end in spans)
+                for document, sentences in zip(group, split, strict=True)
+                for spans in sentences
+            ]
+            owners = [owner for owner, sentences in enumerate(split) for _ in sentences]
+            tagged = iter(self.tag_tokens(words, batch_size, confidence, owners) if words else [])
+            for document, sentences in zip(group, split, strict=True):
+                yield document, sentences, [next(tagged) for _ in sentences]
 
-        score = score_pairs(sentences())
-        score.char_spans = score_char_spans(gold_spans, pred_spans)
-        return score
 
-    def _predicted_spans(self, group: list[AlignedDocument], batch_size: int) -> list[set[CharSpan]]:
-        """The character spans of the entities the model finds in each document, read as `predict` reads
-        it (`plain_sentences`), the documents' sentences tagged together, each in its own context."""
-        owned = [
-            (owner, spans)
-            for owner, document in enumerate(group)
-            for spans in plain_sentences(document.source)
-        ]
-        tokens = [tuple(group[owner].text[start:end] for start, end in spans) for owner, spans in owned]
-        tagged = self.tag_tokens(tokens, batch_size, False, [owner for owner, _ in owned]) if tokens else []
-        found: list[set[CharSpan]] = [set() for _ in group]
-        for (owner, spans), result in zip(owned, tagged, strict=True):
-            for chunk in tags_to_spans(result.tags):
-                found[owner].add((spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label))
-        return found
+def predicted_entities(sentences: Sequence[TokenSpans], tagged: Sequence[TaggedTokens]) -> list[Annotation]:
+    """The entities the tags of a document's sentences mark, as character spans of the document."""
+    return [
+        Annotation(spans[chunk.start][0], spans[chunk.end - 1][1], chunk.label)
+        for spans, result in zip(sentences, tagged, strict=True)
+        for chunk in tags_to_spans(result.tags)
+    ]
+
+
+def score_aligned(predicted: Iterable[tuple[AlignedDocument, list[Annotation]]]) -> Score:
+    """conlleval's figures over aligned documents and the model's entities in each, the entities laid
+    onto the aligned tokens, with exact character-span figures added."""
+    gold_spans: list[set[CharSpan]] = []
+    pred_spans: list[set[CharSpan]] = []
+
+    def pairs() -> Iterator[tuple[list[str], list[str]]]:
+        for document, entities in predicted:
+            tags, _ = tag_sentences(document.sentences, entities, document.source, [])
+            yield from zip(document.tags, tags, strict=True)
+            gold_spans.append({(e.start, e.end, e.label) for e in document.entities})
+            pred_spans.append({(e.start, e.end, e.label) for e in entities})
+
+    score = score_pairs(pairs())
+    score.char_spans = score_char_spans(gold_spans, pred_spans)
+    return score
 
 
 EVALUATE_SENTENCES = 4096  # sentences tagged at a time when evaluating aligned documents

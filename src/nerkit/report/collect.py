@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from nerkit.data.align import AlignedDocument, plain_sentences, tag_sentences
+from nerkit.data.align import AlignedDocument
 from nerkit.data.annotations import Annotation, TokenSpans
 from nerkit.data.conll import ConllSentence, document_ids, read_conll
 from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import convert_tags, tags_to_spans
-from nerkit.evaluate import CharSpan, Score, score_char_spans, score_pairs, score_sequences
+from nerkit.evaluate import Score, score_sequences
 from nerkit.files import PathLike
-from nerkit.pipeline import entity_confidence
+from nerkit.pipeline import entity_confidence, predicted_entities, score_aligned
 from nerkit.report.sentences import Mention, ReportSentence
 
 if TYPE_CHECKING:
     from nerkit.pipeline import Pipeline, TaggedTokens
-
-GROUP_SENTENCES = 4096  # sentences tagged at a time from span formats: whole documents, bounded memory
 
 
 @dataclass
@@ -117,61 +115,17 @@ def _collect_aligned(
 
     documents = (document for document in read_aligned(path, name, options) if document.source.annotated)
     found: list[ReportSentence] = []
-    gold_spans: list[set[CharSpan]] = []
-    pred_spans: list[set[CharSpan]] = []
     tokens = 0
 
-    def pairs() -> Iterator[tuple[list[str], list[str]]]:
+    def predicted() -> Iterator[tuple[AlignedDocument, list[Annotation]]]:
         nonlocal tokens
-        for group in _document_groups(documents, GROUP_SENTENCES):
-            for document, (sentences, tagged) in zip(
-                group, _tag_documents(pipeline, group, batch_size), strict=True
-            ):
-                predicted = [
-                    mention
-                    for spans, result in zip(sentences, tagged, strict=True)
-                    for mention in predicted_mentions(result, spans)
-                ]
-                entities = [Annotation(m.start, m.end, m.label) for m in predicted]
-                tags, _ = tag_sentences(document.sentences, entities, document.source, [])
-                yield from zip(document.tags, tags, strict=True)
-                gold_spans.append({(e.start, e.end, e.label) for e in document.entities})
-                pred_spans.append({(m.start, m.end, m.label) for m in predicted})
-                found.extend(_document_sentences(document, sentences, tagged))
-                tokens += sum(len(spans) for spans in sentences)
+        for document, sentences, tagged in pipeline.tag_aligned(documents, batch_size, confidence=True):
+            found.extend(_document_sentences(document, sentences, tagged))
+            tokens += sum(len(spans) for spans in sentences)
+            yield document, predicted_entities(sentences, tagged)
 
-    score = score_pairs(pairs())
-    score.char_spans = score_char_spans(gold_spans, pred_spans)
+    score = score_aligned(predicted())
     return Collected(found, score, name, tokens)
-
-
-def _document_groups(documents: Iterable[AlignedDocument], sentences: int) -> Iterator[list[AlignedDocument]]:
-    """Whole documents in groups of about `sentences` sentences (a longer document alone)."""
-    group: list[AlignedDocument] = []
-    count = 0
-    for document in documents:
-        group.append(document)
-        count += len(document.sentences)
-        if count >= sentences:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group
-
-
-def _tag_documents(
-    pipeline: Pipeline, group: list[AlignedDocument], batch_size: int
-) -> list[tuple[list[TokenSpans], list[TaggedTokens]]]:
-    """Each document's sentences as `predict` reads them, tagged together, each document its own context."""
-    split = [plain_sentences(document.source) for document in group]
-    words = [
-        tuple(document.text[start:end] for start, end in spans)
-        for document, sentences in zip(group, split, strict=True)
-        for spans in sentences
-    ]
-    owners = [owner for owner, sentences in enumerate(split) for _ in sentences]
-    tagged = iter(pipeline.tag_tokens(words, batch_size, True, owners) if words else [])
-    return [(sentences, [next(tagged) for _ in sentences]) for sentences in split]
 
 
 def _document_sentences(
