@@ -85,7 +85,7 @@ def test_the_charts_of_one_page_share_no_id():
 def test_the_confusion_map_writes_each_count_in_its_cell_with_the_diagonal_in_blue():
     svg = charts.confusion_chart(CONFUSION)
     assert texts(svg) == [
-        *("LOC", "PER", "missed", "predicted type", "LOC", "PER", "spurious", "gold type"),
+        *("LOC", "PER", "(missed)", "predicted type", "LOC", "PER", "(spurious)", "gold type"),
         *("5", "1", "0", "2", "9", "3", "4", "0", "0"),
     ]
     fills = re.findall(r'style="fill: (#[0-9a-f]{6}); stroke: #ffffff"', svg)
@@ -115,10 +115,32 @@ def test_a_hostile_type_name_is_text_on_every_chart_that_names_types():
     assert "a $x$ b" in texts(charts.confusion_chart(confusion))
 
 
+def test_types_named_like_the_buckets_stay_apart_from_them():
+    confusion = {
+        "gold": ["missed", "spurious", "spurious"],
+        "predicted": ["missed", "spurious", "missed"],
+        "counts": [[1, 0, 0], [0, 1, 0], [0, 0, 0]],
+    }
+    found = texts(charts.confusion_chart(confusion))
+    assert found[:8] == [
+        "missed",
+        "spurious",
+        "(missed)",
+        "predicted type",
+        "missed",
+        "spurious",
+        "(spurious)",
+        "gold type",
+    ]
+
+
 def test_a_long_or_multi_line_type_name_is_cut_to_one_line():
     name = "A\nvery long type name that goes on and on"
     confusion = {"gold": [name, "spurious"], "predicted": [name, "missed"], "counts": [[1, 0], [0, 0]]}
-    assert texts(charts.confusion_chart(confusion))[:2] == ["A very long type name that goes\u2026", "missed"]
+    assert texts(charts.confusion_chart(confusion))[:2] == [
+        "A very long type name that goes\u2026",
+        "(missed)",
+    ]
 
 
 def test_the_reliability_diagram_names_the_ece_and_counts_every_bin():

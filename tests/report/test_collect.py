@@ -10,6 +10,7 @@ import pytest
 from nerkit.data.conll import read_conll
 from nerkit.data.formats import read_aligned
 from nerkit.data.tags import convert_tags, tags_to_spans
+from nerkit.errors import NerkitError
 from nerkit.report.collect import collect, token_offsets
 from nerkit.report.sentences import Mention, ReportSentence
 
@@ -91,3 +92,20 @@ def test_outside_confidence_is_the_least_sure_O_token_there_or_none_under_an_ent
     assert sentence.outside_confidence(4, 7) == 0.8
     assert sentence.outside_confidence(0, 7) is None  # the model put an entity there
     assert sentence.outside_confidence(3, 4) is None  # no token there
+    sentence.token_confidences[2] = 0.98263543844
+    assert sentence.outside_confidence(8, 11) == 0.9826  # 4 places, as entity_confidence rounds
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        ('[{"data": {"text": "Ann saw Bob."}}]', "tasks.json"),  # Label Studio tasks nobody annotated
+        ("[]", "empty.json"),
+        ("\n\n", "blank.jsonl"),
+    ],
+)
+def test_span_data_with_nothing_annotated_is_refused(tiny_pipeline, write, content, name):
+    path = write(content, name)
+    with pytest.raises(NerkitError) as raised:
+        collect(tiny_pipeline, path)
+    assert str(raised.value).startswith(f"{path}: ")

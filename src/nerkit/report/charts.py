@@ -202,12 +202,14 @@ def _draw_confusion(
     axes.set_ylim(len(gold), 0)
     axes.set_xticks(
         [column + 0.5 for column in range(len(predicted))],
-        [_shown(name) for name in predicted],
+        [*map(_shown, predicted[:-1]), f"({predicted[-1]})"],
         rotation=30,
         ha="right",
         rotation_mode="anchor",
     )
-    axes.set_yticks([row + 0.5 for row in range(len(gold))], [_shown(name) for name in gold])
+    axes.set_yticks(
+        [row + 0.5 for row in range(len(gold))], [*map(_shown, gold[:-1]), f"({gold[-1]})"]
+    )  # the buckets in brackets: a type may be called "missed" or "spurious" too
     axes.tick_params(length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)

@@ -13,6 +13,7 @@ from nerkit.data.conll import ConllSentence, document_ids, read_conll
 from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import convert_tags, tags_to_spans
 from nerkit.evaluate import Score, score_sequences
+from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.pipeline import entity_confidence, predicted_entities, score_aligned
 from nerkit.report.sentences import Mention, ReportSentence
@@ -125,6 +126,12 @@ def _collect_aligned(
             yield document, predicted_entities(sentences, tagged)
 
     score = score_aligned(predicted())
+    if not found:
+        raise NerkitError(
+            "holds no annotated text to compare the model with",
+            path=path,
+            hint="give a file with annotated records (tasks, documents or lines)",
+        )
     return Collected(found, score, name, tokens)
 
 

@@ -361,8 +361,8 @@ def _side(who: str, text: str, mention: Mapping[str, Any] | None, nothing: str, 
 def _confusion(report: Report, colours: Colours) -> str:
     """The heat map of gold types against predicted types."""
     caption = (
-        'Rows: the gold type, and "spurious" for a prediction with no gold entity; columns: the predicted '
-        'type, and "missed" for a gold entity with no prediction. Blue: right; orange: a mistake.'
+        'Rows: the gold type, and "(spurious)" for a prediction with no gold entity; columns: the '
+        'predicted type, and "(missed)" for a gold entity with no prediction. Blue: right; orange: a mistake.'
     )
     return _figure(charts.confusion_chart(report["confusion"]), caption)
 

@@ -48,7 +48,7 @@ class ReportSentence:
 
     def outside_confidence(self, start: int, end: int) -> float | None:
         """How sure the model is that characters [start, end) hold no entity: the lowest confidence of
-        the tokens there that it tagged O; None when it tagged any of them as part of an entity, or
+        the tokens there that it tagged O, to 4 places as an entity's; None when it tagged any of them as part of an entity, or
         there are no tokens there."""
         inside = [
             index
@@ -57,4 +57,4 @@ class ReportSentence:
         ]
         if not inside or any(mention.start < end and start < mention.end for mention in self.predicted):
             return None
-        return min(self.token_confidences[index] for index in inside)
+        return round(min(self.token_confidences[index] for index in inside), 4)
