@@ -12,8 +12,8 @@ from nerkit.data.annotations import Annotation, TokenSpans
 from nerkit.data.conll import ConllSentence, document_ids, read_conll
 from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import convert_tags, tags_to_spans
-from nerkit.evaluate import Score, score_sequences
 from nerkit.errors import NerkitError
+from nerkit.evaluate import Score, score_sequences
 from nerkit.files import PathLike
 from nerkit.pipeline import entity_confidence, predicted_entities, score_aligned
 from nerkit.report.sentences import Mention, ReportSentence
