@@ -11,6 +11,7 @@ that stands alone. `--full` also writes the whole page, top to bottom.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -54,13 +55,14 @@ def screenshot(
                 problems.append(f"the page has no section {section!r}")
             else:
                 top = found.evaluate("section => section.getBoundingClientRect().top + window.scrollY - 16")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(output), clip={"x": 0, "y": top, "width": width, "height": height}, full_page=True
-        )
-        if full is not None:
-            full.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(full), full_page=True)
+        if not problems:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(
+                path=str(output), clip={"x": 0, "y": top, "width": width, "height": height}, full_page=True
+            )
+            if full is not None:
+                full.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(full), full_page=True)
         context.close()
         browser.close()
     return problems
@@ -79,12 +81,17 @@ def main() -> int:
     args = parser.parse_args()
     if not args.report.is_file():
         parser.error(f"{args.report}: no such file")
+    if args.section is not None and not re.fullmatch(r"[a-z_]+", args.section):
+        parser.error(f"--section {args.section!r}: give a section's id, such as confidence")
     problems = screenshot(args.report, args.output, args.width, args.height, args.section, args.full)
     for problem in problems:
         print(problem, file=sys.stderr)
+    if problems:
+        print(f"{args.output}: not written", file=sys.stderr)
+        return 1
     size = args.report.stat().st_size
     print(f"{args.output}: {args.width}x{args.height} view of {args.report} ({size / 1e6:.2f} MB page)")
-    return 1 if problems else 0
+    return 0
 
 
 if __name__ == "__main__":
