@@ -114,12 +114,14 @@ def test_curve_best_f1_and_95_percent_precision_by_hand() -> None:
 
 
 def test_best_f1_is_exact_between_the_curve_points_and_takes_the_lowest_of_ties() -> None:
+    found = calibration(scored([(0.203, False), (0.404, True), (0.605, False), (0.807, True)]))
+    assert found.best_f1 == OperatingPoint(0.404, 2 / 3, 1.0, 4 / 5, 3)
     # F1 at 0.203 is 4/6 (4 kept, 2 right, 2 gold) and at 0.807 is 2/3 (1 kept, 1 right): a tie
     found = calibration(scored([(0.203, True), (0.404, False), (0.605, False), (0.807, True)]))
-    assert found.best_f1 == OperatingPoint(0.203, 0.5, 1.0, 2 / 3, 4)
+    assert found.best_f1 == OperatingPoint(0.0, 0.5, 1.0, 2 / 3, 4)  # keeps every entity: reported as 0
     assert max(point.f1 for point in found.thresholds) == 2 / 3
     lone = calibration(scored([(0.123, True)], missed=1))
-    assert lone.best_f1 == OperatingPoint(0.123, 1.0, 0.5, 2 / 3, 1)
+    assert lone.best_f1 == OperatingPoint(0.0, 1.0, 0.5, 2 / 3, 1)
     assert lone.to_json()["thresholds"][12]["kept"] == 1
     assert lone.to_json()["thresholds"][13]["kept"] == 0
 
@@ -150,7 +152,7 @@ def test_no_predictions_no_gold_and_no_sentences_divide_by_nothing() -> None:
         assert found["precision_95"] is None
     unfounded = calibration(scored([(0.3, False), (0.7, False)]))
     assert unfounded.no_threshold == OperatingPoint(0.0, 0.0, 0.0, 0.0, 2)
-    assert unfounded.best_f1 == OperatingPoint(0.3, 0.0, 0.0, 0.0, 2)
+    assert unfounded.best_f1 == OperatingPoint(0.0, 0.0, 0.0, 0.0, 2)
     assert unfounded.precision_95 is None
 
 
@@ -158,7 +160,7 @@ def test_a_confidence_of_one() -> None:
     found = calibration(scored([(1.0, True), (1.0, False)]))
     assert found.thresholds[100] == OperatingPoint(1.0, 0.5, 1.0, 2 / 3, 2)
     assert found.bins[9].count == 2
-    assert found.best_f1 == OperatingPoint(1.0, 0.5, 1.0, 2 / 3, 2)
+    assert found.best_f1 == OperatingPoint(0.0, 0.5, 1.0, 2 / 3, 2)
 
 
 def random_sentence(generator: random.Random) -> ReportSentence:

@@ -353,10 +353,13 @@ def test_the_error_kinds_count_each_kind_and_show_gold_against_the_model():
 def test_the_confidence_section_states_the_thresholds_in_words():
     confidence = visible_text(section(render_report(fake_report()), "confidence"))
     assert "Expected calibration error (ECE): 0.031" in confidence
+    assert "Best F1: no threshold does better than keeping every entity (F1 84.71%)." in confidence
+    report = fake_report()
+    report["confidence"]["best_f1"] = {"threshold": 0.8734, "precision": 0.95, "recall": 0.75, "f1": 0.8383}
     assert (
-        "Best F1: keeping only entities with confidence \u2265 0.0000 gives F1 84.71% (precision 90.00%, "
-        "recall 80.00%), against 84.71% with no threshold."
-    ) in confidence
+        "Best F1: keeping only entities with confidence \u2265 0.8734 gives F1 83.83% (precision 95.00%, "
+        "recall 75.00%), against 84.71% with no threshold."
+    ) in visible_text(section(render_report(report), "confidence"))
     assert (
         "95% precision: first reached at confidence \u2265 0.9467, keeping recall 50.00% (precision 96.00%, "
         "F1 65.75%)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from html import escape
@@ -295,7 +296,7 @@ def _draw_thresholds(figure: Figure, confidence: Mapping[str, Any]) -> None:
     for name, colour in (("precision", PRECISION_COLOUR), ("recall", RECALL_COLOUR), ("f1", F1_COLOUR)):
         axes.plot(
             thresholds,
-            [row[name] for row in rows],
+            [_plotted(row, name) for row in rows],
             color=colour,
             linewidth=1.6,
             label=name.replace("f1", "F1"),
@@ -323,13 +324,28 @@ def _draw_thresholds(figure: Figure, confidence: Mapping[str, Any]) -> None:
         )
     if not rows:
         _note(axes, "no predicted entities")
-    lowest = min((float(row[name]) for row in rows for name in ("precision", "recall", "f1")), default=0.0)
+    lowest = min(
+        (
+            float(row[name])
+            for row in rows
+            for name in ("precision", "recall", "f1")
+            if _plotted(row, name) >= 0
+        ),
+        default=0.0,
+    )
     axes.set_ylim(max(0.0, min(lowest, without) - 0.05), 1.01)
     axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     axes.set_xlabel("confidence threshold (entities kept at \u2265 threshold)")
     axes.set_title("Precision, recall and F1 against the threshold")
     axes.legend(loc="lower left", fontsize=8, frameon=False)
     axes.grid(alpha=0.3)
+
+
+def _plotted(row: Mapping[str, Any], name: str) -> float:
+    """A curve point's score; NaN (a gap) for precision where nothing is kept, which has none."""
+    if name == "precision" and row.get("kept", 1) == 0:
+        return math.nan
+    return float(row[name])
 
 
 def _draw_training(figure: Figure, training: Mapping[str, Any]) -> None:

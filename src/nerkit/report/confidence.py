@@ -162,13 +162,15 @@ def reliability(confidences: Sequence[float], correct: Sequence[bool]) -> list[B
 
 def calibration(sentences: Sequence[ReportSentence]) -> Calibration:
     """The reliability bins, ECE, the threshold curve at 0.00..1.00 and the best thresholds: the exact F1
-    maximum over every distinct confidence (ties: the lowest threshold), and the lowest distinct
+    maximum over every distinct confidence (ties: the lowest threshold; 0 when that keeps every entity), and the lowest distinct
     confidence whose precision reaches 95%."""
     confidences = [confidence_of(mention) for sentence in sentences for mention in sentence.predicted]
     correct = [right for sentence in sentences for right in correct_predictions(sentence)]
     ranked = _rank(confidences, correct, sum(len(sentence.gold) for sentence in sentences))
     candidates = ranked.distinct()
     best_f1 = max(candidates, key=lambda point: point.f1, default=ranked.at(0.0))
+    if best_f1.kept == len(confidences):
+        best_f1 = ranked.at(0.0)  # no threshold does better than keeping every entity
     precise = [point for point in candidates if point.precision >= PRECISION_TARGET]
     return Calibration(
         ece=expected_calibration_error(confidences, correct, bins=BINS),

@@ -388,11 +388,17 @@ def _thresholds(confidence: Mapping[str, Any]) -> Iterator[str]:
         "confidence and observed precision averaged over the entities (0 when perfectly calibrated).</li>"
     )
     best, without = confidence["best_f1"], confidence["no_threshold"]
-    yield (
-        f"<li>Best F1: keeping only entities with confidence \u2265 <strong>{float(best['threshold']):.4f}</strong> "
-        f"gives F1 <strong>{_percent(best['f1'])}</strong> (precision {_percent(best['precision'])}, recall "
-        f"{_percent(best['recall'])}), against {_percent(without['f1'])} with no threshold.</li>"
-    )
+    if float(best["threshold"]) == 0.0:
+        yield (
+            f"<li>Best F1: no threshold does better than keeping every entity (F1 "
+            f"<strong>{_percent(without['f1'])}</strong>).</li>"
+        )
+    else:
+        yield (
+            f"<li>Best F1: keeping only entities with confidence \u2265 <strong>{float(best['threshold']):.4f}"
+            f"</strong> gives F1 <strong>{_percent(best['f1'])}</strong> (precision {_percent(best['precision'])}"
+            f", recall {_percent(best['recall'])}), against {_percent(without['f1'])} with no threshold.</li>"
+        )
     precise = confidence.get("precision_95")
     if precise is None:
         yield "<li>95% precision: no threshold reaches it.</li>"
