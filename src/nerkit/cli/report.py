@@ -20,8 +20,9 @@ HELP = (
 )
 SUSPECTS_HELP = (
     "write the likely annotation errors, for the next annotation round: JSON lines (one sentence per "
-    "line with its text, its gold entities, its place and its suspects; nerkit reads it back for training), or, by the name or --suspects-format, Label Studio tasks "
-    "(.json), brat (a folder), CoNLL or Hugging Face"
+    "line with its text, its gold entities, its place and its suspects; nerkit reads it back for "
+    "training), or, by the name or --suspects-format, Label Studio tasks (.json), brat (a folder), "
+    "CoNLL or Hugging Face"
 )
 
 

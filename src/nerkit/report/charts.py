@@ -320,7 +320,10 @@ def _draw_thresholds(figure: Figure, confidence: Mapping[str, Any]) -> None:
             color=PRECISION_COLOUR,
             linestyle="--",
             linewidth=1,
-            label=f"95% precision at \u2265 {float(precise['threshold']):.4f}: recall {float(precise['recall']):.1%}",
+            label=(
+                f"95% precision at \u2265 {float(precise['threshold']):.4f}: "
+                f"recall {float(precise['recall']):.1%}"
+            ),
         )
     if not rows:
         _note(axes, "no predicted entities")

@@ -162,8 +162,8 @@ def reliability(confidences: Sequence[float], correct: Sequence[bool]) -> list[B
 
 def calibration(sentences: Sequence[ReportSentence]) -> Calibration:
     """The reliability bins, ECE, the threshold curve at 0.00..1.00 and the best thresholds: the exact F1
-    maximum over every distinct confidence (ties: the lowest threshold; 0 when that keeps every entity), and the lowest distinct
-    confidence whose precision reaches 95%."""
+    maximum over every distinct confidence (ties: the lowest threshold; 0 when that keeps every
+    entity), and the lowest distinct confidence whose precision reaches 95%."""
     confidences = [confidence_of(mention) for sentence in sentences for mention in sentence.predicted]
     correct = [right for sentence in sentences for right in correct_predictions(sentence)]
     ranked = _rank(confidences, correct, sum(len(sentence.gold) for sentence in sentences))

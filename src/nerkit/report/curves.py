@@ -81,8 +81,10 @@ def _epoch(row: dict[str, object], path: Path, number: int) -> Epoch:
     if not isinstance(per_label, dict):
         raise NerkitError('"dev"."per_label" is not an object', path=path, line=number, hint=LOG_HINT)
     per_type = {
-        str(name): _fraction(row.get("f1") if isinstance(row, dict) else None, f'"{name}" F1', path, number)
-        for name, row in sorted(per_label.items())
+        str(name): _fraction(
+            figures.get("f1") if isinstance(figures, dict) else None, f'"{name}" F1', path, number
+        )
+        for name, figures in sorted(per_label.items())
     }
     return Epoch(
         epoch=epoch,

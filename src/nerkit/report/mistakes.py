@@ -186,7 +186,8 @@ def count_mistakes(sentences: Sequence[ReportSentence], examples: int = EXAMPLES
 
 def confusion_matrix(sentences: Sequence[ReportSentence]) -> Confusion:
     """Rows: gold types (sorted) then "spurious"; columns: predicted types (sorted) then "missed" (the
-    last row and column are these buckets even when a type has the same name); a cell counts the predictions of its column's type paired with a gold of its row's type (exact or not)."""
+    last row and column are these buckets even when a type has the same name); a cell counts the
+    predictions of its column's type paired with a gold of its row's type (exact or not)."""
     types = _types(sentences)
     index = {label: position for position, label in enumerate(types)}
     counts = [[0] * (len(types) + 1) for _ in range(len(types) + 1)]

@@ -166,9 +166,11 @@ def _table(
     rows: Iterable[Sequence[str]],
     total: bool = False,
     numeric: Iterable[int] | None = None,
+    css_class: str | None = None,
 ) -> str:
     """A table: `head` as plain text, each row's cells as HTML (the first a row heading); the `numeric`
-    columns (all but the first by default) align right; `total` sets the first row apart."""
+    columns (all but the first by default) align right; `total` sets the first row apart; `css_class`
+    is the table's class."""
     right = set(range(1, len(head)) if numeric is None else numeric)
     heading = "".join(
         f'<th scope="col"{" class=num" if index in right else ""}>{escape(name)}</th>'
@@ -182,7 +184,9 @@ def _table(
         )
         shown = ' class="total"' if total and number == 0 else ""
         lines.append(f'<tr{shown}><th scope="row">{row[0]}</th>{cells}</tr>')
-    return f'<div class="table"><table><thead><tr>{heading}</tr></thead><tbody>{"".join(lines)}</tbody></table></div>'
+    opened = "<table>" if css_class is None else f'<table class="{escape(css_class)}">'
+    body = "".join(lines)
+    return f'<div class="table">{opened}<thead><tr>{heading}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _settings(title: str, values: Mapping[str, Any], wide: bool = False) -> str:
@@ -458,8 +462,9 @@ def _suspects(report: Report, colours: Colours) -> str:
         f"<p>{len(suspects)} gold annotations the model contradicts with high confidence, most confident "
         "first: where a reviewer should look first. The sentence shows the annotation in doubt.</p>"
     )
-    table = _table(("#", "confidence", "the model says", "gold", "model", "sentence"), rows, numeric=(1,))
-    return intro + "\n" + table.replace("<table>", '<table class="suspects">', 1)
+    head = ("#", "confidence", "the model says", "gold", "model", "sentence")
+    table = _table(head, rows, numeric=(1,), css_class="suspects")
+    return intro + "\n" + table
 
 
 def _training(report: Report, colours: Colours) -> str:

@@ -105,8 +105,9 @@ def score_partial(gold: Sequence[Sequence[Mention]], predicted: Sequence[Sequenc
 
     Rules (nervaluate's, kept so that the counts match it):
 
-    - Predictions are judged one at a time in the order given (by start in a ReportSentence); each takes at most one gold entity of its
-      document that no earlier prediction took. A gold entity no prediction takes is missed.
+    - Predictions are judged one at a time in the order given (by start in a ReportSentence); each
+      takes at most one gold entity of its document that no earlier prediction took. A gold entity no
+      prediction takes is missed.
     - Two entities overlap when they share at least 1% of the gold entity's length (nervaluate's
       `min_overlap_percentage=1`), in the units of the offsets: a gold entity over 100 units long needs
       more than one shared unit.
@@ -211,8 +212,9 @@ def _score_document(schema: str, gold: Sequence[Mention], predicted: Sequence[Me
 
 
 def _judge(schema: str, predicted: Mention, free: Sequence[tuple[int, Mention]]) -> tuple[str, int | None]:
-    """What one prediction is under a schema (correct, incorrect, partial or spurious), given the free gold entities with their
-    indexes in list order, and the index of the gold entity it takes (None when spurious)."""
+    """What one prediction is under a schema (correct, incorrect, partial or spurious), given the free
+    gold entities with their indexes in list order, and the index of the gold entity it takes (None
+    when spurious)."""
     overlapping = [(index, gold) for index, gold in free if _overlaps_enough(predicted, gold)]
     if schema == "type":
         same_type = [(index, gold) for index, gold in overlapping if gold.label == predicted.label]

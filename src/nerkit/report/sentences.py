@@ -48,8 +48,8 @@ class ReportSentence:
 
     def outside_confidence(self, start: int, end: int) -> float | None:
         """How sure the model is that characters [start, end) hold no entity: the lowest confidence of
-        the tokens there that it tagged O, to 4 places as an entity's; None when it tagged any of them as part of an entity, or
-        there are no tokens there."""
+        the tokens there that it tagged O, to 4 places as an entity's; None when it tagged any of them
+        as part of an entity, or there are no tokens there."""
         inside = [
             index
             for index, (token_start, token_end) in enumerate(self.tokens)
