@@ -4,8 +4,10 @@ skipped for a missing requirement (Java, chromium, an optional package) fails in
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator
+import shutil
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +71,23 @@ def write(tmp_path: Path) -> Callable[..., Path]:
 
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless chromium driven by Playwright, started once per test session (the browser tests)."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the browser test needs playwright: pip install -e '.[dev]'"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip("the browser test needs Debian's chromium: apt-get install chromium (make test does)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 RAW = (SAMPLES / "raw.txt").read_text(encoding="utf-8").splitlines()
 SHOWN_TEXT = "(() => { const copy = document.getElementById('shown').cloneNode(true); \
@@ -26,19 +24,6 @@ class Visit:
     requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the browser test needs playwright: pip install -e '.[dev]'"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip("the browser test needs Debian's chromium: apt-get install chromium (make test does)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -3,37 +3,29 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 TEXT = (SAMPLES / "raw.txt").read_text(encoding="utf-8").splitlines()[1]  # three entities for the tiny model
 
 
 @pytest.fixture(scope="module")
-def page(served):
+def page(browser, served):
     """The page at / in headless chromium; afterwards, no script error and no request elsewhere."""
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the browser test needs playwright: pip install -e '.[dev]'"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip("the browser test needs Debian's chromium: apt-get install chromium (make test does)")
     errors: list[str] = []
     requests: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        opened = browser.new_page()
-        opened.on("pageerror", lambda error: errors.append(str(error)))
-        opened.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        opened.on("request", lambda request: requests.append(request.url))
-        opened.goto(served.url + "/")
-        yield opened
-        browser.close()
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    opened.on("request", lambda request: requests.append(request.url))
+    opened.goto(served.url + "/")
+    yield opened
+    context.close()
     assert errors == []
     assert [url for url in requests if not url.startswith(served.url + "/")] == []
 
