@@ -76,9 +76,10 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's headless chromium driven by Playwright, started once per test session (the browser tests)."""
+    """Debian's headless chromium driven by Playwright, for one test module: Playwright's sync API holds an
+    event loop while it runs, which must be gone before the next module's asyncio tests."""
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="the browser test needs playwright: pip install -e '.[dev]'"
     )
