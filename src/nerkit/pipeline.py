@@ -21,8 +21,9 @@ from nerkit.errors import NerkitError, check_fraction
 from nerkit.evaluate import CharSpan, Score, score_char_spans, score_pairs, score_sequences
 from nerkit.files import PathLike
 from nerkit.model.folder import load_model
+from nerkit.model.inference import tag_encoded
 from nerkit.model.spec import ModelSpec
-from nerkit.model.tagger import Tagger, tag_encoded
+from nerkit.model.tagger import Tagger
 from nerkit.text.document import Document, Entity, Sentence, parse_text
 
 if TYPE_CHECKING:

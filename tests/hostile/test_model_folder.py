@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import safetensors.torch
 
 import nerkit
 from nerkit.cli import main
@@ -76,9 +77,8 @@ def nothing_built(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a refused model folder must not be built or read")
 
-    monkeypatch.setattr(model_folder, "Tagger", refuse)
-    monkeypatch.setattr(model_tagger, "Tagger", refuse)  # what `nerkit spec` builds
-    monkeypatch.setattr(model_folder, "load_file", refuse)
+    monkeypatch.setattr(model_tagger, "Tagger", refuse)  # what load_model and `nerkit spec` build
+    monkeypatch.setattr(safetensors.torch, "load_file", refuse)
 
 
 @pytest.fixture

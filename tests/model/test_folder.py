@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import safetensors.torch
 import torch
 
 import nerkit
@@ -340,13 +341,13 @@ def test_vocab_that_does_not_fit_the_spec(model_copy, table):
 def test_save_model_failing_midway_leaves_the_old_folder(model_copy, monkeypatch):
     before = snapshot(model_copy)
     loaded = load_model(model_copy)
-    real_save_file = folder.save_file
+    real_save_file = safetensors.torch.save_file
 
     def save_then_fail(tensors, filename, metadata=None):
         real_save_file(tensors, filename, metadata=metadata)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(folder, "save_file", save_then_fail)
+    monkeypatch.setattr(safetensors.torch, "save_file", save_then_fail)
     with torch.no_grad():
         for parameter in loaded.model.parameters():
             parameter.add_(1.0)
@@ -362,7 +363,7 @@ def test_save_model_failing_into_a_new_folder_leaves_nothing(tiny_model, tmp_pat
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(folder, "save_file", fail)
+    monkeypatch.setattr(safetensors.torch, "save_file", fail)
     with pytest.raises(OSError):
         save_model(tmp_path / "new", loaded.model, loaded.vocab, {})
     assert list(tmp_path.iterdir()) == []

@@ -11,8 +11,9 @@ import torch
 from nerkit.data.batches import collate, encode_sentence
 from nerkit.data.tags import allowed_transitions, convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab
+from nerkit.model.inference import tag_encoded
 from nerkit.model.spec import ModelSpec
-from nerkit.model.tagger import Tagger, tag_encoded
+from nerkit.model.tagger import Tagger
 
 SENTENCES = [
     (["Alice", "Smith", "visited", "New", "York", "."], ["B-PER", "E-PER", "O", "B-LOC", "E-LOC", "O"]),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import torch
 
 from nerkit.data.vocab import Vocab, casing
+
+if TYPE_CHECKING:  # torch loads only where batches become tensors (training, the torch tagger)
+    import torch
 
 MAX_WORD_CHARS = 24  # longer tokens keep their first 12 and last 12 characters
 
@@ -67,8 +69,20 @@ def encode_sentence(
     )
 
 
-def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
-    """Pad a group of encoded sentences into one batch."""
+@dataclass(slots=True)
+class Padded:
+    """A group of encoded sentences padded into numpy arrays: a batch before it becomes tensors."""
+
+    words: np.ndarray  # [batch, seq] int64
+    chars: np.ndarray  # [batch, seq, chars] int64
+    casing: np.ndarray  # [batch, seq] int64
+    mask: np.ndarray  # [batch, seq] bool
+    tags: np.ndarray | None  # [batch, seq] int64, when every sentence is tagged
+    features: np.ndarray | None = None  # [batch, seq, layers, dim] float32 transformer features
+
+
+def pad(sentences: Sequence[EncodedSentence]) -> Padded:
+    """Pad a group of encoded sentences into arrays (0 past each sentence's end)."""
     size = len(sentences)
     length = max(len(s) for s in sentences)
     width = max(s.chars.shape[1] for s in sentences)
@@ -91,14 +105,26 @@ def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
         features = np.zeros((size, length, *sentences[0].features.shape[1:]), dtype=np.float32)
         for row, sentence in enumerate(sentences):
             features[row, : len(sentence)] = sentence.features
+    return Padded(words, chars, cases, mask, tags if tagged else None, features)
+
+
+def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
+    """Pad a group of encoded sentences into one batch of tensors."""
+    return to_batch(pad(sentences), index)
+
+
+def to_batch(padded: Padded, index: list[int]) -> Batch:
+    """Padded arrays as a batch of tensors sharing their memory; `index` as `Batch.index`."""
+    import torch
+
     return Batch(
-        words=torch.from_numpy(words),
-        chars=torch.from_numpy(chars),
-        casing=torch.from_numpy(cases),
-        mask=torch.from_numpy(mask),
-        tags=torch.from_numpy(tags) if tagged else None,
+        words=torch.from_numpy(padded.words),
+        chars=torch.from_numpy(padded.chars),
+        casing=torch.from_numpy(padded.casing),
+        mask=torch.from_numpy(padded.mask),
+        tags=None if padded.tags is None else torch.from_numpy(padded.tags),
         index=index,
-        features=None if features is None else torch.from_numpy(features),
+        features=None if padded.features is None else torch.from_numpy(padded.features),
     )
 
 

@@ -14,17 +14,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
 from nerkit.data.vocab import Vocab
-from nerkit.embeddings.transformer import TRANSFORMER_FILES, Transformer, load_transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_folder, write_json_atomic
 from nerkit.jsonl import nested_deeper_than
 from nerkit.model.spec import ModelSpec, check_spec, shown
-from nerkit.model.tagger import Tagger
 from nerkit.model.weights_file import (
     Header,
     check_filled,
@@ -33,6 +31,10 @@ from nerkit.model.weights_file import (
     read_header,
 )
 from nerkit.version import __version__
+
+if TYPE_CHECKING:  # torch loads only when a model is built, so the checks run without it
+    from nerkit.embeddings.transformer import Transformer
+    from nerkit.model.tagger import Tagger
 
 FORMAT = "nerkit-model"
 FORMAT_VERSION = 1
@@ -81,6 +83,10 @@ def save_model(
 ) -> None:
     """Write a self-contained model folder atomically: model.safetensors, model.json and, for a model
     with transformer features, the `transformer` folder's config, weights and tokenizer files."""
+    from safetensors.torch import save_file
+
+    from nerkit.embeddings.transformer import TRANSFORMER_FILES
+
     output = Path(output)
     extra: dict[str, object] = {}
     if transformer is not None:
@@ -361,6 +367,10 @@ def load_model(folder: PathLike, precision: str = "auto") -> LoadedModel:
     """Load a model folder written by save_model; never unpickles, never runs code from the folder, and
     checks every file before reading it (see `model_spec`), the transformer's too.
     `precision` is what its transformer, if any, computes features in (see PRECISIONS)."""
+    from safetensors.torch import load_file
+
+    from nerkit.model.tagger import Tagger
+
     folder = Path(folder)
     meta = read_meta(folder)
     spec, vocab = _spec_and_vocab(folder, meta)
@@ -402,6 +412,8 @@ def _check_transformer_folder(folder: Path, checksum: object) -> None:
 
 def _load_transformer(folder: Path, spec: ModelSpec, precision: str) -> Transformer | None:
     """The model folder's own transformer (its files checked already), when the spec uses one."""
+    from nerkit.embeddings.transformer import load_transformer
+
     if not spec.transformer_dim:
         return None
     path = folder / TRANSFORMER

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import cast
 
 import torch
 from torch import nn
 
-from nerkit.data.batches import Batch, EncodedSentence, join_sentences, length_batches, pack_sentences
+from nerkit.data.batches import Batch, Padded, to_batch
 from nerkit.data.tags import allowed_transitions
 from nerkit.model.crf import CRF
 from nerkit.model.spec import ModelSpec
-
-INFERENCE_TOKENS = 16_384  # padded tokens per inference batch: bounds the memory of long sentences
 
 
 class Tagger(nn.Module):
@@ -129,6 +126,14 @@ class Tagger(nn.Module):
         picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2)  # [batch, seq]
         return paths, [picked[row, :n].tolist() for row, n in enumerate(lengths)]
 
+    def tag_padded(
+        self, padded: Padded, confidence: bool = True
+    ) -> tuple[list[list[int]], list[list[float]]]:
+        """`predict` on padded arrays, in evaluation mode without gradients (see nerkit.model.inference)."""
+        self.eval()
+        with torch.inference_mode():
+            return self.predict(to_batch(padded, list(range(len(padded.words)))), confidence)
+
     def parameter_count(self) -> int:
         """How many trainable numbers the model has."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
@@ -144,41 +149,3 @@ def _reversal(lengths: torch.Tensor, length: int) -> torch.Tensor:
 def _gather(values: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
     """values[row, order[row, t]] for every row and position t: [batch, seq, dim]."""
     return values.gather(1, order.unsqueeze(2).expand(-1, -1, values.size(2)))
-
-
-def tag_encoded(
-    model: Tagger,
-    encoded: Sequence[EncodedSentence],
-    batch_size: int = 512,
-    confidence: bool = True,
-    documents: Sequence[int] | None = None,
-) -> tuple[list[list[int]], list[list[float]]]:
-    """Best label rows (and, with `confidence`, their marginals) for encoded sentences, in input order.
-
-    When the model reads sentences in context (`spec.context_tokens`) and `documents` gives each
-    sentence's document, neighbouring sentences of a document are tagged together, as in training.
-    """
-    groups = [[i] for i in range(len(encoded))]
-    units = list(encoded)
-    if model.spec.context_tokens and documents is not None:
-        groups = pack_sentences([len(s) for s in encoded], documents, model.spec.context_tokens)
-        units = [join_sentences([encoded[i] for i in group]) for group in groups]
-    unit_paths: list[list[int]] = [[] for _ in units]
-    unit_confidences: list[list[float]] = [[] for _ in units]
-    model.eval()
-    with torch.inference_mode():
-        for batch in length_batches(units, batch_size, max_tokens=INFERENCE_TOKENS):
-            batch_paths, batch_confidences = model.predict(batch, confidence)
-            for row, index in enumerate(batch.index):
-                unit_paths[index] = batch_paths[row]
-                unit_confidences[index] = batch_confidences[row]
-    paths: list[list[int]] = [[] for _ in encoded]
-    confidences: list[list[float]] = [[] for _ in encoded]
-    for group, path, marginals in zip(groups, unit_paths, unit_confidences, strict=True):
-        start = 0
-        for index in group:
-            end = start + len(encoded[index])
-            paths[index] = path[start:end]
-            confidences[index] = marginals[start:end]
-            start = end
-    return paths, confidences

@@ -9,7 +9,8 @@ from typing import Any
 from nerkit.data.batches import EncodedSentence
 from nerkit.data.tags import Span, convert_tags, tags_to_spans
 from nerkit.evaluate import Score, expected_calibration_error, score_sequences
-from nerkit.model.tagger import Tagger, tag_encoded
+from nerkit.model.inference import tag_encoded
+from nerkit.model.tagger import Tagger
 from nerkit.training.corpus import Corpus
 from nerkit.training.options import EpochLog
 
