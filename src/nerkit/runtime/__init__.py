@@ -1,0 +1,1 @@
+"""Running an exported model without torch: onnxruntime for the network, numpy for the CRF."""
