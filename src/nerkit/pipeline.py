@@ -6,8 +6,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import torch
-
 from nerkit.cores import default_threads
 from nerkit.data.align import AlignedDocument, plain_sentences, tag_sentences
 from nerkit.data.annotations import Annotation, TokenSpans
@@ -16,17 +14,16 @@ from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import Span, convert_tags, spans_to_tags, tags_to_spans
 from nerkit.data.vocab import Vocab
-from nerkit.embeddings.transformer import Transformer, group_documents, token_features
 from nerkit.errors import NerkitError, check_fraction
 from nerkit.evaluate import CharSpan, Score, score_char_spans, score_pairs, score_sequences
 from nerkit.files import PathLike
-from nerkit.model.folder import load_model
-from nerkit.model.inference import tag_encoded
+from nerkit.model.folder import EXPORTED_FORMAT, LOADABLE_FORMATS, load_model, read_meta
+from nerkit.model.inference import BatchTagger, tag_encoded
 from nerkit.model.spec import ModelSpec
-from nerkit.model.tagger import Tagger
 from nerkit.text.document import Document, Entity, Sentence, parse_text
 
 if TYPE_CHECKING:
+    from nerkit.embeddings.transformer import Transformer
     from nerkit.report.build import Report
 
 
@@ -88,7 +85,7 @@ class Pipeline:
 
     def __init__(
         self,
-        model: Tagger,
+        model: BatchTagger,
         vocab: Vocab,
         meta: dict[str, object],
         transformer: Transformer | None = None,
@@ -128,6 +125,8 @@ class Pipeline:
         min_confidence = check_min_confidence(min_confidence)
         encoded = [encode_sentence(tokens, self.vocab) for tokens in sentences]
         if self.transformer is not None:
+            from nerkit.embeddings.transformer import group_documents, token_features
+
             spec = self.spec
             owners = (
                 documents if documents is not None and spec.transformer_context else range(len(sentences))
@@ -329,13 +328,22 @@ MAX_THREADS = 1024  # as many as training takes (TrainOptions.threads)
 
 
 def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
-    """Load a model folder written by `nerkit train`, ready to predict; `precision` is what a transformer
-    model computes its features in: "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it);
-    `threads` 0 lets nerkit choose, else 1 to 1,024."""
+    """Load a model folder written by `nerkit train`, or by `nerkit export` (then run by onnxruntime,
+    without torch), ready to predict; `precision` is what a transformer model computes its features in:
+    "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it); `threads` 0 lets nerkit choose,
+    else 1 to 1,024."""
     if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
         raise NerkitError(
             f"threads={threads!r} is out of range", hint="give 1 to 1,024, or 0 to let nerkit choose"
         )
+    meta = read_meta(path, LOADABLE_FORMATS)
+    if meta["format"] == EXPORTED_FORMAT:
+        from nerkit.runtime.exported import load_exported
+
+        exported = load_exported(path, threads or default_threads())
+        return Pipeline(exported.tagger, exported.vocab, exported.meta, None, path)
+    import torch
+
     torch.set_num_threads(threads or default_threads())
     loaded = load_model(path, precision)
     return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer, path)

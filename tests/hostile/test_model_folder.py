@@ -383,7 +383,7 @@ def test_weights_larger_than_the_spec_needs_are_never_hashed(model, text, capsys
     def refuse(path: Path) -> str:
         raise AssertionError("weights larger than the spec needs must not be hashed")
 
-    monkeypatch.setattr(model_folder, "_sha256", refuse)
+    monkeypatch.setattr(model_folder, "file_sha256", refuse)
     path = model / "model.safetensors"
     with path.open("r+b") as handle:
         handle.truncate(SPARSE)
@@ -581,7 +581,7 @@ def test_a_huge_sparse_transformer_weights_file_is_refused_unhashed(
     with_transformer, text, capsys, nothing_built, monkeypatch
 ):
     path = with_transformer / "transformer" / "model.safetensors"
-    real_sha256 = model_folder._sha256
+    real_sha256 = model_folder.file_sha256
 
     def only_the_taggers(file: Path) -> str:
         assert file.parent.name != "transformer", (
@@ -589,7 +589,7 @@ def test_a_huge_sparse_transformer_weights_file_is_refused_unhashed(
         )
         return real_sha256(file)
 
-    monkeypatch.setattr(model_folder, "_sha256", only_the_taggers)
+    monkeypatch.setattr(model_folder, "file_sha256", only_the_taggers)
     with path.open("r+b") as handle:
         handle.write((2**62).to_bytes(8, "little"))
         handle.truncate(SPARSE)
@@ -604,7 +604,7 @@ def test_a_read_error_is_one_line(model, text, capsys, nothing_built, monkeypatc
     def failing_disk(path: Path) -> str:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(model_folder, "_sha256", failing_disk)
+    monkeypatch.setattr(model_folder, "file_sha256", failing_disk)
     expected = f"{model / 'model.safetensors'}: cannot be read (Input/output error); {RETRAIN}"
     for argv in commands(model, text)[1:]:  # `spec` checks no checksum
         assert run(capsys, *argv) == (2, "", f"nerkit: error: {expected}\n"), argv

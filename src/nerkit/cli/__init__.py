@@ -10,11 +10,24 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from nerkit.cli import convert, evaluate, predict, report, score, serve, spark, spec, stats, tokenize, train
+from nerkit.cli import (
+    convert,
+    evaluate,
+    export,
+    predict,
+    report,
+    score,
+    serve,
+    spark,
+    spec,
+    stats,
+    tokenize,
+    train,
+)
 from nerkit.errors import NerkitError, os_error
 from nerkit.version import __version__
 
-COMMANDS = (stats, score, convert, tokenize, train, spec, predict, evaluate, report, serve, spark)
+COMMANDS = (stats, score, convert, tokenize, train, spec, export, predict, evaluate, report, serve, spark)
 
 
 class OneLineParser(argparse.ArgumentParser):

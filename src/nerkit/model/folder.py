@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,10 @@ if TYPE_CHECKING:  # torch loads only when a model is built, so the checks run w
 
 FORMAT = "nerkit-model"
 FORMAT_VERSION = 1
+MODEL_FORMATS = {FORMAT: FORMAT_VERSION}  # what read_meta accepts unless told otherwise
+EXPORTED_FORMAT = "nerkit-onnx"  # a folder written by `nerkit export` (nerkit.runtime)
+EXPORTED_VERSION = 1
+LOADABLE_FORMATS = {**MODEL_FORMATS, EXPORTED_FORMAT: EXPORTED_VERSION}  # what nerkit.load takes
 WEIGHTS = "model.safetensors"
 META = "model.json"
 TRANSFORMER = "transformer"  # the sub-folder holding a feature transformer's config, weights and tokenizer
@@ -66,7 +71,8 @@ class LoadedModel:
     transformer: Transformer | None = None
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -91,7 +97,7 @@ def save_model(
     extra: dict[str, object] = {}
     if transformer is not None:
         transformer = Path(transformer)
-        extra["transformer"] = {"sha256": _sha256(transformer / WEIGHTS)}
+        extra["transformer"] = {"sha256": file_sha256(transformer / WEIGHTS)}
 
     def build(folder: Path) -> None:
         if transformer is not None and transformer.resolve() != (output / TRANSFORMER).resolve():
@@ -111,7 +117,7 @@ def save_model(
                 "format_version": FORMAT_VERSION,
                 "nerkit_version": __version__,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "weights": {"file": WEIGHTS, "sha256": _sha256(folder / WEIGHTS)},
+                "weights": {"file": WEIGHTS, "sha256": file_sha256(folder / WEIGHTS)},
                 "spec": model.spec.to_json(),
                 "vocab": vocab.to_json(),
             },
@@ -164,7 +170,7 @@ def _located(folder: Path, relative: str) -> tuple[Path, os.stat_result]:
     return resolved, status
 
 
-def _regular_file(folder: Path, relative: str, most_bytes: int | None = None) -> Path:
+def regular_file(folder: Path, relative: str, most_bytes: int | None = None) -> Path:
     """`folder / relative` resolved, checked to be a regular file inside the folder (never a FIFO, a
     device, a folder or a link out of it) of at most `most_bytes`: safe to open and read whole."""
     resolved, status = _located(folder, relative)
@@ -238,27 +244,29 @@ def _parse_meta(raw: bytes, path: Path) -> object:
     return meta
 
 
-def read_meta(folder: PathLike) -> dict[str, object]:
+def read_meta(folder: PathLike, formats: Mapping[str, int] = MODEL_FORMATS) -> dict[str, object]:
     """model.json of a model folder, checked: a regular file inside the folder, of at most
-    MOST_META_BYTES, holding a JSON object of the right format and version."""
+    MOST_META_BYTES, holding a JSON object of one of `formats` (format: newest version read)."""
     folder = _model_folder(Path(folder))
     meta_path = folder / META
     try:
-        with _regular_file(folder, META, MOST_META_BYTES).open("rb") as handle:
+        with regular_file(folder, META, MOST_META_BYTES).open("rb") as handle:
             raw = handle.read(MOST_META_BYTES + 1)
     except OSError as error:
         raise _unreadable(meta_path, error) from None
     if len(raw) > MOST_META_BYTES:  # it grew since it was checked
         raise _damaged(meta_path, f"is more than the {MOST_META_BYTES:,} bytes it may be")
     meta = _parse_meta(raw, meta_path)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise _damaged(meta_path, f'is not a nerkit model description (no "format": "{FORMAT}")')
+    if not isinstance(meta, dict) or meta.get("format") not in formats:
+        wanted = " or ".join(f'"format": "{name}"' for name in formats)
+        raise _damaged(meta_path, f"is not a nerkit model description (no {wanted})")
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _damaged(meta_path, f"has no valid format_version (found {shown(version)})")
-    if version > FORMAT_VERSION:
+    newest = formats[str(meta["format"])]
+    if version > newest:
         raise NerkitError(
-            f"model format version {version}, but this nerkit ({__version__}) reads up to {FORMAT_VERSION}",
+            f"model format version {version}, but this nerkit ({__version__}) reads up to {newest}",
             path=meta_path,
             hint="upgrade nerkit to load it",
         )
@@ -294,7 +302,7 @@ def check_vocab(data: object, spec: ModelSpec) -> Vocab:
     return Vocab(words=words, chars=chars, labels=labels)
 
 
-def _spec_and_vocab(folder: Path, meta: dict[str, object]) -> tuple[ModelSpec, Vocab]:
+def spec_and_vocab(folder: Path, meta: dict[str, object]) -> tuple[ModelSpec, Vocab]:
     """The spec and the vocabulary in model.json, each field checked, before anything is built."""
     for key in ("spec", "vocab"):
         if key not in meta:
@@ -313,12 +321,12 @@ def _checked_weights(folder: Path, spec: ModelSpec, checksum: object = None) -> 
     if not path.exists() and not path.is_symlink():
         raise _damaged(folder, f"{WEIGHTS} is missing")
     expected = spec.tensors()
-    resolved = _regular_file(folder, WEIGHTS)
+    resolved = regular_file(folder, WEIGHTS)
     size, most = resolved.stat().st_size, most_file_bytes(expected)
     if size > most:
         raise _damaged(path, f"is {size:,} bytes, more than the {most:,} the spec in model.json can need")
     header = _header(path, resolved)
-    _check_sum(path, resolved, checksum)
+    check_sum(path, resolved, checksum)
     try:
         check_weights_file(header, expected)
     except NerkitError as error:
@@ -336,17 +344,17 @@ def _header(path: Path, resolved: Path) -> Header:
         raise _unreadable(path, error) from None
 
 
-def _check_sum(path: Path, resolved: Path, checksum: object) -> None:
+def check_sum(path: Path, resolved: Path, checksum: object) -> None:
     """Raise NerkitError when model.json gives a checksum for `path` and its bytes do not have it."""
     try:
-        matches = not checksum or _sha256(resolved) == checksum
+        matches = not checksum or file_sha256(resolved) == checksum
     except OSError as error:
         raise _unreadable(path, error) from None
     if not matches:
         raise _damaged(path, "does not match the checksum in model.json (truncated or changed)")
 
 
-def _checksum(meta: dict[str, object], key: str) -> object:
+def recorded_sha256(meta: dict[str, object], key: str) -> object:
     """The sha256 model.json records under `key` ("weights", "transformer"), or None."""
     entry = meta.get(key)
     return entry.get("sha256") if isinstance(entry, dict) else None
@@ -358,7 +366,7 @@ def model_spec(folder: PathLike) -> ModelSpec:
     file holds."""
     folder = Path(folder)
     meta = read_meta(folder)
-    spec, _ = _spec_and_vocab(folder, meta)
+    spec, _ = spec_and_vocab(folder, meta)
     _checked_weights(folder, spec)
     return spec
 
@@ -373,10 +381,10 @@ def load_model(folder: PathLike, precision: str = "auto") -> LoadedModel:
 
     folder = Path(folder)
     meta = read_meta(folder)
-    spec, vocab = _spec_and_vocab(folder, meta)
-    weights_path = _checked_weights(folder, spec, _checksum(meta, "weights"))
+    spec, vocab = spec_and_vocab(folder, meta)
+    weights_path = _checked_weights(folder, spec, recorded_sha256(meta, "weights"))
     if spec.transformer_dim:
-        _check_transformer_folder(folder, _checksum(meta, "transformer"))
+        _check_transformer_folder(folder, recorded_sha256(meta, "transformer"))
     try:
         weights = load_file(weights_path)
     except (SafetensorError, OSError, ValueError) as error:
@@ -400,10 +408,10 @@ def _check_transformer_folder(folder: Path, checksum: object) -> None:
         raise _damaged(folder / TRANSFORMER, f"is {_kind(status.st_mode)}, not a folder")
     for entry in sorted((folder / TRANSFORMER).iterdir()):
         if entry.name != WEIGHTS:
-            _regular_file(folder, f"{TRANSFORMER}/{entry.name}", MOST_META_BYTES)
-    resolved = _regular_file(folder, weights)
+            regular_file(folder, f"{TRANSFORMER}/{entry.name}", MOST_META_BYTES)
+    resolved = regular_file(folder, weights)
     header = _header(folder / weights, resolved)
-    _check_sum(folder / weights, resolved, checksum)
+    check_sum(folder / weights, resolved, checksum)
     try:
         check_filled(header)
     except NerkitError as error:

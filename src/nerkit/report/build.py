@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from nerkit.data.formats import ReadOptions
 from nerkit.evaluate import Score
 from nerkit.files import PathLike
-from nerkit.model.folder import read_meta
+from nerkit.model.folder import LOADABLE_FORMATS, read_meta
 from nerkit.report.collect import collect
 from nerkit.report.confidence import Calibration, calibration
 from nerkit.report.curves import TrainingCurves, training_curves
@@ -86,7 +86,7 @@ class Report:
 
 def model_report(model: PathLike) -> Report:
     """The report of a model folder alone: its spec, training options and training curves."""
-    meta = read_meta(model)
+    meta = read_meta(model, LOADABLE_FORMATS)
     best = meta.get("best_epoch")
     kept = best if isinstance(best, int) and not isinstance(best, bool) else None
     shown = {key: meta[key] for key in MODEL_KEYS if key in meta}

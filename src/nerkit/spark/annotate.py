@@ -165,9 +165,9 @@ def _checked_threshold(min_confidence: float) -> float:
 def _checked_model(model_path: str) -> str:
     """The model folder as the executors will find it (absolute where local), after reading its
     metadata here: a missing or damaged folder fails once, not on every executor."""
-    from nerkit.model.folder import read_meta
+    from nerkit.model.folder import LOADABLE_FORMATS, read_meta
 
-    read_meta(model_path)
+    read_meta(model_path, LOADABLE_FORMATS)
     return os.path.abspath(model_path) if "://" not in model_path else model_path
 
 

@@ -1,0 +1,234 @@
+"""Export a trained model folder to ONNX: the network up to the emission scores, the CRF as arrays."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+import torch
+from torch import nn
+
+from nerkit.errors import NerkitError
+from nerkit.files import PathLike, replace_folder, within, write_json_atomic
+from nerkit.model.folder import (
+    EXPORTED_FORMAT,
+    EXPORTED_VERSION,
+    META,
+    WEIGHTS,
+    file_sha256,
+    load_model,
+    read_meta,
+)
+from nerkit.runtime.exported import CRF_FILE, INPUTS, NETWORK_FILE, QUANTIZATIONS
+from nerkit.training.output import LOG
+from nerkit.version import __version__
+
+if TYPE_CHECKING:
+    from nerkit.model.tagger import Tagger
+
+OPSET = 17
+
+QUANTIZED_OPERATORS = ["MatMul", "Gather", "Conv"]  # the projections, the embedding tables, the char CNN
+KEPT_META = ("training", "data", "dev", "best_epoch", "calibration")  # what model.json says of training
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote: the folder, the network file's size, and the quantization (None or int8)."""
+
+    folder: Path
+    network_bytes: int
+    quantize: str | None
+
+
+class Emissions(nn.Module):
+    """A tagger's network from word, character and casing ids and lengths to emission scores, written
+    with the operations ONNX has: the character CNN per token, the reversal by arithmetic on lengths."""
+
+    def __init__(self, tagger: Tagger) -> None:
+        super().__init__()
+        self.tagger = tagger
+
+    def forward(
+        self, words: torch.Tensor, chars: torch.Tensor, casing: torch.Tensor, lengths: torch.Tensor
+    ) -> torch.Tensor:
+        """Emission scores [batch, seq, tags] of padded id arrays, as `Tagger.emissions` gives them."""
+        tagger = self.tagger
+        size, length, width = chars.shape
+        # the character CNN runs once per distinct spelling of the batch, as in Tagger.emissions
+        spellings, where = torch.unique(chars.reshape(-1, width), dim=0, return_inverse=True)
+        convolved = tagger.char_cnn(tagger.char_embedding(spellings).transpose(1, 2))
+        char_features = convolved.masked_fill((spellings == 0).unsqueeze(1), -1e4).max(dim=2).values
+        parts = [char_features[where].reshape(size, length, -1), tagger.casing_embedding(casing)]
+        if tagger.word_embedding is not None:
+            parts.insert(0, tagger.word_embedding(words))
+        states = torch.cat(parts, dim=2)
+        positions = torch.arange(length).unsqueeze(0)
+        reversed_positions = lengths.unsqueeze(1) - 1 - positions
+        order = torch.where(reversed_positions >= 0, reversed_positions, positions)
+        for pair in tagger.lstms:
+            left, right = cast(nn.ModuleList, pair)  # each item of `lstms` is a ModuleList of two
+            ahead, _ = left(states)
+            behind, _ = right(_gather(states, order))
+            states = torch.cat([ahead, _gather(behind, order)], dim=2)
+        return cast(torch.Tensor, tagger.project(states))
+
+
+def _gather(values: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """values[row, order[row, t]] for every row and position t: [batch, seq, dim]."""
+    return values.gather(1, order.unsqueeze(2).expand(-1, -1, values.size(2)))
+
+
+def check_export_output(model: PathLike, output: PathLike) -> None:
+    """Refuse, before any work, an output folder that is the model folder, lies inside it or holds it,
+    or already holds something other than an exported model (which the export would replace whole)."""
+    target = Path(os.path.realpath(output))
+    source = Path(os.path.realpath(model))
+    if within(target, source) or within(source, target) or target == source:
+        raise NerkitError(
+            "is the model folder or lies in it", path=output, hint="export to a folder of its own"
+        )
+    if target.exists() and not target.is_dir():
+        raise NerkitError("is a file, not a folder", path=output, hint="name a new folder to export to")
+    if target.is_dir() and any(target.iterdir()) and not _exported_before(target):
+        raise NerkitError(
+            "holds files that are not an exported nerkit model",
+            path=output,
+            hint="name a new or empty folder: the export replaces the whole folder",
+        )
+    if not target.parent.is_dir():
+        raise NerkitError("its parent folder does not exist", path=output, hint="create it first")
+
+
+def _exported_before(folder: Path) -> bool:
+    """Whether `folder` holds an earlier export: a model.json declaring the exported format."""
+    try:
+        read_meta(folder, {EXPORTED_FORMAT: EXPORTED_VERSION})
+    except NerkitError:
+        return False
+    return True
+
+
+def export_model(model: PathLike, output: PathLike, quantize: str | None = None) -> Exported:
+    """Export the model folder `model` to the folder `output` (replaced whole and atomically): the
+    network as ONNX (int8 weights with `quantize="int8"`), the CRF's scores and rules as safetensors,
+    and model.json declaring the exported format with checksums, the spec, vocabulary and training
+    record."""
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise NerkitError(f"unknown quantization {quantize!r}", hint=f"use {', '.join(QUANTIZATIONS)}")
+    check_export_output(model, output)
+    loaded = load_model(model)
+    spec = loaded.model.spec
+    if spec.transformer_dim:
+        raise NerkitError(
+            "exporting a model that reads transformer features is not supported yet",
+            path=model,
+            hint="export a BiLSTM-CNN-CRF model (trained without --transformer)",
+        )
+
+    def build(folder: Path) -> None:
+        if (Path(model) / LOG).is_file():  # the training curves, for nerkit report
+            shutil.copyfile(Path(model) / LOG, folder / LOG)
+        _write_network(loaded.model, folder / NETWORK_FILE, quantize)
+        _write_crf(loaded.model, folder / CRF_FILE)
+        kept = {key: loaded.meta[key] for key in KEPT_META if key in loaded.meta}
+        write_json_atomic(
+            folder / META,
+            {
+                **kept,
+                "format": EXPORTED_FORMAT,
+                "format_version": EXPORTED_VERSION,
+                "nerkit_version": __version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "exported_from": {"sha256": file_sha256(Path(model) / WEIGHTS)},
+                "quantize": quantize,
+                "network": {"file": NETWORK_FILE, "sha256": file_sha256(folder / NETWORK_FILE)},
+                "crf": {"file": CRF_FILE, "sha256": file_sha256(folder / CRF_FILE)},
+                "spec": spec.to_json(),
+                "vocab": loaded.vocab.to_json(),
+            },
+        )
+
+    replace_folder(output, build, carry=False)
+    target = Path(output)
+    return Exported(target, (target / NETWORK_FILE).stat().st_size, quantize)
+
+
+def _write_network(tagger: Tagger, path: Path, quantize: str | None) -> None:
+    """Trace the emission network on a small padded batch and write it as ONNX with dynamic batch,
+    sequence and word-width axes; with `quantize`, onnxruntime's dynamic int8 quantization of it."""
+    tagger.eval()
+    example = (
+        torch.ones(2, 3, dtype=torch.int64),
+        torch.ones(2, 3, 4, dtype=torch.int64),
+        torch.ones(2, 3, dtype=torch.int64),
+        torch.tensor([3, 2], dtype=torch.int64),
+    )
+    plain = path.with_suffix(".float32.onnx") if quantize else path
+    axes = {"batch": 0, "seq": 1}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and RNN notes
+        torch.onnx.export(
+            Emissions(tagger),
+            example,
+            str(plain),
+            input_names=list(INPUTS),
+            output_names=["emissions"],
+            dynamic_axes={
+                "words": {v: k for k, v in axes.items()},
+                "chars": {0: "batch", 1: "seq", 2: "width"},
+                "casing": {v: k for k, v in axes.items()},
+                "lengths": {0: "batch"},
+                "emissions": {v: k for k, v in axes.items()},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    if quantize:
+        _quantize(plain, path)
+        plain.unlink()
+
+
+def _quantize(plain: Path, path: Path) -> None:
+    """onnxruntime's dynamic int8 quantization of the network's weights, its advice to pre-process the
+    model (a root-logger warning) silenced."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(plain),
+            str(path),
+            weight_type=QuantType.QInt8,
+            # not LSTM: onnxruntime's quantized LSTM gave F1 0 on CoNLL-2003 dev (onnxruntime 1.32)
+            op_types_to_quantize=QUANTIZED_OPERATORS,
+        )
+    finally:
+        root.setLevel(level)
+
+
+def _write_crf(tagger: Tagger, path: Path) -> None:
+    """The CRF's learned scores and its allowed moves as numpy arrays in a safetensors file."""
+    from safetensors.numpy import save_file
+
+    crf = tagger.crf
+    arrays: dict[str, np.ndarray] = {
+        "transitions": crf.transitions.detach().numpy().astype(np.float32),
+        "start": crf.start.detach().numpy().astype(np.float32),
+        "end": crf.end.detach().numpy().astype(np.float32),
+        "allowed": crf.allowed.numpy().astype(np.uint8),
+        "allowed_start": crf.allowed_start.numpy().astype(np.uint8),
+        "allowed_end": crf.allowed_end.numpy().astype(np.uint8),
+    }
+    save_file(arrays, str(path), metadata={"format": EXPORTED_FORMAT})
+    path.chmod(0o644)
