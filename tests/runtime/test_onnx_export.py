@@ -243,3 +243,18 @@ def test_an_export_is_not_a_model_to_train_from(exported: Path) -> None:
 
     with pytest.raises(NerkitError, match='no "format": "nerkit-model"'):
         load_model(exported)
+
+
+def test_serve_takes_the_exported_folder(exported: Path, tiny_pipeline) -> None:
+    pytest.importorskip("fastapi", reason="nerkit serve needs its extra: pip install -e '.[serve]'")
+    from fastapi.testclient import TestClient
+
+    from nerkit.serve.app import create_app
+
+    with TestClient(create_app(exported)) as client:
+        served = client.post("/v1/entities", json={"texts": RAW[:4]}).json()["results"]
+        versions = client.get("/v1/model").json()["versions"]
+    assert [[(e["start"], e["end"], e["label"]) for e in row["entities"]] for row in served] == entities(
+        tiny_pipeline.predict_many(RAW[:4])
+    )
+    assert versions["onnxruntime"] is not None

@@ -425,7 +425,14 @@ def test_model_endpoint(client, tiny_pipeline):
     assert set(body["metrics"]["dev"]) == {"precision", "recall", "f1", "per_label"}
     assert body["versions"]["nerkit"] == body["versions"]["trained_with_nerkit"] == __version__
     assert body["versions"]["model_format"] == 1
-    assert set(body["versions"]) == {"nerkit", "trained_with_nerkit", "model_format", "torch", "python"}
+    assert set(body["versions"]) == {
+        "nerkit",
+        "trained_with_nerkit",
+        "model_format",
+        "torch",
+        "onnxruntime",
+        "python",
+    }
 
 
 def test_health_counts_model_calls_and_texts(tiny_pipeline):

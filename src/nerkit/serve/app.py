@@ -7,12 +7,12 @@ import json
 import logging
 import os
 import platform
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -316,10 +316,19 @@ def _model_json(pipeline: Pipeline, min_confidence: float) -> dict[str, object]:
             "nerkit": __version__,
             "trained_with_nerkit": meta.get("nerkit_version"),
             "model_format": meta.get("format_version"),
-            "torch": torch.__version__,
+            **_engine_versions(),
             "python": platform.python_version(),
         },
         "min_confidence": min_confidence,
+    }
+
+
+def _engine_versions() -> dict[str, str | None]:
+    """The versions of what runs the model: torch for a model folder, onnxruntime for an exported one
+    (None for the one not loaded)."""
+    return {
+        name: getattr(sys.modules[name], "__version__", None) if sys.modules.get(name) else None
+        for name in ("torch", "onnxruntime")
     }
 
 
