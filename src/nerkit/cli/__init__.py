@@ -39,6 +39,9 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
 
+EXTRAS = {"torch": "train", "onnx": "export", "onnxruntime": "runtime"}  # a missing package: its extra
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `nerkit` command."""
     parser = OneLineParser(
@@ -81,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nerkit: error: {os_error(error)}", file=sys.stderr)
         return 2
     except Exception as error:  # a bug in nerkit, not the user's input: still one line unless asked
+        if isinstance(error, ModuleNotFoundError) and error.name in EXTRAS:  # an optional part not installed
+            print(
+                f"nerkit: error: this needs {error.name}; pip install 'nerkit[{EXTRAS[error.name]}]'",
+                file=sys.stderr,
+            )
+            return 2
         if os.environ.get("NERKIT_DEBUG"):
             traceback.print_exc()
         print(

@@ -126,6 +126,8 @@ def export_model(model: PathLike, output: PathLike, quantize: str | None = None)
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise NerkitError(f"unknown quantization {quantize!r}", hint=f"use {', '.join(QUANTIZATIONS)}")
     check_export_output(model, output)
+    import onnx  # noqa: F401  # torch's exporter needs it (nerkit[export]): missing, say so before any work
+
     loaded = load_model(model)
     spec = loaded.model.spec
     if spec.transformer_dim:

@@ -136,12 +136,8 @@ def _read_crf(folder: Path, resolved: Path, tags: int) -> tuple[np.ndarray, ...]
 
 def _session(path: Path, resolved: Path, threads: int) -> Any:
     """An onnxruntime session over the network, checked to take the four id arrays."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise NerkitError(
-            "running an exported model needs onnxruntime", hint="pip install 'nerkit[runtime]'"
-        ) from None
+    import onnxruntime  # the optional extra nerkit[runtime]: the CLI names it when it is missing
+
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
