@@ -65,9 +65,15 @@ demo: install
 		--suspects $(DEMO)/suspects.jsonl
 	@echo "   open $(DEMO)/report.html: scores, error kinds, confusion, confidence thresholds, worst sentences, suspects"
 	@echo
+	@echo "== 11. Deploy small: export to ONNX and tag without torch (nerkit export) =="
+	$(BIN)/nerkit export $(DEMO)/model -o $(DEMO)/model-onnx --quantize int8
+	$(BIN)/nerkit predict $(DEMO)/model-onnx samples/raw.txt --output $(DEMO)/raw.entities.onnx.jsonl
+	@head -n 2 $(DEMO)/raw.entities.onnx.jsonl
+	@echo "   $(DEMO)/model-onnx runs on onnxruntime alone: pip install 'nerkit[runtime]' is enough to serve it"
+	@echo
 	@echo "Done. Outputs are in $(DEMO)/: dev_scores.json, train.bioes.conll, raw.tokens.jsonl, model/, logs/,"
 	@echo "raw.entities.jsonl, raw.entities.html, dev.labelstudio.json, raw.labelstudio.json, report.html,"
-	@echo "report.json and suspects.jsonl."
+	@echo "report.json, suspects.jsonl, model-onnx/ and raw.entities.onnx.jsonl."
 
 test: install
 	$(BIN)/ruff check src tests bench samples

@@ -1,0 +1,187 @@
+"""Benchmark: the torch model against its float32 and int8 exports, side by side in one run.
+
+    python bench/export_speed.py MODEL ../shared/data/conll2003/valid.txt --output bench/results/export_speed.json
+
+MODEL is exported twice (float32, int8) into a temporary folder, then for each of the three:
+- parity (the exports against torch on FILE): sentences whose entities differ, the largest confidence gap;
+- dev F1 (conlleval, `Pipeline.evaluate`);
+- `nerkit predict` on FILE repeated to at least `--tokens` pre-tokenised tokens (CoNLL in, CoNLL out), timed
+  from process start to exit: tokens/s;
+- one sentence from process start to output (`echo TEXT | nerkit predict MODEL -`);
+- with `--install-size`, the site-packages of a fresh venv with `pip install '.[runtime]'` (no torch).
+The three models take turns in every repeat, so noise falls on all of them alike; medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from predict_speed import build_inputs
+
+import nerkit
+from nerkit.data.conll import read_conll
+from nerkit.runtime.export import export_model
+
+SENTENCE = "EU rejects German call to boycott British lamb ."
+NERKIT = [sys.executable, "-m", "nerkit"]
+VENV_OWN = ("pip", "setuptools", "pkg_resources", "_distutils_hack", "distutils-precedence")  # any venv's
+
+
+def cpu() -> dict[str, str]:
+    """lscpu's model name and whether the CPU has AVX2 and AVX-512 BF16."""
+    found = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    fields = dict(line.split(":", 1) for line in found.splitlines() if ":" in line)
+    flags = fields.get("Flags", "").split()
+    return {
+        "model": fields.get("Model name", "").strip(),
+        "cpus": fields.get("CPU(s)", "").strip(),
+        "avx2": str("avx2" in flags),
+        "avx512_bf16": str("avx512_bf16" in flags),
+    }
+
+
+def parity(models: dict[str, Path], file: Path) -> dict[str, object]:
+    """Per export: sentences whose entities differ from torch's, the largest confidence gap, dev F1."""
+    sentences = list(read_conll(file))
+    tokens = [s.tokens for s in sentences]
+    found: dict[str, object] = {}
+    reference = None
+    for name, folder in models.items():
+        pipeline = nerkit.load(str(folder), threads=2)
+        tagged = pipeline.tag_tokens(tokens)
+        f1 = pipeline.evaluate(file).f1
+        if reference is None:
+            reference = tagged
+            found[name] = {"dev_f1": round(100 * f1, 2)}
+            continue
+        differ = sum(a.tags != b.tags for a, b in zip(tagged, reference, strict=True))
+        gaps = [
+            abs(x - y)
+            for a, b in zip(tagged, reference, strict=True)
+            if a.tags == b.tags
+            for x, y in zip(a.confidences, b.confidences, strict=True)
+        ]
+        found[name] = {
+            "dev_f1": round(100 * f1, 2),
+            "sentences_that_differ": differ,
+            "sentences": len(tokens),
+            "largest_confidence_gap": max(gaps, default=0.0),
+        }
+    return found
+
+
+def timed(command: list[str], stdin: str | None = None) -> float:
+    """Seconds from process start to exit of a command that must succeed."""
+    started = time.perf_counter()
+    subprocess.run(command, input=stdin, capture_output=True, text=True, check=True)
+    return time.perf_counter() - started
+
+
+def speed(models: dict[str, Path], conll: Path, tokens: int, repeats: int, folder: Path) -> dict[str, object]:
+    """`nerkit predict` tokens/s on the pre-tokenised input, and one sentence start to output, per model."""
+    runs: dict[str, list[float]] = {name: [] for name in models}
+    single: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(repeats):
+        for name, model in models.items():
+            output = folder / f"{name}.conll"
+            command = [*NERKIT, "predict", str(model), str(conll), "--input-format", "conll"]
+            runs[name].append(timed([*command, "--format", "conll", "--output", str(output)]))
+            single[name].append(timed([*NERKIT, "predict", str(model), "-"], SENTENCE + "\n"))
+    return {
+        name: {
+            "predict_seconds": runs[name],
+            "predict_tokens_per_second": round(tokens / statistics.median(runs[name])),
+            "one_sentence_seconds": single[name],
+            "one_sentence_median": round(statistics.median(single[name]), 3),
+        }
+        for name in models
+    }
+
+
+def install_size(folder: Path) -> dict[str, object]:
+    """The site-packages of a fresh venv holding nerkit[runtime] (no torch), in MB, and whether torch is there."""
+    venv = folder / "runtime-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    root = Path(__file__).resolve().parent.parent
+    pip = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "-c",
+        str(root / "constraints.txt"),
+    ]
+    subprocess.run([*pip, f"{root}[runtime]"], check=True)
+    packages = next((venv / "lib").glob("python3*/site-packages"))
+    sizes = {entry.name: _megabytes(entry) for entry in packages.iterdir()}
+    venv_own = sum(size for name, size in sizes.items() if name.startswith(VENV_OWN))
+    largest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
+    return {
+        "site_packages_mb": _megabytes(packages),
+        "without_pip_and_setuptools_mb": _megabytes(packages) - venv_own,
+        "largest_mb": dict(largest),
+        "torch_installed": (packages / "torch").exists(),
+    }
+
+
+def _megabytes(path: Path) -> int:
+    """What `du -sm` says of `path`."""
+    return int(
+        subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True, check=True).stdout.split()[0]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("model", type=Path)
+    parser.add_argument("file", type=Path, help="annotated CoNLL data (CoNLL-2003 dev)")
+    parser.add_argument("--tokens", type=int, default=250_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--install-size", action="store_true")
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        exports = {}
+        for quantize in (None, "int8"):
+            started = time.perf_counter()
+            export_model(args.model, folder / (quantize or "float32"), quantize)
+            exports[quantize or "float32"] = round(time.perf_counter() - started, 2)
+        models = {"torch": args.model, "float32": folder / "float32", "int8": folder / "int8"}
+        sizes = {
+            name: (path / "model.onnx").stat().st_size for name, path in models.items() if name != "torch"
+        }
+        conll, _, tokens = build_inputs(args.file, args.tokens, folder, documents=False)
+        result: dict[str, object] = {
+            "benchmark": "export",
+            "model": str(args.model),
+            "file": str(args.file),
+            "cpu": cpu(),
+            "python": platform.python_version(),
+            "export_seconds": exports,
+            "network_bytes": sizes,
+            "parity": parity(models, args.file),
+            "tokens": tokens,
+            "speed": speed(models, conll, tokens, args.repeats, folder),
+        }
+        if args.install_size:
+            result["runtime_install"] = install_size(folder)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
