@@ -258,3 +258,10 @@ def test_serve_takes_the_exported_folder(exported: Path, tiny_pipeline) -> None:
         tiny_pipeline.predict_many(RAW[:4])
     )
     assert versions["onnxruntime"] is not None
+
+
+def test_spec_reads_the_exported_folder(exported: Path, tiny_model: Path, capsys) -> None:
+    assert main(["spec", str(exported), "--json"]) == 0
+    ours = json.loads(capsys.readouterr().out)
+    assert main(["spec", str(tiny_model), "--json"]) == 0
+    assert ours == json.loads(capsys.readouterr().out)

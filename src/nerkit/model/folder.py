@@ -361,13 +361,14 @@ def recorded_sha256(meta: dict[str, object], key: str) -> object:
 
 
 def model_spec(folder: PathLike) -> ModelSpec:
-    """The spec in a model folder's model.json, checked field by field, against the vocabulary and
-    against the weights file's header (its tensors not read): building it allocates no more than the
-    file holds."""
+    """The spec in a model folder's model.json (or an exported one's), checked field by field, against
+    the vocabulary and, in a model folder, against the weights file's header (its tensors not read):
+    building it allocates no more than the file holds."""
     folder = Path(folder)
-    meta = read_meta(folder)
+    meta = read_meta(folder, LOADABLE_FORMATS)
     spec, _ = spec_and_vocab(folder, meta)
-    _checked_weights(folder, spec)
+    if meta["format"] == FORMAT:
+        _checked_weights(folder, spec)
     return spec
 
 
