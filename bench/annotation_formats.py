@@ -27,6 +27,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from machine import cpu
+
 from nerkit.data.align import AlignedDocument, align
 from nerkit.data.formats import FORMATS, WriteOptions, read_aligned, read_annotations, write_annotations
 
@@ -38,19 +40,6 @@ TARGETS = {
     "brat": "dev_brat",
     "hf": "dev.hf.jsonl",
 }
-
-
-def cpu() -> dict[str, str]:
-    """lscpu's model name and whether the CPU has AVX-512 BF16, beside every absolute figure."""
-    text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    flags = fields.get("Flags", "").split()
-    return {
-        "model": fields.get("Model name", "?").strip(),
-        "cpus": fields.get("CPU(s)", "?").strip(),
-        "avx512_bf16": str("avx512_bf16" in flags),
-        "avx2": str("avx2" in flags),
-    }
 
 
 def entity_set(documents: Iterable[AlignedDocument]) -> set[tuple[int, int, int, str]]:

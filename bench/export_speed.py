@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu
 from predict_speed import build_inputs
 
 import nerkit
@@ -33,19 +34,6 @@ from nerkit.runtime.export import export_model
 SENTENCE = "EU rejects German call to boycott British lamb ."
 NERKIT = [sys.executable, "-m", "nerkit"]
 VENV_OWN = ("pip", "setuptools", "pkg_resources", "_distutils_hack", "distutils-precedence")  # any venv's
-
-
-def cpu() -> dict[str, str]:
-    """lscpu's model name and whether the CPU has AVX2 and AVX-512 BF16."""
-    found = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    fields = dict(line.split(":", 1) for line in found.splitlines() if ":" in line)
-    flags = fields.get("Flags", "").split()
-    return {
-        "model": fields.get("Model name", "").strip(),
-        "cpus": fields.get("CPU(s)", "").strip(),
-        "avx2": str("avx2" in flags),
-        "avx512_bf16": str("avx512_bf16" in flags),
-    }
 
 
 def parity(models: dict[str, Path], file: Path) -> dict[str, object]:

@@ -14,32 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from machine import cpu
 from partial_match import differences, nervaluate_json
 
 import nerkit
 from nerkit.pipeline import Pipeline
 from nerkit.report.build import Report
 from nerkit.report.sentences import Mention, ReportSentence
-
-
-def cpu() -> dict[str, str]:
-    """lscpu's model name and whether the CPU has AVX-512 BF16, beside every absolute figure."""
-    text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    flags = fields.get("Flags", "").split()
-    return {
-        "model": fields.get("Model name", "?").strip(),
-        "cpus": fields.get("CPU(s)", "?").strip(),
-        "avx512_bf16": str("avx512_bf16" in flags),
-        "avx2": str("avx2" in flags),
-    }
 
 
 def timed_build(pipeline: Pipeline, file: Path) -> tuple[Report, dict[str, float], str, str]:
