@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200, help="requests before timing (default 200)")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per run at most (default 300)")
     parser.add_argument(
-        "--threads", type=int, default=0, help="the server's torch threads (default: all cores)"
+        "--threads", type=int, default=os.cpu_count() or 1, help="the server's threads (default: all cores)"
     )
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "serve_load.json"))
     args = parser.parse_args()
