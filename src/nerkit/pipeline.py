@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from nerkit.cores import default_threads
 from nerkit.data.align import AlignedDocument, plain_sentences, tag_sentences
 from nerkit.data.annotations import Annotation, TokenSpans
-from nerkit.data.batches import encode_sentence
+from nerkit.data.batches import TokenCodes, encode_sentence
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.formats import ReadOptions
 from nerkit.data.tags import Span, convert_tags, spans_to_tags, tags_to_spans
@@ -123,7 +123,8 @@ class Pipeline:
         confidence is below `min_confidence` (0 to 1) are tagged O.
         """
         min_confidence = check_min_confidence(min_confidence)
-        encoded = [encode_sentence(tokens, self.vocab) for tokens in sentences]
+        seen: dict[str, TokenCodes] = {}  # each word form encoded once per call
+        encoded = [encode_sentence(tokens, self.vocab, seen=seen) for tokens in sentences]
         if self.transformer is not None:
             from nerkit.embeddings.transformer import group_documents, token_features
 

@@ -49,6 +49,18 @@ def test_encode_sentence_arrays(vocab):
     assert encoded.tags is not None and encoded.tags.tolist() == [0, 3, 0, 0, 0]
 
 
+def test_encoding_with_seen_tokens_gives_the_same_arrays_and_keeps_each_form_once(vocab):
+    sentences = [["The", "Paris", "1996", "."], ["Paris", "the", "UFO", "."], ["x" * 30, "Paris"]]
+    seen: dict = {}
+    for tokens in sentences:
+        fresh, cached = encode_sentence(tokens, vocab), encode_sentence(tokens, vocab, seen=seen)
+        for name in ("words", "chars", "casing"):
+            assert getattr(fresh, name).tolist() == getattr(cached, name).tolist()
+    assert sorted(seen) == sorted({token for tokens in sentences for token in tokens})
+    assert seen["Paris"] == (3, [7, 8, 12, 11, 13], TITLE)
+    assert len(seen["x" * 30][1]) == 24  # clipped as encoding clips
+
+
 def test_encode_sentence_without_tags(vocab):
     encoded = encode_sentence(["the"], vocab)
     assert encoded.tags is None

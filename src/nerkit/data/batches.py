@@ -52,19 +52,37 @@ def _clip(word: str) -> str:
     return word if len(word) <= MAX_WORD_CHARS else word[:half] + word[-half:]
 
 
+TokenCodes = tuple[int, list[int], int]  # a token's word row, character rows (clipped) and casing
+
+
+def token_codes(token: str, vocab: Vocab) -> TokenCodes:
+    """What encoding a token gives, worked out once per distinct token (see `encode_sentence`)."""
+    return vocab.word_id(token), vocab.char_ids(_clip(token)), casing(token)
+
+
 def encode_sentence(
-    tokens: Sequence[str], vocab: Vocab, tags: Sequence[str] | None = None
+    tokens: Sequence[str],
+    vocab: Vocab,
+    tags: Sequence[str] | None = None,
+    seen: dict[str, TokenCodes] | None = None,
 ) -> EncodedSentence:
-    """Index arrays of one sentence; `tags` must be labels of `vocab` (in the model's scheme)."""
-    clipped = [_clip(token) for token in tokens]
-    width = max((len(word) for word in clipped), default=1)
+    """Index arrays of one sentence; `tags` must be labels of `vocab` (in the model's scheme). `seen`
+    keeps each distinct token's codes across calls, so a corpus encodes every word form once."""
+    seen = {} if seen is None else seen
+    codes = []
+    for token in tokens:
+        found = seen.get(token)
+        if found is None:
+            found = seen[token] = token_codes(token, vocab)
+        codes.append(found)
+    width = max((len(chars) for _, chars, _ in codes), default=1)
     chars = np.zeros((len(tokens), width), dtype=np.int64)
-    for row, word in enumerate(clipped):
-        chars[row, : len(word)] = vocab.char_ids(word)
+    for row, (_, rows, _) in enumerate(codes):
+        chars[row, : len(rows)] = rows
     return EncodedSentence(
-        words=np.fromiter((vocab.word_id(t) for t in tokens), dtype=np.int64, count=len(tokens)),
+        words=np.fromiter((code[0] for code in codes), dtype=np.int64, count=len(tokens)),
         chars=chars,
-        casing=np.fromiter((casing(t) for t in tokens), dtype=np.int64, count=len(tokens)),
+        casing=np.fromiter((code[2] for code in codes), dtype=np.int64, count=len(tokens)),
         tags=None if tags is None else np.array([vocab.label_index[t] for t in tags], dtype=np.int64),
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from nerkit.data.batches import EncodedSentence, encode_sentence, join_sentences, pack_sentences
+from nerkit.data.batches import EncodedSentence, TokenCodes, encode_sentence, join_sentences, pack_sentences
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.formats import ReadOptions, read_aligned
 from nerkit.data.formats.detect import require_format
@@ -112,16 +112,18 @@ def encode_split(
     corpus: Corpus, vocab: Vocab, features: Sequence[np.ndarray] | None = None
 ) -> list[EncodedSentence]:
     """A split's sentences encoded for tagging (no tags), with their transformer features if given."""
-    encoded = [encode_sentence(tokens, vocab) for tokens in corpus.tokens]
+    seen: dict[str, TokenCodes] = {}  # each word form encoded once
+    encoded = [encode_sentence(tokens, vocab, seen=seen) for tokens in corpus.tokens]
     for sentence, values in zip(encoded, features or [], strict=False):
         sentence.features = values
     return encoded
 
 
 def encode_tagged(corpus: Corpus, vocab: Vocab) -> list[EncodedSentence]:
-    """A split's sentences encoded with their tags in the model's scheme, one by one."""
+    """A split's sentences encoded with their tags in the model's scheme, each word form once."""
+    seen: dict[str, TokenCodes] = {}
     return [
-        encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME))
+        encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME), seen)
         for tokens, tags in zip(corpus.tokens, corpus.tags, strict=True)
     ]
 
