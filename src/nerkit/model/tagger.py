@@ -71,7 +71,9 @@ class Tagger(nn.Module):
                 raise ValueError("this model needs transformer features in its batches")
             mix = torch.softmax(self.layer_weights, dim=0)
             parts.append(self.layer_scale * torch.einsum("bsld,l->bsd", batch.features, mix))
-        tokens = self._drop(torch.cat(parts, dim=2))  # [batch, seq, token_dim]
+        # padding zeroed (its characters score -1e4): it never reaches a real token's states, but int8
+        # quantization of an exported model scales each LSTM input by its largest value
+        tokens = self._drop(torch.cat(parts, dim=2) * batch.mask.unsqueeze(2))  # [batch, seq, token_dim]
         if not self.spec.layers:
             return cast(torch.Tensor, self.project(tokens))
         return cast(torch.Tensor, self.project(self._drop(self._bilstm(tokens, batch.mask.sum(1)))))
@@ -141,7 +143,7 @@ class Tagger(nn.Module):
 
 def _reversal(lengths: torch.Tensor, length: int) -> torch.Tensor:
     """Per row, the positions that reverse the first `lengths[row]` items and keep padding in place."""
-    positions = torch.arange(length).expand(len(lengths), length)
+    positions = torch.arange(length).unsqueeze(0)  # broadcast, not expanded: the ONNX export traces it
     reversed_positions = lengths.unsqueeze(1) - 1 - positions
     return torch.where(reversed_positions >= 0, reversed_positions, positions)
 

@@ -8,12 +8,13 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
+from nerkit.data.batches import Batch
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_folder, within, write_json_atomic
 from nerkit.model.folder import (
@@ -48,8 +49,8 @@ class Exported:
 
 
 class Emissions(nn.Module):
-    """A tagger's network from word, character and casing ids and lengths to emission scores, written
-    with the operations ONNX has: the character CNN per token, the reversal by arithmetic on lengths."""
+    """A tagger's network from word, character and casing ids and lengths to emission scores: the
+    inputs the ONNX graph takes, made into the batch `Tagger.emissions` reads."""
 
     def __init__(self, tagger: Tagger) -> None:
         super().__init__()
@@ -59,33 +60,8 @@ class Emissions(nn.Module):
         self, words: torch.Tensor, chars: torch.Tensor, casing: torch.Tensor, lengths: torch.Tensor
     ) -> torch.Tensor:
         """Emission scores [batch, seq, tags] of padded id arrays, as `Tagger.emissions` gives them."""
-        tagger = self.tagger
-        size, length, width = chars.shape
-        # the character CNN runs once per distinct spelling of the batch, as in Tagger.emissions
-        spellings, where = torch.unique(chars.reshape(-1, width), dim=0, return_inverse=True)
-        convolved = tagger.char_cnn(tagger.char_embedding(spellings).transpose(1, 2))
-        char_features = convolved.masked_fill((spellings == 0).unsqueeze(1), -1e4).max(dim=2).values
-        parts = [char_features[where].reshape(size, length, -1), tagger.casing_embedding(casing)]
-        if tagger.word_embedding is not None:
-            parts.insert(0, tagger.word_embedding(words))
-        positions = torch.arange(length).unsqueeze(0)
-        # padding zeroed (its characters score -1e4): it never reaches a real token's states, but int8
-        # quantization scales each LSTM input by its largest value
-        live = (positions < lengths.unsqueeze(1)).unsqueeze(2)
-        states = torch.cat(parts, dim=2) * live
-        reversed_positions = lengths.unsqueeze(1) - 1 - positions
-        order = torch.where(reversed_positions >= 0, reversed_positions, positions)
-        for pair in tagger.lstms:
-            left, right = cast(nn.ModuleList, pair)  # each item of `lstms` is a ModuleList of two
-            ahead, _ = left(states)
-            behind, _ = right(_gather(states, order))
-            states = torch.cat([ahead, _gather(behind, order)], dim=2)
-        return cast(torch.Tensor, tagger.project(states))
-
-
-def _gather(values: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
-    """values[row, order[row, t]] for every row and position t: [batch, seq, dim]."""
-    return values.gather(1, order.unsqueeze(2).expand(-1, -1, values.size(2)))
+        mask = torch.arange(words.size(1)).unsqueeze(0) < lengths.unsqueeze(1)
+        return self.tagger.emissions(Batch(words, chars, casing, mask, None, []))
 
 
 def check_export_output(model: PathLike, output: PathLike) -> None:
