@@ -341,10 +341,10 @@ def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
     if meta["format"] == EXPORTED_FORMAT:
         from nerkit.runtime.exported import load_exported
 
-        exported = load_exported(path, threads or default_threads())
+        exported = load_exported(path, threads or default_threads(), meta)
         return Pipeline(exported.tagger, exported.vocab, exported.meta, None, path)
     import torch
 
     torch.set_num_threads(threads or default_threads())
-    loaded = load_model(path, precision)
+    loaded = load_model(path, precision, meta)  # model.json read once
     return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer, path)

@@ -372,16 +372,19 @@ def model_spec(folder: PathLike) -> ModelSpec:
     return spec
 
 
-def load_model(folder: PathLike, precision: str = "auto") -> LoadedModel:
+def load_model(
+    folder: PathLike, precision: str = "auto", meta: dict[str, object] | None = None
+) -> LoadedModel:
     """Load a model folder written by save_model; never unpickles, never runs code from the folder, and
     checks every file before reading it (see `model_spec`), the transformer's too.
-    `precision` is what its transformer, if any, computes features in (see PRECISIONS)."""
+    `precision` is what its transformer, if any, computes features in (see PRECISIONS); `meta` is its
+    model.json as `read_meta` returned it, when the caller has read it already."""
     from safetensors.torch import load_file
 
     from nerkit.model.tagger import Tagger
 
     folder = Path(folder)
-    meta = read_meta(folder)
+    meta = read_meta(folder) if meta is None else meta
     spec, vocab = spec_and_vocab(folder, meta)
     weights_path = _checked_weights(folder, spec, recorded_sha256(meta, "weights"))
     if spec.transformer_dim:

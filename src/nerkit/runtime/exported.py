@@ -69,12 +69,13 @@ class LoadedExport:
     meta: dict[str, object]
 
 
-def load_exported(folder: PathLike, threads: int) -> LoadedExport:
+def load_exported(folder: PathLike, threads: int, meta: dict[str, object] | None = None) -> LoadedExport:
     """Load an exported model folder (written by `nerkit export`), every file checked before it is read:
-    model.json, then model.onnx and crf.safetensors against their checksums and the sizes the spec
-    justifies. Never imports torch; `threads` is onnxruntime's thread count."""
+    model.json (unless `meta` is it, as `read_meta` returned it), then model.onnx and crf.safetensors
+    against their checksums and the sizes the spec justifies. Never imports torch; `threads` is
+    onnxruntime's thread count."""
     folder = Path(folder)
-    meta = read_meta(folder, {EXPORTED_FORMAT: EXPORTED_VERSION})
+    meta = read_meta(folder, {EXPORTED_FORMAT: EXPORTED_VERSION}) if meta is None else meta
     spec, vocab = spec_and_vocab(folder, meta)
     if spec.transformer_dim:
         raise _damaged(folder / META, "declares transformer features, which exported models do not have yet")
