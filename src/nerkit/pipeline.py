@@ -23,7 +23,7 @@ from nerkit.model.spec import ModelSpec
 from nerkit.text.document import Document, Entity, Sentence, parse_text
 
 if TYPE_CHECKING:
-    from nerkit.embeddings.transformer import Transformer
+    from nerkit.embeddings.subwords import FeatureReader
     from nerkit.report.build import Report
 
 
@@ -88,14 +88,14 @@ class Pipeline:
         model: BatchTagger,
         vocab: Vocab,
         meta: dict[str, object],
-        transformer: Transformer | None = None,
+        transformer: FeatureReader | None = None,
         path: PathLike | None = None,
     ) -> None:
         self.model = model
         self.vocab = vocab
         self.labels = vocab.labels
         self.meta = meta
-        self.transformer = transformer  # the feature transformer, for a model that reads one
+        self.transformer = transformer  # what gives a model that reads transformer features its features
         self.path = path  # the model folder it was loaded from (None for a model built in memory)
 
     @property
@@ -126,16 +126,14 @@ class Pipeline:
         seen: dict[str, TokenCodes] = {}  # each word form encoded once per call
         encoded = [encode_sentence(tokens, self.vocab, seen=seen) for tokens in sentences]
         if self.transformer is not None:
-            from nerkit.embeddings.transformer import group_documents, token_features
+            from nerkit.embeddings.subwords import group_documents
 
             spec = self.spec
             owners = (
                 documents if documents is not None and spec.transformer_context else range(len(sentences))
             )
             grouped = group_documents(sentences, list(owners))
-            features = token_features(
-                self.transformer, grouped, spec.transformer_layers, spec.transformer_pooling
-            )
+            features = self.transformer.features(grouped, spec.transformer_layers, spec.transformer_pooling)
             for sentence, values in zip(encoded, features, strict=True):
                 sentence.features = values
         marginals = confidence or min_confidence > 0
@@ -342,7 +340,7 @@ def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
         from nerkit.runtime.exported import load_exported
 
         exported = load_exported(path, threads or default_threads(), meta)
-        return Pipeline(exported.tagger, exported.vocab, exported.meta, None, path)
+        return Pipeline(exported.tagger, exported.vocab, exported.meta, exported.transformer, path)
     import torch
 
     torch.set_num_threads(threads or default_threads())

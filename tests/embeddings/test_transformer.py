@@ -9,14 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from nerkit.embeddings.subwords import MAX_PIECES, budget_batches, window_spans
 from nerkit.embeddings.transformer import (
-    MAX_PIECES,
     bfloat16_is_fast,
-    budget_batches,
     load_transformer,
     subword_pieces,
     token_features,
-    window_spans,
 )
 from nerkit.errors import NerkitError
 

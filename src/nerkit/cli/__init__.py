@@ -39,7 +39,12 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
 
-EXTRAS = {"torch": "train", "onnx": "export", "onnxruntime": "runtime"}  # a missing package: its extra
+EXTRAS = {
+    "torch": "train",
+    "onnx": "export",
+    "onnxruntime": "runtime",
+    "tokenizers": "runtime-transformers",
+}  # a missing package: its extra
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ import torch
 from safetensors import SafetensorError
 
 from nerkit.embeddings import POOLINGS, PRECISIONS
+from nerkit.embeddings.subwords import pooled_features, split_subwords, window_ids
 from nerkit.errors import NerkitError, check_choice
 
 TRANSFORMER_FILES = ("config.json", "model.safetensors", "tokenizer.json")
-MAX_PIECES = 16  # sub-words kept per token: a 10,000-character "word" must not fill every window
 
 
 @dataclass
@@ -35,6 +34,12 @@ class Transformer:
     dim: int  # hidden size
     layers: int  # hidden layers (not counting the embedding layer)
     precision: str = "float32"  # what the forward pass computes in: "float32" or "bfloat16"
+
+    def features(
+        self, documents: Sequence[Sequence[Sequence[str]]], layers: int, pooling: str
+    ) -> list[np.ndarray]:
+        """`token_features` of the documents: [tokens, layers, dim] float16 per sentence."""
+        return token_features(self, documents, layers, pooling)
 
 
 def bfloat16_is_fast() -> bool:
@@ -109,53 +114,11 @@ def load_transformer(path: str | Path, window: int | None = None, precision: str
     )
 
 
-def group_documents(sentences: Sequence[Sequence[str]], owners: Sequence[int]) -> list[list[Sequence[str]]]:
-    """Consecutive sentences with the same owner (document id) as one document each, in order."""
-    documents: list[list[Sequence[str]]] = []
-    previous = None
-    for index, (sentence, owner) in enumerate(zip(sentences, owners, strict=True)):
-        if index == 0 or owner != previous:
-            documents.append([])
-        documents[-1].append(sentence)
-        previous = owner
-    return documents
-
-
 def subword_pieces(transformer: Transformer, sentences: Sequence[Sequence[str]]) -> list[list[list[int]]]:
-    """Per sentence, per token: its sub-word ids (at most MAX_PIECES; a token the tokenizer drops, such
-    as an empty or zero-width one, gets the unknown sub-word, so every token has at least one)."""
+    """Per sentence, per token: its sub-word ids (`split_subwords` with the transformer's tokenizer)."""
     tokenizer = transformer.tokenizer
     unknown = tokenizer.convert_tokens_to_ids(tokenizer.unk_token)
-    if not sentences:
-        return []
-    nonempty = [i for i, sentence in enumerate(sentences) if sentence]
-    encoded = tokenizer(
-        [list(sentences[i]) for i in nonempty], is_split_into_words=True, add_special_tokens=False
-    )
-    result: list[list[list[int]]] = [[] for _ in sentences]
-    for row, i in enumerate(nonempty):
-        pieces: list[list[int]] = [[] for _ in sentences[i]]
-        for piece, owner in zip(encoded["input_ids"][row], encoded.word_ids(row), strict=True):
-            if owner is not None and len(pieces[owner]) < MAX_PIECES:
-                pieces[owner].append(piece)
-        result[i] = [p or [unknown] for p in pieces]
-    return result
-
-
-def window_spans(length: int, size: int) -> list[tuple[int, int, int, int]]:
-    """Overlapping windows over `length` sub-words: (start, end, keep_from, keep_to) each; every position
-    is kept from exactly one window, the one where it sits farthest from an edge. Windows step by three
-    quarters of their size, so a kept position has at least an eighth of a window of context each side."""
-    if length <= size:
-        return [(0, length, 0, length)]
-    step = max(1, size - size // 4)
-    starts = [*range(0, length - size, step), length - size]
-    spans = []
-    for k, start in enumerate(starts):
-        keep_from = 0 if k == 0 else (start + starts[k - 1] + size) // 2
-        keep_to = length if k == len(starts) - 1 else (starts[k + 1] + start + size) // 2
-        spans.append((start, start + size, keep_from, keep_to))
-    return spans
+    return split_subwords(tokenizer.backend_tokenizer, unknown, sentences)
 
 
 def token_features(
@@ -174,89 +137,30 @@ def token_features(
     """
     check_choice("pooling", pooling, POOLINGS)
     layers = max(1, min(layers, transformer.layers))
-    sentences = [sentence for document in documents for sentence in document]
-    pieces = subword_pieces(transformer, sentences)
-    ranges = _ranges(documents)
-    # each document read as one sub-word sequence, cut into windows: (window ids, document, span)
-    flat = [
-        [piece for s in sentence_range for token in pieces[s] for piece in token] for sentence_range in ranges
-    ]
-    windows = [
-        (ids[span[0] : span[1]], document, span)
-        for document, ids in enumerate(flat)
-        for span in window_spans(len(ids), transformer.window)
-        if span[1] > span[0]
-    ]
-    states = [np.zeros((len(ids), layers, transformer.dim), dtype=np.float32) for ids in flat]
-    for batch in budget_batches([len(w[0]) for w in windows], batch_subwords):
-        hidden = _run(transformer, [windows[i][0] for i in batch], layers)  # [windows, seq, layers, dim]
-        for row, i in enumerate(batch):
-            _, document, (start, _, keep_from, keep_to) = windows[i]
-            states[document][keep_from:keep_to] = hidden[row, keep_from - start : keep_to - start]
-    features: list[np.ndarray] = []
-    for document, sentence_range in enumerate(ranges):
-        counts = np.array([len(token) for s in sentence_range for token in pieces[s]], dtype=np.int64)
-        starts = np.cumsum(counts) - counts  # each token's first sub-word in the document
-        if pooling == "first":
-            pooled = states[document][starts]
-        else:
-            pooled = np.add.reduceat(states[document], starts, axis=0) / counts[:, None, None]
-        pooled = pooled.astype(dtype)  # [document tokens, layers, dim]
-        offset = 0
-        for s in sentence_range:
-            features.append(pooled[offset : offset + len(pieces[s])])
-            offset += len(pieces[s])
-    return features
-
-
-def _ranges(documents: Sequence[Sequence[Sequence[str]]]) -> list[range]:
-    """The indices of each document's sentences in the flattened sentence list."""
-    ranges, start = [], 0
-    for document in documents:
-        ranges.append(range(start, start + len(document)))
-        start += len(document)
-    return ranges
-
-
-def budget_batches(lengths: Sequence[int], budget: int, rng: random.Random | None = None) -> list[list[int]]:
-    """Indices grouped by similar length, each group at most `budget` padded items (a longer item alone);
-    with `rng` (training) the lengths are jittered before sorting and the groups shuffled."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i] + (rng.uniform(-8, 8) if rng else 0))
-    batches: list[list[int]] = []
-    current: list[int] = []
-    widest = 0
-    for i in order:
-        width = max(widest, lengths[i])
-        if current and (len(current) + 1) * width > budget:
-            batches.append(current)
-            current, width = [], lengths[i]
-        current.append(i)
-        widest = width
-    if current:
-        batches.append(current)
-    if rng is not None:
-        rng.shuffle(batches)
-    return batches
+    pieces = subword_pieces(transformer, [sentence for document in documents for sentence in document])
+    return pooled_features(
+        pieces,
+        documents,
+        lambda windows: _run(transformer, windows, layers),
+        transformer.window,
+        (layers, transformer.dim),
+        pooling,
+        batch_subwords,
+        dtype,
+    )
 
 
 def window_inputs(
-    transformer: Transformer, windows: Sequence[list[int]]
+    transformer: Transformer, windows: Sequence[Sequence[int]]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Input ids and attention mask [windows, special + longest + special] of sub-word windows, each
     between the model's special sub-words ([CLS] ... [SEP]) and padded."""
-    prefix, suffix = transformer.prefix, transformer.suffix
-    full = len(prefix) + max(len(w) for w in windows) + len(suffix)
     pad = transformer.tokenizer.pad_token_id or 0
-    ids = torch.full((len(windows), full), pad, dtype=torch.long)
-    mask = torch.zeros((len(windows), full), dtype=torch.long)
-    for row, window in enumerate(windows):
-        sequence = [*prefix, *window, *suffix]
-        ids[row, : len(sequence)] = torch.tensor(sequence)
-        mask[row, : len(sequence)] = 1
-    return ids, mask
+    ids, mask = window_ids(windows, transformer.prefix, transformer.suffix, pad)
+    return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
-def _run(transformer: Transformer, windows: Sequence[list[int]], layers: int) -> np.ndarray:
+def _run(transformer: Transformer, windows: Sequence[Sequence[int]], layers: int) -> np.ndarray:
     """The last `layers` hidden states of each window's content: [windows, seq, layers, dim]."""
     ids, mask = window_inputs(transformer, windows)
     width = max(len(w) for w in windows)

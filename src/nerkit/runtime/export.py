@@ -26,7 +26,7 @@ from nerkit.model.folder import (
     load_model,
     read_meta,
 )
-from nerkit.runtime.exported import CRF_FILE, INPUTS, NETWORK_FILE, QUANTIZATIONS
+from nerkit.runtime.exported import CRF_FILE, FEATURES, INPUTS, NETWORK_FILE, QUANTIZATIONS
 from nerkit.training.output import LOG
 from nerkit.version import __version__
 
@@ -57,11 +57,17 @@ class Emissions(nn.Module):
         self.tagger = tagger
 
     def forward(
-        self, words: torch.Tensor, chars: torch.Tensor, casing: torch.Tensor, lengths: torch.Tensor
+        self,
+        words: torch.Tensor,
+        chars: torch.Tensor,
+        casing: torch.Tensor,
+        lengths: torch.Tensor,
+        features: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Emission scores [batch, seq, tags] of padded id arrays, as `Tagger.emissions` gives them."""
+        """Emission scores [batch, seq, tags] of padded id arrays (and, for a model that reads them,
+        transformer features [batch, seq, layers, dim]), as `Tagger.emissions` gives them."""
         mask = torch.arange(words.size(1)).unsqueeze(0) < lengths.unsqueeze(1)
-        return self.tagger.emissions(Batch(words, chars, casing, mask, None, []))
+        return self.tagger.emissions(Batch(words, chars, casing, mask, None, [], features))
 
 
 def check_export_output(model: PathLike, output: PathLike) -> None:
@@ -104,14 +110,8 @@ def export_model(model: PathLike, output: PathLike, quantize: str | None = None)
     check_export_output(model, output)
     import onnx  # noqa: F401  # torch's exporter needs it (nerkit[export]): missing, say so before any work
 
-    loaded = load_model(model)
+    loaded = load_model(model, precision="float32")
     spec = loaded.model.spec
-    if spec.transformer_dim:
-        raise NerkitError(
-            "exporting a model that reads transformer features is not supported yet",
-            path=model,
-            hint="export a BiLSTM-CNN-CRF model (trained without --transformer)",
-        )
 
     def build(folder: Path) -> None:
         if (Path(model) / LOG).is_file():  # the training curves, for nerkit report
@@ -119,6 +119,10 @@ def export_model(model: PathLike, output: PathLike, quantize: str | None = None)
         _write_network(loaded.model, folder / NETWORK_FILE, quantize)
         _write_crf(loaded.model, folder / CRF_FILE)
         kept = {key: loaded.meta[key] for key in KEPT_META if key in loaded.meta}
+        if loaded.transformer is not None:
+            from nerkit.runtime.export_transformer import write_transformer
+
+            kept.update(write_transformer(loaded.transformer, spec.transformer_layers, folder, quantize))
         write_json_atomic(
             folder / META,
             {
@@ -145,12 +149,17 @@ def _write_network(tagger: Tagger, path: Path, quantize: str | None) -> None:
     """Trace the emission network on a small padded batch and write it as ONNX with dynamic batch,
     sequence and word-width axes; with `quantize`, onnxruntime's dynamic int8 quantization of it."""
     tagger.eval()
-    example = (
+    spec = tagger.spec
+    example: tuple[torch.Tensor, ...] = (
         torch.ones(2, 3, dtype=torch.int64),
         torch.ones(2, 3, 4, dtype=torch.int64),
         torch.ones(2, 3, dtype=torch.int64),
         torch.tensor([3, 2], dtype=torch.int64),
     )
+    names = list(INPUTS)
+    if spec.transformer_dim:
+        example = (*example, torch.zeros(2, 3, spec.transformer_layers, spec.transformer_dim))
+        names.append(FEATURES)
     plain = path.with_suffix(".float32.onnx") if quantize else path
     axes = {"batch": 0, "seq": 1}
     with warnings.catch_warnings(), torch.inference_mode():
@@ -159,9 +168,10 @@ def _write_network(tagger: Tagger, path: Path, quantize: str | None) -> None:
             Emissions(tagger),
             example,
             str(plain),
-            input_names=list(INPUTS),
+            input_names=names,
             output_names=["emissions"],
             dynamic_axes={
+                FEATURES: {v: k for k, v in axes.items()},
                 "words": {v: k for k, v in axes.items()},
                 "chars": {0: "batch", 1: "seq", 2: "width"},
                 "casing": {v: k for k, v in axes.items()},
@@ -172,13 +182,13 @@ def _write_network(tagger: Tagger, path: Path, quantize: str | None) -> None:
             dynamo=False,
         )
     if quantize:
-        _quantize(plain, path)
+        quantize_network(plain, path, QUANTIZED_OPERATORS)
         plain.unlink()
 
 
-def _quantize(plain: Path, path: Path) -> None:
-    """onnxruntime's dynamic int8 quantization of the network's weights, its advice to pre-process the
-    model (a root-logger warning) silenced."""
+def quantize_network(plain: Path, path: Path, operators: list[str]) -> None:
+    """onnxruntime's dynamic int8 quantization of the weights of a network's `operators`, its advice to
+    pre-process the model (a root-logger warning) silenced."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -191,7 +201,7 @@ def _quantize(plain: Path, path: Path) -> None:
             str(plain),
             str(path),
             weight_type=QuantType.QInt8,
-            op_types_to_quantize=QUANTIZED_OPERATORS,
+            op_types_to_quantize=operators,
         )
     finally:
         root.setLevel(level)

@@ -25,6 +25,14 @@ from nerkit.model.folder import (
 from nerkit.model.spec import ModelSpec
 from nerkit.model.weights_file import most_file_bytes
 from nerkit.runtime.crf import chosen_confidences, constrained_scores, marginals, viterbi
+from nerkit.runtime.exported_transformer import (
+    MOST_TOKENIZER_BYTES,
+    MOST_TRANSFORMER_BYTES,
+    TOKENIZER_FILE,
+    TRANSFORMER_NETWORK,
+    ExportedTransformer,
+    load_exported_transformer,
+)
 
 NETWORK_FILE = "model.onnx"
 CRF_FILE = "crf.safetensors"
@@ -33,6 +41,7 @@ NETWORK_OVERHEAD = 4 << 20  # bytes of an ONNX graph beyond its weights: the ope
 CRF_OVERHEAD = 1 << 12  # bytes of crf.safetensors beyond its arrays: the header
 CRF_ARRAYS = ("transitions", "start", "end", "allowed", "allowed_start", "allowed_end")
 INPUTS = ["words", "chars", "casing", "lengths"]
+FEATURES = "features"  # the fifth input of a model that reads transformer features
 REEXPORT = "export it again with nerkit export, or restore the folder from a backup"
 
 
@@ -52,6 +61,8 @@ class ExportedTagger:
         """Best label rows per sentence and, with `confidence`, the CRF marginal of each chosen label."""
         lengths = padded.mask.sum(1).astype(np.int64)
         feeds = {"words": padded.words, "chars": padded.chars, "casing": padded.casing, "lengths": lengths}
+        if padded.features is not None:
+            feeds[FEATURES] = padded.features
         emissions = self.session.run(None, feeds)[0]
         paths = viterbi(emissions, lengths, self.transitions, self.start, self.end)
         if not confidence:
@@ -67,6 +78,7 @@ class LoadedExport:
     tagger: ExportedTagger
     vocab: Vocab
     meta: dict[str, object]
+    transformer: ExportedTransformer | None  # for a model that reads transformer features
 
 
 def load_exported(folder: PathLike, threads: int, meta: dict[str, object] | None = None) -> LoadedExport:
@@ -77,8 +89,6 @@ def load_exported(folder: PathLike, threads: int, meta: dict[str, object] | None
     folder = Path(folder)
     meta = read_meta(folder, {EXPORTED_FORMAT: EXPORTED_VERSION}) if meta is None else meta
     spec, vocab = spec_and_vocab(folder, meta)
-    if spec.transformer_dim:
-        raise _damaged(folder / META, "declares transformer features, which exported models do not have yet")
     network = _checked_file(
         folder, meta, "network", NETWORK_FILE, most_file_bytes(spec.tensors()) + NETWORK_OVERHEAD
     )
@@ -87,8 +97,16 @@ def load_exported(folder: PathLike, threads: int, meta: dict[str, object] | None
         folder, _checked_file(folder, meta, "crf", CRF_FILE, 6 * 4 * tags * tags + CRF_OVERHEAD), tags
     )
     transitions, start, end = constrained_scores(*crf)
-    tagger = ExportedTagger(spec, _session(folder / NETWORK_FILE, network, threads), transitions, start, end)
-    return LoadedExport(tagger, vocab, meta)
+    inputs = [*INPUTS, FEATURES] if spec.transformer_dim else INPUTS
+    session = onnx_session(folder / NETWORK_FILE, network, threads, inputs)
+    transformer = None
+    if spec.transformer_dim:
+        transformer_network = _checked_file(
+            folder, meta, "transformer_network", TRANSFORMER_NETWORK, MOST_TRANSFORMER_BYTES
+        )
+        tokenizer = _checked_file(folder, meta, "tokenizer", TOKENIZER_FILE, MOST_TOKENIZER_BYTES)
+        transformer = load_exported_transformer(folder, meta, spec, transformer_network, tokenizer, threads)
+    return LoadedExport(ExportedTagger(spec, session, transitions, start, end), vocab, meta, transformer)
 
 
 def _damaged(path: Path, what: str) -> NerkitError:
@@ -135,8 +153,9 @@ def _read_crf(folder: Path, resolved: Path, tags: int) -> tuple[np.ndarray, ...]
     return tuple(found)
 
 
-def _session(path: Path, resolved: Path, threads: int) -> Any:
-    """An onnxruntime session over the network, checked to take the four id arrays."""
+def onnx_session(path: Path, resolved: Path, threads: int, inputs: list[str]) -> Any:
+    """An onnxruntime session over the graph at `path` (read from `resolved`), checked to take `inputs`
+    and give one output."""
     import onnxruntime  # the optional extra nerkit[runtime]: the CLI names it when it is missing
 
     options = onnxruntime.SessionOptions()
@@ -148,6 +167,6 @@ def _session(path: Path, resolved: Path, threads: int) -> Any:
     except Exception as error:  # onnxruntime raises its own classes for a malformed graph
         raise _damaged(path, f"cannot be loaded as an ONNX network ({str(error).splitlines()[0]})") from None
     names = [found.name for found in session.get_inputs()]
-    if names != INPUTS or len(session.get_outputs()) != 1:
-        raise _damaged(path, f"takes {', '.join(names)}, not {', '.join(INPUTS)}")
+    if names != inputs or len(session.get_outputs()) != 1:
+        raise _damaged(path, f"takes {', '.join(names)}, not {', '.join(inputs)}")
     return session

@@ -16,7 +16,8 @@ from nerkit.data.formats.detect import require_format
 from nerkit.data.tags import convert_tags
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.cache import cached_token_features
-from nerkit.embeddings.transformer import Transformer, group_documents
+from nerkit.embeddings.subwords import group_documents
+from nerkit.embeddings.transformer import Transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec

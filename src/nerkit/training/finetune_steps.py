@@ -16,10 +16,9 @@ import torch
 
 from nerkit.data.batches import EncodedSentence, collate, join_sentences
 from nerkit.data.vocab import Vocab
+from nerkit.embeddings.subwords import budget_batches, group_documents
 from nerkit.embeddings.transformer import (
     Transformer,
-    budget_batches,
-    group_documents,
     save_transformer,
     subword_pieces,
     token_features,
