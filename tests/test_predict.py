@@ -281,3 +281,41 @@ def test_missing_input_and_unwritable_output(tiny_pipeline, write, tmp_path):
         str(caught.value)
         == f"{target}: cannot write here: its folder does not exist; create the folder first"
     )
+
+
+def test_chunks_tagged_beside_reading_keep_order_and_counts(tiny_pipeline, tmp_path, monkeypatch):
+    import nerkit.predict
+
+    source = tmp_path / "in.conll"
+    source.write_text((SAMPLES / "dev.conll").read_text(encoding="utf-8"), encoding="utf-8")
+    whole = predict_file(tiny_pipeline, source, tmp_path / "whole.conll", "conll", "conll")
+    monkeypatch.setattr(nerkit.predict, "CHUNK", 7)  # many chunks, each tagged in the worker thread
+    chunked = predict_file(tiny_pipeline, source, tmp_path / "chunked.conll", "conll", "conll")
+    assert (tmp_path / "chunked.conll").read_text(encoding="utf-8") == (tmp_path / "whole.conll").read_text(
+        encoding="utf-8"
+    )
+    assert (chunked.sentences, chunked.tokens, chunked.entities) == (
+        whole.sentences,
+        whole.tokens,
+        whole.entities,
+    )
+
+
+def test_an_error_while_tagging_a_chunk_is_raised_once(tiny_pipeline, tmp_path, monkeypatch):
+    import nerkit.predict
+
+    calls = []
+
+    def failing(pipeline, chunk, *rest):
+        calls.append(len(chunk))
+        if len(calls) == 2:
+            raise NerkitError("the second chunk failed")
+
+    monkeypatch.setattr(nerkit.predict, "CHUNK", 3)
+    monkeypatch.setattr(nerkit.predict, "_tag_chunk", failing)
+    source = tmp_path / "in.txt"
+    source.write_text("Ada ran .\n" * 20, encoding="utf-8")
+    with pytest.raises(NerkitError, match="the second chunk failed"):
+        predict_file(tiny_pipeline, source, tmp_path / "out.jsonl")
+    assert not (tmp_path / "out.jsonl").exists()
+    assert len(calls) <= 3  # no chunk is tagged after the failure is seen

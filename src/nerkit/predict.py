@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -160,6 +161,32 @@ def _tag_chunk(
         record.tagged.extend(results)
 
 
+def _tagged_chunks(
+    pipeline: Pipeline,
+    records: Iterator[_Record],
+    batch_size: int,
+    confidence: bool,
+    min_confidence: float,
+) -> Iterator[list[_Record]]:
+    """The records in tagged chunks, in order. Each chunk is tagged in a worker thread while this one
+    reads the next and the caller writes the one before: the network runs without the GIL (torch and
+    onnxruntime release it), so reading and writing cost no time beside a model slower than them."""
+    with ThreadPoolExecutor(1, thread_name_prefix="nerkit-tag") as worker:
+        pending: tuple[list[_Record], Future[None]] | None = None
+        try:
+            for chunk in _chunks(records, CHUNK):
+                started = worker.submit(_tag_chunk, pipeline, chunk, batch_size, confidence, min_confidence)
+                if pending is not None:
+                    pending[1].result()
+                    yield pending[0]
+                pending = (chunk, started)
+            if pending is not None:
+                pending[1].result()
+                yield pending[0]
+        finally:
+            worker.shutdown(cancel_futures=True)
+
+
 def _jsonl_lines(record: _Record) -> str:
     row: dict[str, object] = {"text": record.document.text}
     if record.conll:
@@ -260,8 +287,7 @@ def predict_file(
     confidence = output_format != "conll"
 
     def tagged_records() -> Iterator[_Record]:
-        for chunk in _chunks(records, CHUNK):
-            _tag_chunk(pipeline, chunk, batch_size, confidence, min_confidence)
+        for chunk in _tagged_chunks(pipeline, records, batch_size, confidence, min_confidence):
             for record in chunk:
                 summary.documents += 1
                 summary.sentences += len(record.document.sentences)

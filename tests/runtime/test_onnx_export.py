@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,41 @@ def test_no_torch_is_imported_on_the_exported_path(exported: Path, tiny_model: P
         for line in torch_run.stdout.splitlines()
     ]
     assert strip == theirs and len(strip) == len(RAW)
+
+
+def test_each_bilstm_layer_is_one_bidirectional_onnx_lstm(exported: Path) -> None:
+    import onnx
+
+    nodes = onnx.load(str(exported / "model.onnx")).graph.node
+    lstms = [node for node in nodes if node.op_type == "LSTM"]
+    assert len(lstms) == 1
+    attributes = {a.name: onnx.helper.get_attribute_value(a) for a in lstms[0].attribute}
+    assert attributes["direction"] == b"bidirectional"
+    assert len(lstms[0].input) == 5 and lstms[0].input[4]  # sequence_lens: no reversal in the graph
+    assert not {"GatherElements", "ReverseSequence"} & {node.op_type for node in nodes}
+
+
+def test_stacked_bilstm_layers_export_with_the_same_tags(tiny_model: Path, tmp_path: Path) -> None:
+    import torch
+
+    from nerkit.model.folder import load_model, save_model
+    from nerkit.model.tagger import Tagger
+
+    loaded = load_model(tiny_model)
+    torch.manual_seed(3)
+    tagger = Tagger(replace(loaded.model.spec, layers=2))
+    save_model(tmp_path / "two", tagger, loaded.vocab, {})
+    two = nerkit.load(str(tmp_path / "two"), threads=1)
+    onnx = nerkit.load(str(export_model(tmp_path / "two", tmp_path / "onnx").folder), threads=1)
+    sentences = [s.tokens for s in read_conll(SAMPLES / "dev.conll")]
+    ours, theirs = onnx.tag_tokens(sentences), two.tag_tokens(sentences)
+    assert [t.tags for t in ours] == [t.tags for t in theirs]
+    gaps = [
+        abs(a - b)
+        for x, y in zip(ours, theirs, strict=True)
+        for a, b in zip(x.confidences, y.confidences, strict=True)
+    ]
+    assert max(gaps) < 1e-4
 
 
 def test_int8_is_smaller_and_still_tags(tiny_model: Path, tmp_path: Path, capsys) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 import torch
@@ -51,8 +52,11 @@ class Tagger(nn.Module):
             torch.tensor(end, dtype=torch.bool),
         )
 
-    def emissions(self, batch: Batch) -> torch.Tensor:
-        """Emission scores [batch, seq, tags]."""
+    def emissions(
+        self, batch: Batch, bilstm: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Emission scores [batch, seq, tags]; `bilstm` (token vectors and lengths to BiLSTM states)
+        replaces the model's own BiLSTM code, as the ONNX export does with the same weights."""
         words = batch.words
         if self.training and self.spec.word_dropout > 0:
             drop = (torch.rand(words.shape) < self.spec.word_dropout) & batch.mask
@@ -76,7 +80,8 @@ class Tagger(nn.Module):
         tokens = self._drop(torch.cat(parts, dim=2) * batch.mask.unsqueeze(2))  # [batch, seq, token_dim]
         if not self.spec.layers:
             return cast(torch.Tensor, self.project(tokens))
-        return cast(torch.Tensor, self.project(self._drop(self._bilstm(tokens, batch.mask.sum(1)))))
+        states = (bilstm or self._bilstm)(tokens, batch.mask.sum(1))
+        return cast(torch.Tensor, self.project(self._drop(states)))
 
     def _drop(self, values: torch.Tensor) -> torch.Tensor:
         """Dropout on [batch, seq, dim]; with `spec.locked_dropout` one mask per sentence, the same at

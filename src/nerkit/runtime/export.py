@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 OPSET = 17
 
-QUANTIZED_OPERATORS = ["LSTM", "MatMul", "Gather", "Conv"]  # the BiLSTM, projections, tables, char CNN
+# the BiLSTM, projections and tables; onnxruntime's int8 Conv ran the character CNN 4 times slower
+QUANTIZED_OPERATORS = ["LSTM", "MatMul", "Gather"]
 KEPT_META = ("training", "data", "dev", "best_epoch", "calibration")  # what model.json says of training
 
 
@@ -48,13 +49,88 @@ class Exported:
     quantize: str | None
 
 
+class BidirectionalLSTM(torch.autograd.Function):
+    """One BiLSTM layer as a single ONNX LSTM node (bidirectional, with sequence_lens): onnxruntime
+    reverses each sentence within its own length itself, so the graph needs none of the gathers that
+    `Tagger._bilstm` reverses with. Only its ONNX form is used: traced, it gives zeros of the shape."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        inputs: torch.Tensor,
+        lengths: torch.Tensor,
+        weights: torch.Tensor,
+        recurrent: torch.Tensor,
+        bias: torch.Tensor,
+        hidden: int,
+    ) -> torch.Tensor:
+        """Zeros [batch, seq, 2 * hidden]: what the LSTM node gives is shaped so."""
+        return inputs.new_zeros(inputs.size(0), inputs.size(1), 2 * hidden)
+
+    @staticmethod
+    def symbolic(
+        g: Any, inputs: Any, lengths: Any, weights: Any, recurrent: Any, bias: Any, hidden: int
+    ) -> Any:
+        """[batch, seq, dim] to the LSTM's [seq, batch, dim] layout and its [seq, 2, batch, hidden]
+        states back to [batch, seq, 2 * hidden] (left-to-right states first, as the tagger concatenates)."""
+        sequences = g.op("Transpose", inputs, perm_i=[1, 0, 2])
+        lengths = g.op("Cast", lengths, to_i=6)  # sequence_lens is int32
+        states, _, _ = g.op(
+            "LSTM",
+            sequences,
+            weights,
+            recurrent,
+            bias,
+            lengths,
+            hidden_size_i=hidden,
+            direction_s="bidirectional",
+            outputs=3,
+        )
+        states = g.op("Transpose", states, perm_i=[2, 0, 1, 3])  # [batch, seq, 2, hidden]
+        return g.op("Reshape", states, g.op("Constant", value_t=torch.tensor([0, 0, -1])))
+
+
+# torch's LSTM gates are input, forget, cell, output; ONNX's input, output, forget, cell
+ONNX_GATES = [0, 3, 1, 2]
+LSTM_INPUTS = ("lstm_weights", "lstm_recurrent", "lstm_bias")  # W, R and B of each layer's LSTM node
+
+
+def onnx_lstm_weights(forward: nn.LSTM, backward: nn.LSTM) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A layer's two LSTMs as the ONNX LSTM node's W [2, 4h, in], R [2, 4h, h] and B [2, 8h]."""
+
+    def gates(tensor: torch.Tensor) -> torch.Tensor:
+        return torch.cat([tensor.chunk(4)[k] for k in ONNX_GATES])
+
+    def stacked(name: str) -> torch.Tensor:
+        return torch.stack([gates(getattr(lstm, name).detach()) for lstm in (forward, backward)])
+
+    bias = torch.cat([stacked("bias_ih_l0"), stacked("bias_hh_l0")], dim=1)
+    return stacked("weight_ih_l0"), stacked("weight_hh_l0"), bias
+
+
 class Emissions(nn.Module):
     """A tagger's network from word, character and casing ids and lengths to emission scores: the
-    inputs the ONNX graph takes, made into the batch `Tagger.emissions` reads."""
+    inputs the ONNX graph takes, made into the batch `Tagger.emissions` reads, its BiLSTM layers as
+    ONNX LSTM nodes with the same weights."""
 
     def __init__(self, tagger: Tagger) -> None:
         super().__init__()
         self.tagger = tagger
+        self.hidden = tagger.spec.hidden
+        self.layers = len(tagger.lstms)
+        for layer, pair in enumerate(tagger.lstms):  # buffers, so the graph holds them as initializers
+            for name, tensor in zip(LSTM_INPUTS, onnx_lstm_weights(*cast(nn.ModuleList, pair)), strict=True):
+                self.register_buffer(f"{name}{layer}", tensor)
+
+    def bilstm(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The BiLSTM layers as traced ONNX LSTM nodes."""
+        states = tokens
+        for layer in range(self.layers):
+            weights, recurrent, bias = (getattr(self, f"{name}{layer}") for name in LSTM_INPUTS)
+            states = BidirectionalLSTM.apply(  # type: ignore[no-untyped-call]
+                states, lengths, weights, recurrent, bias, self.hidden
+            )
+        return states
 
     def forward(
         self,
@@ -67,7 +143,7 @@ class Emissions(nn.Module):
         """Emission scores [batch, seq, tags] of padded id arrays (and, for a model that reads them,
         transformer features [batch, seq, layers, dim]), as `Tagger.emissions` gives them."""
         mask = torch.arange(words.size(1)).unsqueeze(0) < lengths.unsqueeze(1)
-        return self.tagger.emissions(Batch(words, chars, casing, mask, None, [], features))
+        return self.tagger.emissions(Batch(words, chars, casing, mask, None, [], features), self.bilstm)
 
 
 def check_export_output(model: PathLike, output: PathLike) -> None:
