@@ -8,7 +8,12 @@ MODEL is exported twice (float32, int8) into a temporary folder, then for each o
 - `nerkit predict` on FILE repeated to at least `--tokens` pre-tokenised tokens (CoNLL in, CoNLL out), timed
   from process start to exit: tokens/s;
 - one sentence from process start to output (`echo TEXT | nerkit predict MODEL -`);
-- with `--install-size`, the site-packages of a fresh venv with `pip install '.[runtime]'` (no torch).
+- with `--install-size`, the site-packages of a fresh venv with `pip install '.[runtime]'` (no torch),
+  then of `.[runtime-transformers]`, and one sentence start to output with that venv's `nerkit` (a wheel
+  install, as deployed) on both exports.
+With `--transformer-model MODEL2` (a model with transformer features), the same for it: its parity is
+against torch computing features in float32 (`--transformer-precision float32`), its speed against
+torch's default (bfloat16 where the CPU has it).
 The three models take turns in every repeat, so noise falls on all of them alike; medians are reported.
 """
 
@@ -36,19 +41,26 @@ NERKIT = [sys.executable, "-m", "nerkit"]
 VENV_OWN = ("pip", "setuptools", "pkg_resources", "_distutils_hack", "distutils-precedence")  # any venv's
 
 
-def parity(models: dict[str, Path], file: Path) -> dict[str, object]:
-    """Per export: sentences whose entities differ from torch's, the largest confidence gap, dev F1."""
+def parity(models: dict[str, Path], file: Path, transformer: bool) -> dict[str, object]:
+    """Per export: sentences whose entities differ from torch's (computing any transformer features in
+    float32), the largest confidence gap, dev F1; with `transformer`, torch's default F1 too."""
     sentences = list(read_conll(file))
     tokens = [s.tokens for s in sentences]
     found: dict[str, object] = {}
     reference = None
     for name, folder in models.items():
-        pipeline = nerkit.load(str(folder), threads=2)
+        pipeline = nerkit.load(str(folder), threads=2, precision="float32")
         tagged = pipeline.tag_tokens(tokens)
         f1 = pipeline.evaluate(file).f1
         if reference is None:
             reference = tagged
             found[name] = {"dev_f1": round(100 * f1, 2)}
+            if transformer:
+                default = nerkit.load(str(folder), threads=2).evaluate(file).f1
+                found[name] = {
+                    "dev_f1": round(100 * f1, 2),
+                    "default_precision_dev_f1": round(100 * default, 2),
+                }
             continue
         differ = sum(a.tags != b.tags for a, b in zip(tagged, reference, strict=True))
         gaps = [
@@ -94,8 +106,10 @@ def speed(models: dict[str, Path], conll: Path, tokens: int, repeats: int, folde
     }
 
 
-def install_size(folder: Path) -> dict[str, object]:
-    """The site-packages of a fresh venv holding nerkit[runtime] (no torch), in MB, and whether torch is there."""
+def install_size(folder: Path, exports: dict[str, Path], repeats: int) -> dict[str, object]:
+    """The site-packages of a fresh venv holding nerkit[runtime] (no torch), in MB, and whether torch is
+    there; one sentence start to output with its `nerkit` on each export; then the size with
+    nerkit[runtime-transformers]."""
     venv = folder / "runtime-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     root = Path(__file__).resolve().parent.parent
@@ -113,12 +127,23 @@ def install_size(folder: Path) -> dict[str, object]:
     sizes = {entry.name: _megabytes(entry) for entry in packages.iterdir()}
     venv_own = sum(size for name, size in sizes.items() if name.startswith(VENV_OWN))
     largest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
-    return {
+    found: dict[str, object] = {
         "site_packages_mb": _megabytes(packages),
         "without_pip_and_setuptools_mb": _megabytes(packages) - venv_own,
         "largest_mb": dict(largest),
         "torch_installed": (packages / "torch").exists(),
     }
+    single: dict[str, list[float]] = {name: [] for name in exports}
+    for _ in range(repeats):
+        for name, export in exports.items():
+            single[name].append(
+                timed([str(venv / "bin" / "nerkit"), "predict", str(export), "-"], SENTENCE + "\n")
+            )
+    found["one_sentence_seconds"] = single
+    found["one_sentence_median"] = {name: round(statistics.median(runs), 3) for name, runs in single.items()}
+    subprocess.run([*pip, f"{root}[runtime-transformers]"], check=True)
+    found["with_transformers_mb"] = _megabytes(packages) - venv_own
+    return found
 
 
 def _megabytes(path: Path) -> int:
@@ -128,12 +153,42 @@ def _megabytes(path: Path) -> int:
     )
 
 
+def measure(
+    model: Path, file: Path, tokens: int, repeats: int, folder: Path, transformer: bool
+) -> dict[str, object]:
+    """Export `model` (float32 and int8) into `folder`, then its parity, F1 and speed against torch."""
+    folder.mkdir()
+    exports = {}
+    for quantize in (None, "int8"):
+        started = time.perf_counter()
+        export_model(model, folder / (quantize or "float32"), quantize)
+        exports[quantize or "float32"] = round(time.perf_counter() - started, 2)
+    models = {"torch": model, "float32": folder / "float32", "int8": folder / "int8"}
+    sizes = {
+        name: sum(p.stat().st_size for p in path.glob("*.onnx"))
+        for name, path in models.items()
+        if name != "torch"
+    }
+    conll, _, counted = build_inputs(file, tokens, folder, documents=False)
+    return {
+        "model": str(model),
+        "export_seconds": exports,
+        "network_bytes": sizes,
+        "parity": parity(models, file, transformer),
+        "tokens": counted,
+        "speed": speed(models, conll, counted, repeats, folder),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("model", type=Path)
     parser.add_argument("file", type=Path, help="annotated CoNLL data (CoNLL-2003 dev)")
+    parser.add_argument(
+        "--transformer-model", type=Path, help="a model with transformer features, measured too"
+    )
     parser.add_argument("--tokens", type=int, default=250_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--install-size", action="store_true")
@@ -141,30 +196,20 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        exports = {}
-        for quantize in (None, "int8"):
-            started = time.perf_counter()
-            export_model(args.model, folder / (quantize or "float32"), quantize)
-            exports[quantize or "float32"] = round(time.perf_counter() - started, 2)
-        models = {"torch": args.model, "float32": folder / "float32", "int8": folder / "int8"}
-        sizes = {
-            name: (path / "model.onnx").stat().st_size for name, path in models.items() if name != "torch"
-        }
-        conll, _, tokens = build_inputs(args.file, args.tokens, folder, documents=False)
         result: dict[str, object] = {
             "benchmark": "export",
-            "model": str(args.model),
             "file": str(args.file),
             "cpu": cpu(),
             "python": platform.python_version(),
-            "export_seconds": exports,
-            "network_bytes": sizes,
-            "parity": parity(models, args.file),
-            "tokens": tokens,
-            "speed": speed(models, conll, tokens, args.repeats, folder),
+            **measure(args.model, args.file, args.tokens, args.repeats, folder / "static", False),
         }
+        if args.transformer_model is not None:
+            result["transformer"] = measure(
+                args.transformer_model, args.file, args.tokens, args.repeats, folder / "transformer", True
+            )
         if args.install_size:
-            result["runtime_install"] = install_size(folder)
+            exports = {name: folder / "static" / name for name in ("float32", "int8")}
+            result["runtime_install"] = install_size(folder, exports, args.repeats)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

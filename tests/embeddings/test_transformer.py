@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from nerkit.embeddings.subwords import MAX_PIECES, budget_batches, window_spans
+from nerkit.embeddings.subwords import MAX_PIECES
 from nerkit.embeddings.transformer import (
     bfloat16_is_fast,
     load_transformer,
@@ -130,26 +130,6 @@ def test_empty_sentences(bert, ids):
     assert subword_pieces(bert, [[], ["cat"]]) == [[], [ids("cat")]]
 
 
-# --- windows ----------------------------------------------------------------------------------------------
-
-
-def test_window_spans_exact():
-    assert window_spans(0, 16) == [(0, 0, 0, 0)]
-    assert window_spans(10, 16) == [(0, 10, 0, 10)]
-    assert window_spans(40, 16) == [(0, 16, 0, 14), (12, 28, 14, 26), (24, 40, 26, 40)]
-
-
-@pytest.mark.parametrize("size", [2, 3, 8, 9, 62])
-def test_window_spans_keep_every_position_once(size):
-    for length in range(0, 200, 7):
-        spans = window_spans(length, size)
-        kept = [p for _, _, keep_from, keep_to in spans for p in range(keep_from, keep_to)]
-        assert kept == list(range(length))
-        for start, end, keep_from, keep_to in spans:
-            assert 0 <= start <= keep_from <= keep_to <= end <= max(length, 0)
-            assert end - start <= size
-
-
 # --- features ---------------------------------------------------------------------------------------------
 
 
@@ -223,8 +203,3 @@ def test_no_documents_and_bad_pooling(bert):
 
 def test_folder_config_is_plain_json(bert_folder):
     assert json.loads((bert_folder / "config.json").read_text(encoding="utf-8"))["model_type"] == "bert"
-
-
-def test_budget_batches_exact():
-    assert budget_batches([3, 1, 2, 10], 4) == [[1, 2], [0], [3]]
-    assert budget_batches([], 4) == []

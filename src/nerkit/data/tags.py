@@ -59,6 +59,12 @@ def tags_to_spans(tags: Sequence[str]) -> list[Span]:
     label = ""
     prev_prefix = OUTSIDE
     for i, tag in enumerate(tags):
+        if tag == OUTSIDE:  # most tokens: it only closes an open chunk
+            if start >= 0:
+                spans.append(Span(start, i, label))
+                start = -1
+            prev_prefix, label = OUTSIDE, ""
+            continue
         prefix, typ = split_tag(tag)
         begins = prefix in ("B", "S") or (
             prefix in ("I", "E") and (prev_prefix in (OUTSIDE, "E", "S") or typ != label)
@@ -72,8 +78,6 @@ def tags_to_spans(tags: Sequence[str]) -> list[Span]:
             spans.append(Span(start, i + 1, label))
             start = -1
         prev_prefix = prefix
-        if prefix == OUTSIDE:
-            label = ""
     if start >= 0:
         spans.append(Span(start, len(tags), label))
     return spans
