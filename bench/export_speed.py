@@ -109,7 +109,7 @@ def speed(models: dict[str, Path], conll: Path, tokens: int, repeats: int, folde
 def install_size(folder: Path, exports: dict[str, Path], repeats: int) -> dict[str, object]:
     """The site-packages of a fresh venv holding nerkit[runtime] (no torch), in MB, and whether torch is
     there; one sentence start to output with its `nerkit` on each export; then the size with
-    nerkit[runtime-transformers]."""
+    `tokenizers` alone (--no-deps) and with nerkit[runtime-transformers] (tokenizers and huggingface_hub)."""
     venv = folder / "runtime-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     root = Path(__file__).resolve().parent.parent
@@ -141,8 +141,10 @@ def install_size(folder: Path, exports: dict[str, Path], repeats: int) -> dict[s
             )
     found["one_sentence_seconds"] = single
     found["one_sentence_median"] = {name: round(statistics.median(runs), 3) for name, runs in single.items()}
-    subprocess.run([*pip, f"{root}[runtime-transformers]"], check=True)
-    found["with_transformers_mb"] = _megabytes(packages) - venv_own
+    subprocess.run([*pip, "--no-deps", "tokenizers"], check=True)  # all an exported transformer needs
+    found["with_tokenizers_alone_mb"] = _megabytes(packages) - venv_own
+    subprocess.run([*pip, f"{root}[runtime-transformers]"], check=True)  # tokenizers' own dependencies too
+    found["with_runtime_transformers_mb"] = _megabytes(packages) - venv_own
     return found
 
 
