@@ -121,25 +121,37 @@ class Tagger(nn.Module):
 
     def predict(self, batch: Batch, confidence: bool = True) -> tuple[list[list[int]], list[list[float]]]:
         """Best tag rows per sentence and, with `confidence`, the CRF marginal of each chosen tag."""
-        emissions = self.emissions(batch)
-        paths = self.crf.decode(emissions, batch.mask)
+        return self.crf_tags(self.emissions(batch), batch.mask, confidence)
+
+    def crf_tags(
+        self, emissions: torch.Tensor, mask: torch.Tensor, confidence: bool
+    ) -> tuple[list[list[int]], list[list[float]]]:
+        """Best tag rows of emission scores and, with `confidence`, the CRF marginal of each chosen tag."""
+        paths = self.crf.decode(emissions, mask)
         if not confidence:
             return paths, [[] for _ in paths]
-        marginals = self.crf.marginals(emissions, batch.mask)  # [batch, seq, tags]
-        lengths = batch.mask.sum(1).tolist()
-        chosen = torch.zeros(batch.mask.shape, dtype=torch.long)
+        marginals = self.crf.marginals(emissions, mask)  # [batch, seq, tags]
+        lengths = mask.sum(1).tolist()
+        chosen = torch.zeros(mask.shape, dtype=torch.long)
         for row, path in enumerate(paths):
             chosen[row, : len(path)] = torch.tensor(path)
         picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2)  # [batch, seq]
         return paths, [picked[row, :n].tolist() for row, n in enumerate(lengths)]
 
-    def tag_padded(
-        self, padded: Padded, confidence: bool = True
-    ) -> tuple[list[list[int]], list[list[float]]]:
-        """`predict` on padded arrays, in evaluation mode without gradients (see nerkit.model.inference)."""
+    def network(self, padded: Padded) -> torch.Tensor:
+        """Emission scores of padded arrays, in evaluation mode without gradients (see
+        nerkit.model.inference)."""
         self.eval()
         with torch.inference_mode():
-            return self.predict(to_batch(padded, list(range(len(padded.words)))), confidence)
+            return self.emissions(to_batch(padded, list(range(len(padded.words)))))
+
+    def decode(
+        self, scores: torch.Tensor, padded: Padded, confidence: bool = True
+    ) -> tuple[list[list[int]], list[list[float]]]:
+        """Best tag rows of emission scores by the CRF and, with `confidence`, the CRF marginal of each
+        chosen tag."""
+        with torch.inference_mode():
+            return self.crf_tags(scores, torch.from_numpy(padded.mask), confidence)
 
     def parameter_count(self) -> int:
         """How many trainable numbers the model has."""

@@ -55,19 +55,24 @@ class ExportedTagger:
     start: np.ndarray  # [tags]
     end: np.ndarray  # [tags]
 
-    def tag_padded(
-        self, padded: Padded, confidence: bool = True
-    ) -> tuple[list[list[int]], list[list[float]]]:
-        """Best label rows per sentence and, with `confidence`, the CRF marginal of each chosen label."""
+    def network(self, padded: Padded) -> np.ndarray:
+        """Emission scores [batch, seq, tags] float32 from onnxruntime."""
         lengths = padded.mask.sum(1).astype(np.int64)
         feeds = {"words": padded.words, "chars": padded.chars, "casing": padded.casing, "lengths": lengths}
         if padded.features is not None:
             feeds[FEATURES] = padded.features
-        emissions = self.session.run(None, feeds)[0]
-        paths = viterbi(emissions, lengths, self.transitions, self.start, self.end)
+        return np.asarray(self.session.run(None, feeds)[0])
+
+    def decode(
+        self, scores: np.ndarray, padded: Padded, confidence: bool = True
+    ) -> tuple[list[list[int]], list[list[float]]]:
+        """Best label rows per sentence (numpy Viterbi) and, with `confidence`, the CRF marginal of each
+        chosen label (numpy forward-backward)."""
+        lengths = padded.mask.sum(1).astype(np.int64)
+        paths = viterbi(scores, lengths, self.transitions, self.start, self.end)
         if not confidence:
             return paths, [[] for _ in paths]
-        probabilities = marginals(emissions, lengths, self.transitions, self.start, self.end)
+        probabilities = marginals(scores, lengths, self.transitions, self.start, self.end)
         return paths, chosen_confidences(paths, probabilities, lengths)
 
 
