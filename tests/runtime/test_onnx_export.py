@@ -41,6 +41,17 @@ def damaged(exported: Path, tmp_path: Path) -> Path:
     return copy
 
 
+def same_tags(ours: list, theirs: list) -> None:
+    """The same tags for every sentence, every confidence within 1e-4."""
+    assert [t.tags for t in ours] == [t.tags for t in theirs]
+    gaps = [
+        abs(a - b)
+        for x, y in zip(ours, theirs, strict=True)
+        for a, b in zip(x.confidences, y.confidences, strict=True)
+    ]
+    assert max(gaps) < 1e-4
+
+
 def entities(documents: list) -> list[list[tuple[int, int, str]]]:
     return [[(e.start, e.end, e.label) for e in document.entities] for document in documents]
 
@@ -69,15 +80,7 @@ def test_the_exported_model_tags_as_the_torch_model(exported: Path, tiny_pipelin
     onnx = nerkit.load(str(exported), threads=1)
     assert type(onnx.model).__name__ == "ExportedTagger"
     sentences = [s.tokens for s in read_conll(SAMPLES / "dev.conll")]
-    ours = onnx.tag_tokens(sentences, batch_size=16)
-    theirs = tiny_pipeline.tag_tokens(sentences, batch_size=16)
-    assert [t.tags for t in ours] == [t.tags for t in theirs]
-    gaps = [
-        abs(a - b)
-        for x, y in zip(ours, theirs, strict=True)
-        for a, b in zip(x.confidences, y.confidences, strict=True)
-    ]
-    assert max(gaps) < 1e-4
+    same_tags(onnx.tag_tokens(sentences, batch_size=16), tiny_pipeline.tag_tokens(sentences, batch_size=16))
     assert entities(onnx.predict_many(RAW)) == entities(tiny_pipeline.predict_many(RAW))
     assert (
         onnx.evaluate(SAMPLES / "dev.conll").to_json()
@@ -153,14 +156,7 @@ def test_stacked_bilstm_layers_export_with_the_same_tags(tiny_model: Path, tmp_p
     two = nerkit.load(str(tmp_path / "two"), threads=1)
     onnx = nerkit.load(str(export_model(tmp_path / "two", tmp_path / "onnx").folder), threads=1)
     sentences = [s.tokens for s in read_conll(SAMPLES / "dev.conll")]
-    ours, theirs = onnx.tag_tokens(sentences), two.tag_tokens(sentences)
-    assert [t.tags for t in ours] == [t.tags for t in theirs]
-    gaps = [
-        abs(a - b)
-        for x, y in zip(ours, theirs, strict=True)
-        for a, b in zip(x.confidences, y.confidences, strict=True)
-    ]
-    assert max(gaps) < 1e-4
+    same_tags(onnx.tag_tokens(sentences), two.tag_tokens(sentences))
 
 
 def test_int8_is_smaller_and_still_tags(tiny_model: Path, tmp_path: Path, capsys) -> None:
