@@ -11,9 +11,10 @@ MODEL is exported twice (float32, int8) into a temporary folder, then for each o
 - with `--install-size`, the site-packages of a fresh venv with `pip install '.[runtime]'` (no torch),
   then of `.[runtime-transformers]`, and one sentence start to output with that venv's `nerkit` (a wheel
   install, as deployed) on both exports.
-With `--transformer-model MODEL2` (a model with transformer features), the same for it: its parity is
-against torch computing features in float32 (`--transformer-precision float32`), its speed against
-torch's default (bfloat16 where the CPU has it).
+With `--transformer-model MODEL2` (a model with transformer features), the same for it on
+`--transformer-tokens` tokens: its parity is against torch computing features in float32
+(`--transformer-precision float32`), its speed against torch's default (bfloat16 where the CPU has it)
+and against torch in float32 (what a CPU without bfloat16 runs).
 The three models take turns in every repeat, so noise falls on all of them alike; medians are reported.
 """
 
@@ -85,16 +86,19 @@ def timed(command: list[str], stdin: str | None = None) -> float:
     return time.perf_counter() - started
 
 
-def speed(models: dict[str, Path], conll: Path, tokens: int, repeats: int, folder: Path) -> dict[str, object]:
-    """`nerkit predict` tokens/s on the pre-tokenised input, and one sentence start to output, per model."""
+def speed(
+    models: dict[str, tuple[Path, list[str]]], conll: Path, tokens: int, repeats: int, folder: Path
+) -> dict[str, object]:
+    """`nerkit predict` tokens/s on the pre-tokenised input, and one sentence start to output, per model
+    (a folder and extra arguments)."""
     runs: dict[str, list[float]] = {name: [] for name in models}
     single: dict[str, list[float]] = {name: [] for name in models}
     for _ in range(repeats):
-        for name, model in models.items():
+        for name, (model, extra) in models.items():
             output = folder / f"{name}.conll"
-            command = [*NERKIT, "predict", str(model), str(conll), "--input-format", "conll"]
+            command = [*NERKIT, "predict", str(model), str(conll), "--input-format", "conll", *extra]
             runs[name].append(timed([*command, "--format", "conll", "--output", str(output)]))
-            single[name].append(timed([*NERKIT, "predict", str(model), "-"], SENTENCE + "\n"))
+            single[name].append(timed([*NERKIT, "predict", str(model), "-", *extra], SENTENCE + "\n"))
     return {
         name: {
             "predict_seconds": runs[name],
@@ -172,13 +176,16 @@ def measure(
         if name != "torch"
     }
     conll, _, counted = build_inputs(file, tokens, folder, documents=False)
+    timed_models = {name: (path, []) for name, path in models.items()}
+    if transformer:  # torch's features in float32, as on a CPU without bfloat16
+        timed_models["torch_float32"] = (model, ["--transformer-precision", "float32"])
     return {
         "model": str(model),
         "export_seconds": exports,
         "network_bytes": sizes,
         "parity": parity(models, file, transformer),
         "tokens": counted,
-        "speed": speed(models, conll, counted, repeats, folder),
+        "speed": speed(timed_models, conll, counted, repeats, folder),
     }
 
 
@@ -192,6 +199,9 @@ def main() -> int:
         "--transformer-model", type=Path, help="a model with transformer features, measured too"
     )
     parser.add_argument("--tokens", type=int, default=250_000)
+    parser.add_argument(
+        "--transformer-tokens", type=int, default=50_000, help="tokens for the transformer model"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--install-size", action="store_true")
     parser.add_argument("--output", type=Path, required=True)
@@ -207,7 +217,12 @@ def main() -> int:
         }
         if args.transformer_model is not None:
             result["transformer"] = measure(
-                args.transformer_model, args.file, args.tokens, args.repeats, folder / "transformer", True
+                args.transformer_model,
+                args.file,
+                args.transformer_tokens,
+                args.repeats,
+                folder / "transformer",
+                True,
             )
         if args.install_size:
             exports = {name: folder / "static" / name for name in ("float32", "int8")}
