@@ -16,6 +16,9 @@ from nerkit.serve.app import check_timeout
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_MAX_CLIENT_CONNECTIONS = 64
 MAX_CLIENT_CONNECTIONS = 100_000
+# seconds a connection answered 408 stays half-closed, its further bytes read and dropped: closed at once,
+# a client still sending would get a reset that can discard the answer before the client reads it
+LINGER = 1.0
 LOG = logging.getLogger("nerkit.serve")
 
 
@@ -63,6 +66,7 @@ def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
         head_deadline: asyncio.TimerHandle | None = None
         timed_cycle: object = None
         counted_as: str | None = None
+        lingering = False  # answered 408: what the client still sends is dropped until the close
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -83,6 +87,10 @@ def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
             open_connections[client] += 1
             self.counted_as = client
             self.wait_for_head()
+
+        def data_received(self, data: bytes) -> None:
+            if not self.lingering:
+                super().data_received(data)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self.stop_waiting()
@@ -128,6 +136,11 @@ def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
                 LOG.info(
                     "- - 408 %.1fms: an incomplete request head from %s", 1000 * limits.header_timeout, client
                 )
+                if self.transport.can_write_eof():
+                    self.lingering = True
+                    self.transport.write_eof()
+                    self.loop.call_later(LINGER, self.transport.close)
+                    return
             self.transport.close()
 
     return LimitedH11Protocol
