@@ -54,7 +54,7 @@ def test_train_help_lists_every_option_with_its_default(capsys):
     for spec in fields(TrainOptions):
         assert flag(spec.name) in out
     assert "LSTM units per direction (default 200)" in out
-    assert "most epochs (default 30, 8 with --fine-tune)" in out
+    assert "most epochs (default 30, 10 with --init, 8 with --fine-tune)" in out
 
 
 BAD = [

@@ -115,3 +115,31 @@ def test_marginals_do_not_depend_on_the_rest_of_the_batch():
             alone = crf.marginals(emissions[start:stop], mask[start:stop])
             width = alone.size(1)
             assert torch.equal(together[start:stop, :width], alone)  # bit for bit, as predict needs
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_partial_log_likelihood_sums_the_consistent_paths(constrained):
+    num_tags, lengths = 4, [4, 1, 3]
+    crf = _crf(num_tags, seed=5, constrained=constrained)
+    emissions, mask = _batch(6, lengths, num_tags)
+    torch.manual_seed(7)
+    tags = torch.randint(num_tags, (len(lengths), max(lengths)))
+    allowed = torch.rand(len(lengths), max(lengths), num_tags) > 0.5
+    allowed.scatter_(2, tags.unsqueeze(2), True)  # the gold tag is always allowed
+    likelihood = crf.log_likelihood(emissions, tags, mask, allowed)
+    for b, length in enumerate(lengths):
+        paths = _brute_force(crf, emissions[b], length)
+        log_z = torch.logsumexp(torch.stack(list(paths.values())), 0)
+        consistent = [s for p, s in paths.items() if all(allowed[b, t, k] for t, k in enumerate(p))]
+        expected = torch.logsumexp(torch.stack(consistent), 0) - log_z
+        assert likelihood[b].item() == pytest.approx(expected.item(), abs=1e-9)
+
+
+def test_partial_log_likelihood_of_a_complete_annotation_is_the_ordinary_one():
+    num_tags, lengths = 5, [4, 2, 3]
+    crf = _crf(num_tags, seed=8, constrained=True)
+    emissions, mask = _batch(9, lengths, num_tags)
+    tags = torch.tensor([[0, 2, 3, 0], [4, 0, 0, 0], [1, 0, 2, 0]])
+    only_gold = torch.nn.functional.one_hot(tags, num_tags).bool()
+    partial = crf.log_likelihood(emissions, tags, mask, only_gold)
+    assert torch.allclose(partial, crf.log_likelihood(emissions, tags, mask), atol=1e-9)

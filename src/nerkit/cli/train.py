@@ -18,7 +18,14 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("train", help=HELP, description=HELP)
     parser.set_defaults(handler=run)
     data = parser.add_argument_group("data")
-    data.add_argument("--train", required=True, help=f"the training data {DATA_HELP}")
+    data.add_argument(
+        "--train",
+        required=True,
+        action="append",
+        metavar="FILE[:TYPES]",
+        help=f"the training data {DATA_HELP}; give it again for more files; FILE:T1,T2 says the file "
+        "annotates only those types",
+    )
     data.add_argument("--dev", help="the dev data for model selection (default: carve it out of train)")
     data.add_argument("--test", help="data also scored every epoch (never used for selection)")
     add_reading(data, tag_column=False)  # the training options add --tag-column to this group

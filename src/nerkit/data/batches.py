@@ -29,6 +29,7 @@ class EncodedSentence:
     features: np.ndarray | None = (
         None  # [seq, layers, dim] float16 transformer features, if the model has them
     )
+    allowed: np.ndarray | None = None  # [seq, tags] bool: the tags a token may have (partial annotation)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -45,6 +46,7 @@ class Batch:
     tags: torch.Tensor | None  # [batch, seq]
     index: list[int]  # position of each row's sentence in the encoded list
     features: torch.Tensor | None = None  # [batch, seq, layers, dim] float32 transformer features
+    allowed: torch.Tensor | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
 
 
 def _clip(word: str) -> str:
@@ -97,6 +99,7 @@ class Padded:
     mask: np.ndarray  # [batch, seq] bool
     tags: np.ndarray | None  # [batch, seq] int64, when every sentence is tagged
     features: np.ndarray | None = None  # [batch, seq, layers, dim] float32 transformer features
+    allowed: np.ndarray | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
 
 
 def pad(sentences: Sequence[EncodedSentence]) -> Padded:
@@ -123,7 +126,21 @@ def pad(sentences: Sequence[EncodedSentence]) -> Padded:
         features = np.zeros((size, length, *sentences[0].features.shape[1:]), dtype=np.float32)
         for row, sentence in enumerate(sentences):
             features[row, : len(sentence)] = sentence.features
-    return Padded(words, chars, cases, mask, tags if tagged else None, features)
+    allowed = _pad_allowed(sentences, tags) if tagged else None
+    return Padded(words, chars, cases, mask, tags if tagged else None, features, allowed)
+
+
+def _pad_allowed(sentences: Sequence[EncodedSentence], tags: np.ndarray) -> np.ndarray | None:
+    """The allowed tags of a batch [batch, seq, tags] when a sentence's annotation is partial (a fully
+    annotated sentence allows only its own tags; padding only tag 0); else None."""
+    partial = [s.allowed for s in sentences if s.allowed is not None]
+    if not partial:
+        return None
+    allowed: np.ndarray = np.eye(partial[0].shape[1], dtype=bool)[tags]
+    for row, sentence in enumerate(sentences):
+        if sentence.allowed is not None:
+            allowed[row, : len(sentence)] = sentence.allowed
+    return allowed
 
 
 def collate(sentences: Sequence[EncodedSentence], index: list[int]) -> Batch:
@@ -143,6 +160,7 @@ def to_batch(padded: Padded, index: list[int]) -> Batch:
         tags=None if padded.tags is None else torch.from_numpy(padded.tags),
         index=index,
         features=None if padded.features is None else torch.from_numpy(padded.features),
+        allowed=None if padded.allowed is None else torch.from_numpy(padded.allowed),
     )
 
 
@@ -226,6 +244,18 @@ def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
         tags=np.concatenate([s.tags for s in sentences]) if tagged else None,
         sentences=sum(s.sentences for s in sentences),
         features=_join_features([s.features for s in sentences]),
+        allowed=_join_allowed(sentences) if tagged else None,
+    )
+
+
+def _join_allowed(sentences: Sequence[EncodedSentence]) -> np.ndarray | None:
+    """The allowed tags of joined sentences (see `_pad_allowed`), or None when every one is complete."""
+    partial = [s.allowed for s in sentences if s.allowed is not None]
+    if not partial:
+        return None
+    eye = np.eye(partial[0].shape[1], dtype=bool)
+    return np.concatenate(
+        [s.allowed if s.allowed is not None else eye[cast(np.ndarray, s.tags)] for s in sentences]
     )
 
 

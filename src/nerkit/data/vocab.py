@@ -109,3 +109,32 @@ def build_vocab(
     label_list = sorted(set(labels), key=lambda tag: (tag != "O", tag.partition("-")[2], tag))
     char_list = [PAD, UNK, *sorted(c for c, n in chars.items() if n >= min_char_count)]
     return Vocab(words=words, chars=char_list, labels=label_list)
+
+
+def grow_vocab(
+    vocab: Vocab,
+    train_tokens: Iterable[Iterable[str]],
+    labels: Iterable[str],
+    vector_words: Iterable[str] = (),
+) -> Vocab:
+    """`vocab` with what new data adds appended, so every old index keeps its row: vector words and
+    (normalised) training words it would look up as unknown, characters it never saw, and labels it
+    lacks (in `build_vocab`'s order among themselves)."""
+    words, chars = list(vocab.words), list(vocab.chars)
+    added: set[str] = set()
+    for word in vector_words:
+        if word not in added and vocab.word_id(word) == 1:
+            added.add(word)
+            words.append(word)
+    new_chars: set[str] = set()
+    for sentence in train_tokens:
+        for token in sentence:
+            new_chars.update(c for c in token if c not in vocab.char_index)
+            if token in added or token.lower() in added or vocab.word_id(token) != 1:
+                continue
+            key = normalise_word(token)
+            if key not in added:
+                added.add(key)
+                words.append(key)
+    new_labels = sorted(set(labels) - set(vocab.labels), key=lambda tag: (tag.partition("-")[2], tag))
+    return Vocab(words=words, chars=chars + sorted(new_chars), labels=[*vocab.labels, *new_labels])

@@ -1,4 +1,5 @@
-"""A linear-chain CRF, batch-first with masks: log-likelihood, Viterbi, and marginals by forward-backward."""
+"""A linear-chain CRF, batch-first with masks: log-likelihood (of one tag path, or of every path a partial
+annotation allows), Viterbi, and marginals by forward-backward."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import torch
 from torch import nn
 
 FORBIDDEN = -10_000.0  # score of a transition the tag scheme does not allow
+EXCLUDED = -1e7  # emission score of a tag a partial annotation rules out: far below any forbidden path
 
 
 class CRF(nn.Module):
@@ -44,9 +46,23 @@ class CRF(nn.Module):
             torch.where(self.allowed_end, self.end, forbidden),
         )
 
-    def log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """log p(tags | emissions) per sentence: [batch]. emissions [batch, seq, tags]; tags, mask [batch, seq]."""
-        return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+    def log_likelihood(
+        self,
+        emissions: torch.Tensor,
+        tags: torch.Tensor,
+        mask: torch.Tensor,
+        allowed: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """log p(tags | emissions) per sentence: [batch]. emissions [batch, seq, tags]; tags, mask [batch, seq].
+
+        With `allowed` [batch, seq, tags] bool (a partial annotation: the tags each token may have), the
+        log of the summed probabilities of every path that keeps to it: log Z(allowed paths) - log Z.
+        """
+        if allowed is None:
+            return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+        excluded = torch.tensor(EXCLUDED, dtype=emissions.dtype, device=emissions.device)
+        kept = self.log_partition(torch.where(allowed, emissions, excluded), mask)
+        return kept - self.log_partition(emissions, mask)
 
     def _path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         transitions, start, end = self.scores()

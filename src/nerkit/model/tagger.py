@@ -111,13 +111,18 @@ class Tagger(nn.Module):
         return output
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        """Mean negative log-likelihood of the batch's gold tags per sentence (per token for a linear head)."""
+        """Mean negative log-likelihood of the batch's gold tags per sentence (per token for a linear head);
+        where `batch.allowed` marks a partial annotation, of every tagging it allows."""
         assert batch.tags is not None
         emissions = self.emissions(batch)
         if self.spec.head == "linear":  # per-token cross-entropy, summed over a sentence like the CRF's
-            losses = nn.functional.cross_entropy(emissions.transpose(1, 2), batch.tags, reduction="none")
+            if batch.allowed is None:
+                losses = nn.functional.cross_entropy(emissions.transpose(1, 2), batch.tags, reduction="none")
+            else:
+                kept = emissions.masked_fill(~batch.allowed, float("-inf"))
+                losses = emissions.logsumexp(2) - kept.logsumexp(2)
             return (losses * batch.mask).sum(1).mean()
-        return -self.crf.log_likelihood(emissions, batch.tags, batch.mask).mean()
+        return -self.crf.log_likelihood(emissions, batch.tags, batch.mask, batch.allowed).mean()
 
     def predict(self, batch: Batch, confidence: bool = True) -> tuple[list[list[int]], list[list[float]]]:
         """Best tag rows per sentence and, with `confidence`, the CRF marginal of each chosen tag."""

@@ -21,6 +21,7 @@ from nerkit.embeddings.transformer import Transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
+from nerkit.training.sources import allowed_tags
 
 MODEL_SCHEME = "BIOES"  # the scheme a model learns and decodes in, whatever its training file's
 
@@ -35,9 +36,14 @@ class Corpus:
     documents: list[int] = field(default_factory=list)
     format: str = "conll"
     adjustments: Counter[str] = field(default_factory=Counter)
+    annotated: list[tuple[str, ...] | None] = field(default_factory=list)  # per sentence; [] if all complete
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    def annotated_types(self, sentence: int) -> tuple[str, ...] | None:
+        """The types a sentence is annotated for (None: every type)."""
+        return self.annotated[sentence] if self.annotated else None
 
 
 def read_corpus(
@@ -73,6 +79,28 @@ def read_corpus(
     return corpus
 
 
+def mark_annotated(corpus: Corpus, annotated: tuple[str, ...] | None) -> Corpus:
+    """The corpus with every sentence marked as annotated for those types only (None: every type)."""
+    corpus.annotated = [annotated] * len(corpus) if annotated is not None else []
+    return corpus
+
+
+def merge_corpora(corpora: Sequence[Corpus]) -> Corpus:
+    """Several corpora as one, their documents kept apart; the format of each, comma-separated."""
+    if len(corpora) == 1:
+        return corpora[0]
+    merged = Corpus(format=",".join(c.format for c in corpora))
+    for corpus in corpora:
+        offset = merged.documents[-1] + 1 if merged.documents else 0
+        merged.tokens += corpus.tokens
+        merged.tags += corpus.tags
+        merged.documents += [offset + d for d in corpus.documents]
+        merged.adjustments.update(corpus.adjustments)
+    if any(c.annotated for c in corpora):
+        merged.annotated = [c.annotated_types(i) for c in corpora for i in range(len(c))]
+    return merged
+
+
 def split_validation(corpus: Corpus, share: float, seed: int) -> tuple[Corpus, Corpus]:
     """Carve a dev split of `share` of the sentences out of train, reproducibly."""
     if not 0 < share < 1:
@@ -92,6 +120,8 @@ def split_validation(corpus: Corpus, share: float, seed: int) -> tuple[Corpus, C
         part.tokens.append(corpus.tokens[i])
         part.tags.append(corpus.tags[i])
         part.documents.append(corpus.documents[i])
+        if corpus.annotated:
+            part.annotated.append(corpus.annotated[i])
     return train, dev
 
 
@@ -121,12 +151,16 @@ def encode_split(
 
 
 def encode_tagged(corpus: Corpus, vocab: Vocab) -> list[EncodedSentence]:
-    """A split's sentences encoded with their tags in the model's scheme, each word form once."""
+    """A split's sentences encoded with their tags in the model's scheme, each word form once; a
+    partially annotated sentence also with the tags each token may have."""
     seen: dict[str, TokenCodes] = {}
-    return [
-        encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME), seen)
-        for tokens, tags in zip(corpus.tokens, corpus.tags, strict=True)
-    ]
+    encoded = []
+    for i, (tokens, tags) in enumerate(zip(corpus.tokens, corpus.tags, strict=True)):
+        sentence = encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME), seen)
+        if sentence.tags is not None:
+            sentence.allowed = allowed_tags(sentence.tags, vocab.labels, corpus.annotated_types(i))
+        encoded.append(sentence)
+    return encoded
 
 
 def encode_training(

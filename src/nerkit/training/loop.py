@@ -238,7 +238,9 @@ def save_calibrated(
     best = load_model(output)
     calibration = dev_calibration(best.model, encode_dev(best), dev, best.vocab.labels)
     kept: dict[str, object] = {
-        key: best.meta[key] for key in ("training", "data", "dev", "best_epoch") if key in best.meta
+        key: best.meta[key]
+        for key in ("training", "data", "dev", "best_epoch", "continued_from", "lineage")
+        if key in best.meta
     }
     transformer = best.transformer.path if best.transformer is not None else None
     save_model(output, best.model, best.vocab, {**kept, "calibration": calibration}, transformer)

@@ -16,6 +16,7 @@ LEARNING_RATE_WITHOUT_VECTORS = 0.004  # measured on WNUT-16 tweets with no vect
 LEARNING_RATE_FINE_TUNE = 1e-4  # the transformer's peak rate when fine-tuning (its head: 1e-3)
 MAX_EPOCHS = 30
 MAX_EPOCHS_FINE_TUNE = 8
+MAX_EPOCHS_CONTINUE = 10  # with --init: measured on CoNLL-2003 dev by bench/continue.py (see the README)
 DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
 SEEDS = 2**32  # numpy's generator takes seeds below this
@@ -47,7 +48,10 @@ class TrainOptions:
     and a bad one is a NerkitError naming its flag."""
 
     max_epochs: int | None = option(
-        None, f"most epochs (default {MAX_EPOCHS}, {MAX_EPOCHS_FINE_TUNE} with --fine-tune)", low=1
+        None,
+        f"most epochs (default {MAX_EPOCHS}, {MAX_EPOCHS_CONTINUE} with --init, {MAX_EPOCHS_FINE_TUNE} with "
+        "--fine-tune)",
+        low=1,
     )
     min_epochs: int = option(5, "epochs before early stopping may stop (default {default})", low=0)
     learning_rate: float | None = option(
@@ -152,9 +156,48 @@ class TrainOptions:
         choices=PRECISIONS,
     )
 
+    init: str | None = option(
+        None,
+        "continue from this trained model folder (its architecture kept; new words and entity types grow "
+        "it) instead of a random model",
+        metavar="MODEL",
+        group="data",
+    )
+    annotated_types: str | None = option(
+        None,
+        "the training files annotate only these types (T1,T2): a token tagged O there may be an entity "
+        "of another type (per file: --train FILE:T1,T2)",
+        metavar="TYPES",
+        group="data",
+    )
+    rehearse: str | None = option(
+        None,
+        "earlier training data (FILE, or FILE:T1,T2) of which a share is mixed into every epoch",
+        metavar="FILE",
+        group="data",
+    )
+    rehearse_share: float = option(
+        0.3,
+        "the share of the --rehearse file's sentences drawn afresh into every epoch (default {default})",
+        low=0,
+        high=1,
+        above=True,
+        group="data",
+    )
+
     def __post_init__(self) -> None:
         for spec in fields(self):
             check_option(spec, getattr(self, spec.name))
+        if self.fine_tune and self.init is not None:
+            raise NerkitError(
+                "--init continues a BiLSTM-CNN-CRF model; a fine-tuned transformer cannot continue yet",
+                hint="leave out --init (or --fine-tune)",
+            )
+        if self.fine_tune and self.rehearse is not None:
+            raise NerkitError(
+                "--rehearse mixes data into a BiLSTM-CNN-CRF's epochs, not a fine-tuned transformer's yet",
+                hint="give the earlier data as another --train file instead",
+            )
         if self.fine_tune and self.transformer is None:
             raise NerkitError(
                 "--fine-tune needs --transformer FOLDER", hint="give a local transformer folder"
@@ -167,7 +210,9 @@ class TrainOptions:
         if rate is None:
             rate = LEARNING_RATE_WITH_VECTORS if has_vectors else LEARNING_RATE_WITHOUT_VECTORS
             rate = LEARNING_RATE_FINE_TUNE if self.fine_tune else rate
-        epochs = self.max_epochs or (MAX_EPOCHS_FINE_TUNE if self.fine_tune else MAX_EPOCHS)
+        epochs = self.max_epochs or (
+            MAX_EPOCHS_FINE_TUNE if self.fine_tune else MAX_EPOCHS_CONTINUE if self.init else MAX_EPOCHS
+        )
         dropout = self.dropout
         if dropout is None:
             dropout = DROPOUT_FINE_TUNE if self.fine_tune else DROPOUT

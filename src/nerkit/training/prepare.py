@@ -4,21 +4,32 @@ vocabulary built and the model sized from them."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import torch
 
 from nerkit.data.formats import ReadOptions, adjustment_note
 from nerkit.data.tags import convert_tags, detect_scheme
-from nerkit.data.vocab import Vocab, build_vocab
+from nerkit.data.vocab import Vocab, build_vocab, grow_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
 from nerkit.embeddings.transformer import Transformer, load_transformer
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
+from nerkit.model.folder import LoadedModel
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
-from nerkit.training.corpus import MODEL_SCHEME, Corpus, read_corpus, split_validation
+from nerkit.training.continued import continued_options, grown_spec, load_start
+from nerkit.training.corpus import (
+    MODEL_SCHEME,
+    Corpus,
+    mark_annotated,
+    merge_corpora,
+    read_corpus,
+    split_validation,
+)
 from nerkit.training.options import TrainOptions, chosen
+from nerkit.training.sources import TrainingData, TrainingFile, parse_training_file, training_files
 
 
 @dataclass
@@ -32,36 +43,49 @@ class Prepared:
     spec: ModelSpec
     vectors: WordVectors | None
     transformer: Transformer | None = None
+    start: LoadedModel | None = None  # the model continued from (--init), its vocabulary the old part
+    rehearse: Corpus | None = None  # earlier data mixed into every epoch (--rehearse)
 
 
 def prepare(
-    train_path: PathLike,
+    train_path: TrainingData,
     dev_path: PathLike | None = None,
     test_path: PathLike | None = None,
     embeddings: PathLike | None = None,
     options: TrainOptions | None = None,
     input_format: str | None = None,
     read: ReadOptions | None = None,
+    start: LoadedModel | None = None,
 ) -> Prepared:
     """Read the splits (carving dev out of train when no dev file is given), load the vectors the data
     needs, build the vocabulary and size the model: everything a run does before its first epoch.
     Each file's format is detected on its own unless `input_format` names one for all; `read` says
-    how to read them (its tag column is `options.tag_column`)."""
+    how to read them (its tag column is `options.tag_column`). With `start` (the model --init
+    continues, see `nerkit.training.continued`), its vocabulary and spec grow instead."""
     options = (options or TrainOptions()).resolved(has_vectors=embeddings is not None)
+    files = training_files(train_path, options.annotated_types)
     train_corpus, dev_corpus, test_corpus = read_splits(
-        train_path, dev_path, test_path, options, input_format, read
+        files, dev_path, test_path, options, input_format, read
     )
+    rehearse = None
+    if options.rehearse is not None:
+        file = parse_training_file(options.rehearse)
+        rehearse = mark_annotated(read_noted(file.path, options, input_format, read), file.annotated)
     if dev_path is not None and not len(dev_corpus):
         raise NerkitError(
             "no annotated sentence to score the model on",
             path=dev_path,
             hint="give a dev file with annotated text (nerkit stats shows what was left out and why)",
         )
-    label_set = {"O"} | {tag for tags in train_corpus.tags for tag in convert_tags(tags, MODEL_SCHEME)}
+    learned = [train_corpus, *([rehearse] if rehearse is not None else [])]
+    label_set = {"O"} | {tag for c in learned for tags in c.tags for tag in convert_tags(tags, MODEL_SCHEME)}
+    if start is not None:
+        label_set |= set(start.vocab.labels)
+    _check_annotated_types(files, label_set)
     if label_set == {"O"}:
         raise NerkitError(
             "every tag is O: there is no entity to learn",
-            path=train_path,
+            path=files[0].path if len(files) == 1 else None,
             hint="annotate some entities, or give --tag-column if the tags are in another column",
         )
     _warn_unseen_types(label_set, dev_corpus, "dev")
@@ -69,22 +93,66 @@ def prepare(
         _warn_unseen_types(label_set, test_corpus, "test")
     vectors = None
     if embeddings is not None:
-        splits = [c for c in (train_corpus, dev_corpus, test_corpus) if c is not None]
+        splits = [c for c in (*learned, dev_corpus, test_corpus) if c is not None]
         keep = {word for corpus in splits for sentence in corpus.tokens for word in sentence}
         vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
-    vocab = build_vocab(train_corpus.tokens, label_set, vectors.words if vectors is not None else ())
-    transformer = (
-        load_transformer(options.transformer, precision=options.transformer_precision)
-        if options.transformer is not None
-        else None
+    tokens = [sentence for corpus in learned for sentence in corpus.tokens]
+    vector_words = vectors.words if vectors is not None else ()
+    if start is not None:
+        vocab = grow_vocab(start.vocab, tokens, label_set, vector_words)
+        spec = _continued_spec(start, vocab, vectors, options)
+        transformer = start.transformer
+    else:
+        vocab = build_vocab(tokens, label_set, vector_words)
+        transformer = (
+            load_transformer(options.transformer, precision=options.transformer_precision)
+            if options.transformer is not None
+            else None
+        )
+        output_scheme = detect_scheme(train_corpus.tags).scheme or "IOB2"
+        spec = size_model(vocab, vectors, transformer, options, output_scheme)
+    return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors, transformer, start, rehearse)
+
+
+def _continued_spec(
+    start: LoadedModel, vocab: Vocab, vectors: WordVectors | None, options: TrainOptions
+) -> ModelSpec:
+    """The spec of a continued model: the start's, grown to `vocab`, with this run's dropouts and
+    document context."""
+    spec = start.model.spec
+    if vectors is not None and vectors.dim != spec.word_dim:
+        raise NerkitError(
+            f"the vectors are {vectors.dim}-dimensional, the model's word table {spec.word_dim}",
+            path=options.init,
+            hint="give the vectors the model was trained with, or leave out --embeddings",
+        )
+    old = len(start.vocab.words)
+    pretrained = len(set(vocab.words[old:]) & set(vectors.words)) if vectors is not None else 0
+    grown = grown_spec(spec, vocab.labels, len(vocab.words), len(vocab.chars), pretrained)
+    return replace(
+        grown,
+        dropout=chosen(options.dropout),
+        word_dropout=options.word_dropout,
+        locked_dropout=options.locked_dropout,
+        context_tokens=options.context_tokens,
     )
-    output_scheme = detect_scheme(train_corpus.tags).scheme or "IOB2"
-    spec = size_model(vocab, vectors, transformer, options, output_scheme)
-    return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors, transformer)
+
+
+def _check_annotated_types(files: Sequence[TrainingFile], labels: set[str]) -> None:
+    """Every type a training file says it annotates must be a type some file tags or the model knows."""
+    known = {label.partition("-")[2] for label in labels}
+    for file in files:
+        unknown = [name for name in file.annotated or () if name not in known]
+        if unknown:
+            raise NerkitError(
+                f"annotates {', '.join(unknown)}, a type no training file tags and the model does not know",
+                path=file.path,
+                hint="check the type names (they are case-sensitive), or leave them out",
+            )
 
 
 def read_splits(
-    train_path: PathLike,
+    train_path: TrainingData,
     dev_path: PathLike | None,
     test_path: PathLike | None,
     options: TrainOptions,
@@ -96,19 +164,28 @@ def read_splits(
     on standard error."""
 
     def read_split(path: PathLike) -> Corpus:
-        corpus = read_corpus(path, options.tag_column, input_format, read)
-        note = adjustment_note(path, corpus.adjustments, input_format, read)
-        if note:
-            print(f"nerkit: note: {note}", file=sys.stderr)
-        return corpus
+        return read_noted(path, options, input_format, read)
 
-    train_corpus = read_split(train_path)
+    files = training_files(train_path, options.annotated_types)
+    corpora = [mark_annotated(read_split(file.path), file.annotated) for file in files]
+    train_corpus = merge_corpora(corpora)
     if dev_path is not None:
         dev_corpus = read_split(dev_path)
     else:
         train_corpus, dev_corpus = split_validation(train_corpus, options.validation_split, options.seed)
     test_corpus = read_split(test_path) if test_path is not None else None
     return train_corpus, dev_corpus, test_corpus
+
+
+def read_noted(
+    path: PathLike, options: TrainOptions, input_format: str | None, read: ReadOptions | None
+) -> Corpus:
+    """One file read as a corpus, what aligning its annotations adjusted as a note on standard error."""
+    corpus = read_corpus(path, options.tag_column, input_format, read)
+    note = adjustment_note(path, corpus.adjustments, input_format, read)
+    if note:
+        print(f"nerkit: note: {note}", file=sys.stderr)
+    return corpus
 
 
 def size_model(
@@ -148,7 +225,7 @@ def size_model(
 
 
 def plan_model(
-    train_path: PathLike,
+    train_path: TrainingData,
     dev_path: PathLike | None = None,
     embeddings: PathLike | None = None,
     options: TrainOptions | None = None,
@@ -157,7 +234,11 @@ def plan_model(
 ) -> tuple[ModelSpec, int]:
     """The spec and parameter count of the model `train` would build for this data (in any format, as
     `prepare` reads it), without training."""
-    data = prepare(train_path, dev_path, None, embeddings, options, input_format, read)
+    start = None
+    if options is not None and options.init is not None:
+        start = load_start(options.init, options.transformer_precision)
+        options = continued_options(options, start, options.init)
+    data = prepare(train_path, dev_path, None, embeddings, options, input_format, read, start)
     return data.spec, data.spec.parameter_count()
 
 
@@ -166,7 +247,9 @@ def init_word_vectors(model: Tagger, vocab: Vocab, vectors: WordVectors) -> None
     for a vectors file that lists `<pad>` or `<unk>` as words)."""
     if model.word_embedding is None:
         raise ValueError("a model without a word table cannot take word vectors")
-    rows = torch.tensor([vocab.word_index[word] for word in vectors.words], dtype=torch.long)
+    index = vocab.word_index
+    # every vector word has a row in a new vocabulary; a grown one has none for words it already knew
+    rows = torch.tensor([index.get(word, -1) for word in vectors.words], dtype=torch.long)
     kept = rows >= 2
     with torch.no_grad():
         model.word_embedding.weight[rows[kept]] = torch.from_numpy(vectors.vectors)[kept]

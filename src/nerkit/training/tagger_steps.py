@@ -25,6 +25,7 @@ from nerkit.training.checkpoint import (
     restore_optimizers,
     restore_random_state,
 )
+from nerkit.training.continued import copy_weights
 from nerkit.training.corpus import Corpus, corpus_features, encode_split, encode_training
 from nerkit.training.distributed import broadcast_parameters, shard, sum_gradients, world
 from nerkit.training.options import TrainOptions, chosen
@@ -65,6 +66,8 @@ class TaggerSteps:
         self.model = Tagger(data.spec)
         if data.vectors is not None:
             init_word_vectors(self.model, data.vocab, data.vectors)
+        if data.start is not None:  # continuing: every old weight where the model left it
+            copy_weights(self.model, data.start.model)
         if self.processes > 1:
             broadcast_parameters(self.model)
             torch.manual_seed(options.seed + self.rank)  # each process its own dropout masks
@@ -74,11 +77,17 @@ class TaggerSteps:
         self.encoded_train = encode_training(
             data.train, data.vocab, options.context_tokens, self._features(data.train)
         )
+        self.encoded_rehearse = (
+            encode_training(data.rehearse, data.vocab, options.context_tokens, self._features(data.rehearse))
+            if data.rehearse is not None
+            else []
+        )
         self.encoded_dev = encode_split(data.dev, data.vocab, self._features(data.dev))
         self.encoded_test = (
             encode_split(data.test, data.vocab, self._features(data.test)) if data.test is not None else None
         )
-        self.train_tokens = sum(len(s) for s in self.encoded_train)
+        rehearsed = round(options.rehearse_share * sum(len(s) for s in self.encoded_rehearse))
+        self.train_tokens = sum(len(s) for s in self.encoded_train) + rehearsed
         self.snapshots: list[Tensors] = []  # weights at the end of the last epochs, oldest first
         # with average_epochs > 1 the model evaluated and saved is the mean of the last epochs' weights
         self.averaged = copy.deepcopy(self.model) if options.average_epochs > 1 else self.model
@@ -109,22 +118,32 @@ class TaggerSteps:
                 group["lr"] = learning_rate
         self.model.train()
         total_loss = 0.0
+        units = self._epoch_units()
         # batches are padded one at a time: all of an epoch's at once would copy every feature
-        epoch_batches = length_groups(self.encoded_train, self.options.batch_size, self.rng)
+        epoch_batches = length_groups(units, self.options.batch_size, self.rng)
         for done, rows in enumerate(epoch_batches, start=1):
-            total_loss += self._step(rows)
+            total_loss += self._step(units, rows)
             if on_batch is not None:
                 on_batch(done, len(epoch_batches))
         return total_loss, len(epoch_batches), learning_rate
 
-    def _step(self, rows: Sequence[int]) -> float:
+    def _epoch_units(self) -> list[EncodedSentence]:
+        """The epoch's training units: all of train and, with --rehearse, a fresh random share of the
+        rehearsed file's units (every process draws the same, its generator seeded alike)."""
+        if not self.encoded_rehearse:
+            return self.encoded_train
+        count = round(self.options.rehearse_share * len(self.encoded_rehearse))
+        drawn = self.rng.sample(range(len(self.encoded_rehearse)), count)
+        return [*self.encoded_train, *(self.encoded_rehearse[i] for i in sorted(drawn))]
+
+    def _step(self, units: Sequence[EncodedSentence], rows: Sequence[int]) -> float:
         """One optimiser step on a batch (this process's share of it); returns its share of the loss."""
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
         local = shard(rows, self.rank, self.processes)
         loss_share = 0.0
         if local:  # this process's share, weighted so the summed gradient is the batch mean's
-            loss = self.model.loss(collate([self.encoded_train[i] for i in local], local))
+            loss = self.model.loss(collate([units[i] for i in local], local))
             torch.autograd.backward(loss * (len(local) / len(rows)))
             loss_share = loss.item() * len(local) / len(rows)
         if self.processes > 1:

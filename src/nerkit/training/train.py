@@ -16,17 +16,19 @@ from nerkit.data.formats import ReadOptions
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
+from nerkit.training.continued import continued_options, lineage, load_start
 from nerkit.training.distributed import world
 from nerkit.training.finetune_steps import FineTuneSteps
 from nerkit.training.loop import Events, Run, Steps, TrainResult, run_epochs
 from nerkit.training.options import EpochLog, TrainOptions
 from nerkit.training.output import check_model_output, open_output
-from nerkit.training.prepare import prepare
+from nerkit.training.prepare import Prepared, prepare
+from nerkit.training.sources import TrainingData, training_files
 from nerkit.training.tagger_steps import TaggerSteps
 
 
 def train(
-    train_path: PathLike,
+    train_path: TrainingData,
     output: PathLike,
     dev_path: PathLike | None = None,
     test_path: PathLike | None = None,
@@ -43,7 +45,10 @@ def train(
     """Train a tagger on annotated data and save the best model (by dev F1) to `output`.
 
     Each data file is read in its own format (detected, or `input_format` for all), as `read` says;
-    model.json records the files and their formats.
+    model.json records the files and their formats. `train_path` is one file or several, each a path,
+    "FILE:T1,T2" or a TrainingFile (a file annotating only some types: see `options.annotated_types`).
+    With `options.init` the run continues from that model folder (see `nerkit.training.continued`),
+    and model.json records its lineage.
 
     `on_epoch` gets each epoch's log; `on_batch(done, total)` is called after every training batch (for a
     progress bar). With `log_folder`, the epoch lines (and per-type tables) also go to a dated .log file
@@ -62,12 +67,20 @@ def train(
         raise NerkitError(
             "distributed training cannot resume or fine-tune a transformer", hint="train in one process"
         )
+    start = None
+    if options.init is not None:
+        _check_not_init(target, options.init)
+        start = load_start(options.init, options.transformer_precision)
+        options = continued_options(options, start, options.init)
     options = options.resolved(has_vectors=embeddings is not None)
-    data = prepare(train_path, dev_path, test_path, embeddings, options, input_format, read)
+    data = prepare(train_path, dev_path, test_path, embeddings, options, input_format, read, start)
     events = Events(on_epoch, on_batch, _log_file(log_folder))
-    files = {"train": str(train_path), "dev": str(dev_path or "")}
-    formats = {"train": data.train.format, "dev": data.dev.format}
-    metadata = {"training": options.to_json(), "data": {**files, "formats": formats}}
+    metadata: dict[str, object] = {
+        "training": options.to_json(),
+        "data": _data_record(train_path, dev_path, data, options),
+    }
+    if start is not None and options.init is not None:
+        metadata.update(lineage(start, options.init))
     steps: Steps = (
         FineTuneSteps(data, options, on_ready)
         if options.fine_tune
@@ -78,6 +91,32 @@ def train(
         return run_epochs(Run(steps, data, model_output, options, metadata, events), resume)
     finally:
         model_output.discard()  # a run ended before its first saved epoch leaves the old model as it was
+
+
+def _data_record(
+    train_path: TrainingData, dev_path: PathLike | None, data: Prepared, options: TrainOptions
+) -> dict[str, object]:
+    """model.json's "data": the files (one training file as a path, several as a list, each FILE or
+    FILE:T1,T2) and their formats, and the rehearsed file."""
+    files = [file.describe() for file in training_files(train_path, options.annotated_types)]
+    record: dict[str, object] = {
+        "train": files[0] if len(files) == 1 else files,
+        "dev": str(dev_path or ""),
+        "formats": {"train": data.train.format, "dev": data.dev.format},
+    }
+    if options.rehearse is not None:
+        record["rehearse"] = options.rehearse
+    return record
+
+
+def _check_not_init(output: Path, init: str) -> None:
+    """The output may not be the model continued from: nothing replaces its own input."""
+    if output.exists() and output.resolve() == Path(init).resolve():
+        raise NerkitError(
+            "is the --init model, which the run reads",
+            path=output,
+            hint="write the continued model to a new folder",
+        )
 
 
 def _set_seed(seed: int) -> random.Random:
