@@ -115,7 +115,24 @@ def jobs(stages: dict[str, Path]) -> list[Job]:
         ),
         Job("H", ["--train", h], says="from scratch on H (half of train)"),
         Job("H>C", ["--train", c], after="H", says="H, then --init on C"),
+        # the learning rate --init defaults to, measured: the runs above at the fresh default (0.002), these at half
+        Job(
+            "A>B partial lr 0.001",
+            ["--train", b, "--annotated-types", "MISC", "--learning-rate", "0.001"],
+            after="A",
+            says="as A>B partial, --learning-rate 0.001",
+        ),
+        Job(
+            "H>C lr 0.001",
+            ["--train", c, "--learning-rate", "0.001"],
+            after="H",
+            says="as H>C, --learning-rate 0.001",
+        ),
     ]
+
+
+def _file_name(name: str) -> str:
+    return name.replace(" ", "_").replace(">", "-")
 
 
 def finished(folder: Path) -> bool:
@@ -145,7 +162,7 @@ def train(job: Job, work: Path, data: Path, extra: list[str], models: dict[str, 
     wall = None
     if not finished(folder):
         started = time.perf_counter()
-        log = work / f"{job.name.replace(' ', '_').replace('>', '-')}.out"
+        log = work / f"{_file_name(job.name)}.out"
         with log.open("w", encoding="utf-8") as out:
             completed = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
         wall = time.perf_counter() - started
@@ -229,7 +246,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     stages = make_stages(args.data / "conll2003" / "train.txt", args.work, args.seed)
     every = jobs(stages)
-    models = {job.name: args.work / "models" / job.name.replace(" ", "_").replace(">", "-") for job in every}
+    models = {job.name: args.work / "models" / _file_name(job.name) for job in every}
     if args.reference is not None:
         models["C"] = args.reference
     selected = [job for job in every if not args.only or job.name in args.only]

@@ -184,3 +184,12 @@ def test_stacked_word_vectors_stay_fixed(tmp_path, tiny_bert, corpus):
     assert pipeline.spec.word_dim == 3
     row = pipeline.vocab.word_index["paris"]
     assert pipeline.model.word_embedding.weight[row].tolist() == [1.0, 0.5, -1.0]
+
+
+@pytest.mark.parametrize("head", ["crf", "linear"])
+def test_fine_tuning_learns_from_a_partial_annotation(tmp_path, tiny_bert, corpus, head):
+    train_file, dev_file = corpus
+    options = _options(tiny_bert, head=head, max_epochs=1, annotated_types="PER")
+    result = train(train_file, tmp_path / "m", dev_path=dev_file, options=options)
+    assert result.best_epoch == 1 and result.logs[0].loss > 0
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["data"]["train"] == f"{train_file}:PER"

@@ -30,6 +30,7 @@ ARCHITECTURE = {
     "hidden": "hidden",
     "char_filters": "char_filters",
     "casing_dim": "casing_dim",
+    "word_dim": "word_dim",
     "transformer_layers": "transformer_layers",
     "transformer_pooling": "transformer_pooling",
     "head": "head",
