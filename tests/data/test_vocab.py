@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nerkit.data.vocab import CASINGS, PAD, UNK, Vocab, build_vocab, casing, normalise_word
+from nerkit.data.vocab import CASINGS, PAD, UNK, Vocab, build_vocab, casing, grow_vocab, normalise_word
 
 
 @pytest.mark.parametrize(
@@ -195,3 +195,17 @@ def test_json_round_trip():
     # from_json copies the lists: changing the input later does not change the vocabulary
     data["words"].append("extra")
     assert "extra" not in again.words
+
+
+def test_grow_vocab_appends_only_what_the_old_tables_lack():
+    old = build_vocab([["Paris", "is", "big"]], ["O", "S-LOC"], vector_words=["Paris", "city"])
+    grown = grow_vocab(
+        old,
+        [["PARIS", "is", "Bigger", "1996", "<unk>", "<pad>", "ó"]],
+        ["O", "S-PER", "S-LOC", "B-PER"],
+        vector_words=["paris", "Berlin", "city", "<unk>"],
+    )
+    assert grown.words == [*old.words, "paris", "Berlin", "bigger", "0000", "ó"]  # "paris" was unknown
+    assert grown.chars == [*old.chars, *"169<>ABIRSdeknpuó"]
+    assert grown.labels == ["O", "S-LOC", "B-PER", "S-PER"]
+    assert grown.word_id("Paris") == old.word_id("Paris")

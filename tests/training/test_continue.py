@@ -93,6 +93,14 @@ def test_allowed_tags_open_o_to_the_types_not_annotated():
         [True, True, True, False, False],
         [False, False, True, False, False],  # a tag of a type not annotated, where given, is kept
     ]
+    bioes = ["O", "B-LOC", "E-LOC", "I-LOC", "S-LOC", "S-PER"]
+    outside = allowed_tags(np.array([0, 5, 0]), bioes, ("PER",))
+    assert outside is not None
+    assert outside.tolist() == [  # no entity runs over the sentence's ends, even read joined
+        [True, True, False, False, True, False],
+        [False, False, False, False, False, True],
+        [True, False, True, False, True, False],
+    ]
     assert allowed_tags(tags, labels, ("PER", "LOC")) is None
     assert allowed_tags(tags, labels, None) is None
 
@@ -212,7 +220,21 @@ def test_continuing_refuses_what_would_lose_or_change_the_model(first, tmp_path)
         train(new, tmp_path / "m", dev_path=dev, embeddings=vectors, options=_options(init=str(start_folder)))
     with pytest.raises(NerkitError):
         train(new, tmp_path / "m", dev_path=dev, options=_options(init=str(tmp_path / "missing")))
+    with pytest.raises(NerkitError, match="need a --dev file"):
+        train(f"{new}:PER", tmp_path / "m", options=_options())
+    with pytest.raises(NerkitError, match="annotates FOO"):
+        train(new, tmp_path / "m", dev_path=dev, options=_options(rehearse=f"{new}:FOO"))
+    with pytest.raises(NerkitError, match="--rehearse"):
+        train(new, tmp_path / "m", dev_path=dev, options=_options(rehearse=f"{new}:PER,,LOC"))
     assert not (tmp_path / "m").exists()
+
+
+def test_a_checkpoint_without_the_new_options_had_their_defaults():
+    saved = TrainOptions().to_json()
+    for name in ("init", "annotated_types", "rehearse", "rehearse_share"):
+        del saved[name]
+    assert TrainOptions().changed_from(saved) == []
+    assert TrainOptions(rehearse_share=0.5).changed_from(saved) == ["--rehearse-share"]
 
 
 def test_cli_init_with_an_unknown_model_is_one_line(tmp_path, capsys):

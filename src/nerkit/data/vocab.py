@@ -123,14 +123,14 @@ def grow_vocab(
     words, chars = list(vocab.words), list(vocab.chars)
     added: set[str] = set()
     for word in vector_words:
-        if word not in added and vocab.word_id(word) == 1:
+        if word not in added and not _looked_up(vocab, word):
             added.add(word)
             words.append(word)
     new_chars: set[str] = set()
     for sentence in train_tokens:
         for token in sentence:
             new_chars.update(c for c in token if c not in vocab.char_index)
-            if token in added or token.lower() in added or vocab.word_id(token) != 1:
+            if token in added or token.lower() in added or _looked_up(vocab, token):
                 continue
             key = normalise_word(token)
             if key not in added:
@@ -138,3 +138,10 @@ def grow_vocab(
                 words.append(key)
     new_labels = sorted(set(labels) - set(vocab.labels), key=lambda tag: (tag.partition("-")[2], tag))
     return Vocab(words=words, chars=chars + sorted(new_chars), labels=[*vocab.labels, *new_labels])
+
+
+def _looked_up(vocab: Vocab, word: str) -> bool:
+    """Whether `word_id` finds a row for the word by any of its forms (the padding and unknown rows
+    included: a literal "<unk>" token is no new word)."""
+    index = vocab.word_index
+    return word in index or word.lower() in index or normalise_word(word) in index

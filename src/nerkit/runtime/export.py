@@ -37,7 +37,15 @@ OPSET = 17
 
 # the BiLSTM, projections and tables; onnxruntime's int8 Conv ran the character CNN 4 times slower
 QUANTIZED_OPERATORS = ["LSTM", "MatMul", "Gather"]
-KEPT_META = ("training", "data", "dev", "best_epoch", "calibration")  # what model.json says of training
+KEPT_META = (
+    "training",
+    "data",
+    "dev",
+    "best_epoch",
+    "calibration",
+    "continued_from",
+    "lineage",
+)  # what model.json says of training
 
 
 @dataclass(frozen=True)

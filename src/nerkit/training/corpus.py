@@ -91,7 +91,7 @@ def merge_corpora(corpora: Sequence[Corpus]) -> Corpus:
         return corpora[0]
     merged = Corpus(format=",".join(c.format for c in corpora))
     for corpus in corpora:
-        offset = merged.documents[-1] + 1 if merged.documents else 0
+        offset = max(merged.documents) + 1 if merged.documents else 0
         merged.tokens += corpus.tokens
         merged.tags += corpus.tags
         merged.documents += [offset + d for d in corpus.documents]

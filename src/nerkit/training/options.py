@@ -230,9 +230,14 @@ class TrainOptions:
 
     def changed_from(self, saved: dict[str, Any]) -> list[str]:
         """The flags whose values differ from `saved` (as `to_json` gave them), leaving out those that
-        change no result: threads, the extended log and the feature cache's place."""
+        change no result: threads, the extended log and the feature cache's place. An option `saved`
+        lacks (a checkpoint of an older nerkit) had its default."""
         same = {"threads", "extended_log", "feature_cache"}
-        return [flag(k) for k, v in self.to_json().items() if k not in same and saved.get(k) != v]
+        return [
+            flag(k)
+            for k, v in self.to_json().items()
+            if k not in same and saved.get(k, default_of(field_named(k))) != v
+        ]
 
 
 def chosen(value: Chosen | None) -> Chosen:

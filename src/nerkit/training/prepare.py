@@ -69,8 +69,11 @@ def prepare(
     )
     rehearse = None
     if options.rehearse is not None:
-        file = parse_training_file(options.rehearse)
-        rehearse = mark_annotated(read_noted(file.path, options, input_format, read), file.annotated)
+        rehearsed = parse_training_file(options.rehearse, flag="--rehearse")
+        rehearse = mark_annotated(
+            read_noted(rehearsed.path, options, input_format, read), rehearsed.annotated
+        )
+        files = [*files, rehearsed]  # its types are checked with the training files'
     if dev_path is not None and not len(dev_corpus):
         raise NerkitError(
             "no annotated sentence to score the model on",
@@ -167,6 +170,12 @@ def read_splits(
         return read_noted(path, options, input_format, read)
 
     files = training_files(train_path, options.annotated_types)
+    if dev_path is None and any(file.annotated is not None for file in files):
+        raise NerkitError(
+            "partially annotated training files need a --dev file: a dev split carved out of them would "
+            "count the types they leave out as mistakes",
+            hint="give --dev FILE, annotated for every type",
+        )
     corpora = [mark_annotated(read_split(file.path), file.annotated) for file in files]
     train_corpus = merge_corpora(corpora)
     if dev_path is not None:

@@ -44,13 +44,15 @@ def entity_types(text: str, flag: str = "--annotated-types") -> tuple[str, ...]:
     return names
 
 
-def parse_training_file(text: PathLike, annotated_types: str | None = None) -> TrainingFile:
+def parse_training_file(
+    text: PathLike, annotated_types: str | None = None, flag: str = "--train"
+) -> TrainingFile:
     """FILE or FILE:T1,T2 (a path that exists is taken whole, colons and all); `annotated_types` is what
-    a file without its own types annotates."""
+    a file without its own types annotates; `flag` is named in errors."""
     path = os.fspath(text)
     head, colon, tail = str(path).rpartition(":")
-    if colon and head and not os.path.exists(path) and _TYPES.fullmatch(tail):
-        return TrainingFile(head, entity_types(tail, f"--train {path}"))
+    if colon and head and not os.path.exists(path) and (_TYPES.fullmatch(tail) or os.path.exists(head)):
+        return TrainingFile(head, entity_types(tail, f"{flag} {path}"))
     default = entity_types(annotated_types) if annotated_types is not None else None
     return TrainingFile(str(path), default)
 
@@ -70,13 +72,20 @@ def allowed_tags(
     tags: np.ndarray, labels: Sequence[str], annotated: Sequence[str] | None
 ) -> np.ndarray | None:
     """[seq, tags] bool: the tags each token of a sentence annotated only for `annotated` types may have.
-    An annotated token keeps its tag; a token tagged O may be O or any tag of a type not annotated. None
-    when the sentence is complete (every type of `labels` annotated)."""
+    An annotated token keeps its tag; a token tagged O may be O or any tag (BIOES) of a type not
+    annotated, except that no entity may run over the sentence's ends (its first token cannot be I- or
+    E-, its last B- or I-), also where sentences are read joined. None when the sentence is complete
+    (every type of `labels` annotated)."""
     if annotated is None:
         return None
     open_tags = np.array([label != "O" and label.partition("-")[2] not in annotated for label in labels])
     if not open_tags.any():
         return None
     allowed: np.ndarray = np.eye(len(labels), dtype=bool)[tags]
-    allowed[tags == labels.index("O")] |= open_tags
+    outside = tags == labels.index("O")
+    allowed[outside] |= open_tags
+    if len(tags) and outside[0]:
+        allowed[0] &= ~(open_tags & np.array([label[:2] in ("I-", "E-") for label in labels]))
+    if len(tags) and outside[-1]:
+        allowed[-1] &= ~(open_tags & np.array([label[:2] in ("B-", "I-") for label in labels]))
     return allowed
