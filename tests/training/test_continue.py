@@ -29,14 +29,6 @@ NAMES = {
 TEMPLATES = ["{PER} visited {LOC} .", "{PER} works for {ORG} .", "{ORG} opened in {LOC} .", "fine weather ."]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _restore_threads():
-    """train() sets torch's thread count; put it back for the tests after these."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def _corpus(path: Path, count: int, seed: int, types: set[str], extra_words: tuple[str, ...] = ()) -> Path:
     """`count` made-up sentences in CoNLL; entities of types outside `types` tagged O."""
     rng = random.Random(seed)
@@ -54,32 +46,13 @@ def _corpus(path: Path, count: int, seed: int, types: set[str], extra_words: tup
     return path
 
 
-def _options(**changes) -> TrainOptions:
-    settings = {
-        "hidden": 8,
-        "char_filters": 4,
-        "word_dim": 8,
-        "casing_dim": 4,
-        "max_epochs": 2,
-        "min_epochs": 1,
-        "threads": 1,
-        "learning_rate": 0.05,
-        "batch_size": 8,
-        "seed": 3,
-        "context_tokens": 0,
-        "average_epochs": 1,
-        **changes,
-    }
-    return TrainOptions(**settings)
-
-
 @pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def first(tmp_path_factory: pytest.TempPathFactory, tiny_options) -> tuple[Path, Path]:
     """A model trained on PER and LOC only, and its dev file (all three types)."""
     folder = tmp_path_factory.mktemp("first")
     train_file = _corpus(folder / "a.conll", 40, 1, {"PER", "LOC"})
     dev = _corpus(folder / "dev.conll", 12, 2, {"PER", "LOC", "ORG"})
-    train(train_file, folder / "model", dev_path=dev, options=_options())
+    train(train_file, folder / "model", dev_path=dev, options=tiny_options())
     return folder / "model", dev
 
 
@@ -121,11 +94,11 @@ def test_training_files_take_types_per_file(tmp_path):
             parse_training_file("a.conll", bad)
 
 
-def test_init_grows_tables_and_keeps_every_old_weight_bit_identical(first, tmp_path):
+def test_init_grows_tables_and_keeps_every_old_weight_bit_identical(first, tmp_path, tiny_options):
     start_folder, dev = first
     new = _corpus(tmp_path / "b.conll", 20, 5, {"PER", "LOC", "ORG"}, extra_words=("Zürich", "1996"))
     start = load_start(start_folder)
-    options = continued_options(_options(), start, start_folder).resolved(has_vectors=False)
+    options = continued_options(tiny_options(), start, start_folder).resolved(has_vectors=False)
     data = prepare(new, dev, options=options, start=start)
     old_vocab = start.vocab
     assert data.vocab.words[: len(old_vocab.words)] == old_vocab.words
@@ -141,12 +114,12 @@ def test_init_grows_tables_and_keeps_every_old_weight_bit_identical(first, tmp_p
     assert grown["project.weight"].shape[0] == len(data.vocab.labels)
 
 
-def test_a_continued_model_records_its_lineage(first, tmp_path):
+def test_a_continued_model_records_its_lineage(first, tmp_path, tiny_options):
     start_folder, dev = first
     new = _corpus(tmp_path / "b.conll", 20, 5, {"ORG"})
     second, third = tmp_path / "second", tmp_path / "third"
-    train(f"{new}:ORG", second, dev_path=dev, options=_options(init=str(start_folder)))
-    train(new, third, dev_path=dev, options=_options(init=str(second), annotated_types="ORG"))
+    train(f"{new}:ORG", second, dev_path=dev, options=tiny_options(init=str(start_folder)))
+    train(new, third, dev_path=dev, options=tiny_options(init=str(second), annotated_types="ORG"))
     meta = load_model(third).meta
     assert meta["continued_from"] == {
         "model": str(second.resolve()),
@@ -176,10 +149,10 @@ def test_partial_files_train_from_scratch_and_say_so_in_model_json(tmp_path, cap
     assert meta["data"]["formats"]["train"] == "conll,conll"
 
 
-def test_partial_sentences_carry_their_allowed_tags(tmp_path):
+def test_partial_sentences_carry_their_allowed_tags(tmp_path, tiny_options):
     a = _corpus(tmp_path / "a.conll", 6, 1, {"PER", "LOC", "ORG"})
     b = _corpus(tmp_path / "b.conll", 6, 2, {"ORG"})
-    options = _options().resolved(has_vectors=False)
+    options = tiny_options().resolved(has_vectors=False)
     data = prepare([a, f"{b}:ORG"], a, options=options)
     steps = TaggerSteps(data, options, random.Random(0))
     complete, partial = steps.encoded_train[:6], steps.encoded_train[6:]
@@ -192,10 +165,10 @@ def test_partial_sentences_carry_their_allowed_tags(tmp_path):
         assert (sentence.allowed[outside] == np.array([True, *open_tags[1:]])).all()
 
 
-def test_rehearse_mixes_a_fresh_share_into_every_epoch(tmp_path):
+def test_rehearse_mixes_a_fresh_share_into_every_epoch(tmp_path, tiny_options):
     a = _corpus(tmp_path / "a.conll", 20, 1, {"PER"})
     b = _corpus(tmp_path / "b.conll", 10, 2, {"PER"})
-    options = _options(rehearse=str(a), rehearse_share=0.5).resolved(has_vectors=False)
+    options = tiny_options(rehearse=str(a), rehearse_share=0.5).resolved(has_vectors=False)
     steps = TaggerSteps(prepare(b, b, options=options), options, random.Random(0))
     first_epoch, second_epoch = steps._epoch_units(), steps._epoch_units()
     assert len(first_epoch) == len(second_epoch) == 10 + 10
@@ -205,27 +178,33 @@ def test_rehearse_mixes_a_fresh_share_into_every_epoch(tmp_path):
     assert ids[0][10:] != ids[1][10:]
 
 
-def test_continuing_refuses_what_would_lose_or_change_the_model(first, tmp_path):
+def test_continuing_refuses_what_would_lose_or_change_the_model(first, tmp_path, tiny_options):
     start_folder, dev = first
     new = _corpus(tmp_path / "b.conll", 5, 5, {"PER"})
     with pytest.raises(NerkitError, match="--hidden 32 differs from the model's 8"):
-        train(new, tmp_path / "m", dev_path=dev, options=_options(init=str(start_folder), hidden=32))
+        train(new, tmp_path / "m", dev_path=dev, options=tiny_options(init=str(start_folder), hidden=32))
     with pytest.raises(NerkitError, match="is the --init model"):
-        train(new, start_folder, dev_path=dev, options=_options(init=str(start_folder)))
+        train(new, start_folder, dev_path=dev, options=tiny_options(init=str(start_folder)))
     with pytest.raises(NerkitError, match="annotates FOO, a type no training file tags"):
-        train(f"{new}:FOO", tmp_path / "m", dev_path=dev, options=_options(init=str(start_folder)))
+        train(f"{new}:FOO", tmp_path / "m", dev_path=dev, options=tiny_options(init=str(start_folder)))
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("Alice 0.1 0.2 0.3\n", encoding="utf-8")
     with pytest.raises(NerkitError, match="3-dimensional, the model's word table 8"):
-        train(new, tmp_path / "m", dev_path=dev, embeddings=vectors, options=_options(init=str(start_folder)))
+        train(
+            new,
+            tmp_path / "m",
+            dev_path=dev,
+            embeddings=vectors,
+            options=tiny_options(init=str(start_folder)),
+        )
     with pytest.raises(NerkitError):
-        train(new, tmp_path / "m", dev_path=dev, options=_options(init=str(tmp_path / "missing")))
+        train(new, tmp_path / "m", dev_path=dev, options=tiny_options(init=str(tmp_path / "missing")))
     with pytest.raises(NerkitError, match="need a --dev file"):
-        train(f"{new}:PER", tmp_path / "m", options=_options())
+        train(f"{new}:PER", tmp_path / "m", options=tiny_options())
     with pytest.raises(NerkitError, match="annotates FOO"):
-        train(new, tmp_path / "m", dev_path=dev, options=_options(rehearse=f"{new}:FOO"))
+        train(new, tmp_path / "m", dev_path=dev, options=tiny_options(rehearse=f"{new}:FOO"))
     with pytest.raises(NerkitError, match="--rehearse"):
-        train(new, tmp_path / "m", dev_path=dev, options=_options(rehearse=f"{new}:PER,,LOC"))
+        train(new, tmp_path / "m", dev_path=dev, options=tiny_options(rehearse=f"{new}:PER,,LOC"))
     assert not (tmp_path / "m").exists()
 
 

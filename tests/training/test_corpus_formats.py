@@ -28,35 +28,9 @@ ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _restore_threads():
-    """train() sets torch's thread count; put it back for the tests after these."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def _jsonl(path: Path, rows: list[dict[str, object]] = ROWS) -> Path:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return path
-
-
-def _options(**changes: object) -> TrainOptions:
-    settings: dict[str, object] = {
-        "hidden": 8,
-        "char_filters": 4,
-        "word_dim": 8,
-        "max_epochs": 2,
-        "min_epochs": 1,
-        "threads": 1,
-        "learning_rate": 0.05,
-        "batch_size": 8,
-        "seed": 3,
-        "context_tokens": 0,
-        "average_epochs": 1,
-        **changes,
-    }
-    return TrainOptions(**settings)  # type: ignore[arg-type]
 
 
 def test_read_corpus_of_spans(tmp_path):
@@ -115,12 +89,12 @@ def test_one_note_per_file_that_alignment_adjusted(tmp_path, capsys):
     )
 
 
-def test_spans_train_the_model_their_conll_trains(tmp_path):
+def test_spans_train_the_model_their_conll_trains(tmp_path, tiny_options):
     """The same tokens and tags from JSON lines (converted from CoNLL) train the same model."""
     train_jsonl, dev_jsonl = tmp_path / "train.jsonl", tmp_path / "dev.jsonl"
     convert_annotations(SAMPLES / "dev.conll", train_jsonl)
     convert_annotations(SAMPLES / "test.conll", dev_jsonl)
-    options = _options(max_epochs=1, context_tokens=64)  # documents read together: their ids matter
+    options = tiny_options(max_epochs=1, context_tokens=64)  # documents read together: their ids matter
     from_spans = train(train_jsonl, tmp_path / "spans", dev_path=dev_jsonl, options=options)
     from_conll = train(
         SAMPLES / "dev.conll", tmp_path / "conll", dev_path=SAMPLES / "test.conll", options=options
@@ -137,11 +111,11 @@ def test_spans_train_the_model_their_conll_trains(tmp_path):
     }
 
 
-def test_plan_model_of_spans(tmp_path):
+def test_plan_model_of_spans(tmp_path, tiny_options):
     train_jsonl = tmp_path / "train.jsonl"
     convert_annotations(SAMPLES / "train.conll", train_jsonl)
-    ours, parameters = plan_model(train_jsonl, options=_options())
-    theirs, same = plan_model(SAMPLES / "train.conll", options=_options())
+    ours, parameters = plan_model(train_jsonl, options=tiny_options())
+    theirs, same = plan_model(SAMPLES / "train.conll", options=tiny_options())
     assert (ours.to_json(), parameters) == (theirs.to_json(), same)
 
 
@@ -194,10 +168,10 @@ def test_read_corpus_of_label_studio_and_hugging_face(tmp_path):
     )
 
 
-def test_train_on_label_studio_with_spans_dev(tmp_path):
+def test_train_on_label_studio_with_spans_dev(tmp_path, tiny_options):
     export = _label_studio(tmp_path / "train.json", VISITS)
     dev = _jsonl(tmp_path / "dev.jsonl", VISITS[:3])
-    result = train(export, tmp_path / "model", dev_path=dev, options=_options(max_epochs=1))
+    result = train(export, tmp_path / "model", dev_path=dev, options=tiny_options(max_epochs=1))
     assert result.best_epoch == 1
     assert load_model(tmp_path / "model").meta["data"]["formats"] == {"train": "labelstudio", "dev": "jsonl"}
 

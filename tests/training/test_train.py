@@ -42,14 +42,6 @@ TEMPLATES = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _restore_threads():
-    """train() sets torch's thread count (threads=1 here); put it back for the tests after these."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def _sentences(count: int, seed: int, types: dict[str, str] | None = None):
     """`count` made-up sentences as (tokens, spans), entity types renamed by `types`."""
     rng = random.Random(seed)

@@ -21,6 +21,7 @@ DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
 SEEDS = 2**32  # numpy's generator takes seeds below this
 Chosen = TypeVar("Chosen")
+LATER = ("init", "annotated_types", "rehearse", "rehearse_share")  # options an older checkpoint lacks
 
 
 def option(default: Any, help: str, **settings: Any) -> Any:
@@ -230,13 +231,12 @@ class TrainOptions:
 
     def changed_from(self, saved: dict[str, Any]) -> list[str]:
         """The flags whose values differ from `saved` (as `to_json` gave them), leaving out those that
-        change no result: threads, the extended log and the feature cache's place. An option `saved`
-        lacks (a checkpoint of an older nerkit) had its default."""
+        change no result: threads, the extended log and the feature cache's place. An option added
+        since checkpoints were first written (`LATER`) that `saved` lacks had its default."""
         same = {"threads", "extended_log", "feature_cache"}
+        defaults = {name: default_of(field_named(name)) for name in LATER}
         return [
-            flag(k)
-            for k, v in self.to_json().items()
-            if k not in same and saved.get(k, default_of(field_named(k))) != v
+            flag(k) for k, v in self.to_json().items() if k not in same and saved.get(k, defaults.get(k)) != v
         ]
 
 
