@@ -143,3 +143,23 @@ def test_partial_log_likelihood_of_a_complete_annotation_is_the_ordinary_one():
     only_gold = torch.nn.functional.one_hot(tags, num_tags).bool()
     partial = crf.log_likelihood(emissions, tags, mask, only_gold)
     assert torch.allclose(partial, crf.log_likelihood(emissions, tags, mask), atol=1e-9)
+
+
+def test_partial_log_likelihood_weighs_the_consistent_paths_by_the_prior():
+    num_tags, lengths = 4, [4, 2]
+    crf = _crf(num_tags, seed=11, constrained=True)
+    emissions, mask = _batch(12, lengths, num_tags)
+    torch.manual_seed(13)
+    tags = torch.randint(num_tags, (len(lengths), max(lengths)))
+    allowed = torch.rand(len(lengths), max(lengths), num_tags) > 0.4
+    allowed.scatter_(2, tags.unsqueeze(2), True)
+    prior = torch.randn(len(lengths), max(lengths), num_tags, dtype=torch.double)
+    likelihood = crf.log_likelihood(emissions, tags, mask, allowed, prior)
+    for b, length in enumerate(lengths):
+        paths = _brute_force(crf, emissions[b], length)
+        log_z = torch.logsumexp(torch.stack(list(paths.values())), 0)
+        consistent = [p for p in paths if all(allowed[b, t, k] for t, k in enumerate(p))]
+        weights = torch.stack([sum(prior[b, t, k] for t, k in enumerate(p)) for p in consistent])
+        scores = torch.stack([paths[p] - log_z for p in consistent])
+        expected = torch.logsumexp(weights + scores, 0) - torch.logsumexp(weights, 0)  # log E_q[p]
+        assert likelihood[b].item() == pytest.approx(expected.item(), abs=1e-9)

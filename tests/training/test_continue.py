@@ -221,3 +221,25 @@ def test_cli_init_with_an_unknown_model_is_one_line(tmp_path, capsys):
     code = main(["train", "--train", str(new), "-o", str(tmp_path / "m"), "--init", str(tmp_path / "nope")])
     err = capsys.readouterr().err
     assert code != 0 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("init_prior", [None, False])
+def test_continuing_on_a_partial_file_weighs_open_tokens_by_the_old_model(
+    first, tmp_path, tiny_options, init_prior
+):
+    start_folder, dev = first
+    new = _corpus(tmp_path / "b.conll", 8, 5, {"ORG"})
+    start = load_start(start_folder)
+    options = continued_options(
+        tiny_options(init_prior=init_prior, annotated_types="ORG"), start, start_folder
+    )
+    data = prepare(new, dev, options=options.resolved(has_vectors=False), start=start)
+    steps = TaggerSteps(data, options.resolved(has_vectors=False), random.Random(0))
+    unit = steps.encoded_train[0]
+    if init_prior is False:
+        assert unit.prior is None
+        return
+    assert unit.prior is not None and unit.prior.shape == (len(unit), len(data.vocab.labels))
+    old = len(start.vocab.labels)
+    assert np.allclose(np.exp(unit.prior[:, :old]).sum(1), 1, atol=1e-4)  # the old model's marginals
+    assert (unit.prior[:, old:] == unit.prior[:, :1]).all()  # a new type weighs what O does

@@ -30,6 +30,7 @@ class EncodedSentence:
         None  # [seq, layers, dim] float16 transformer features, if the model has them
     )
     allowed: np.ndarray | None = None  # [seq, tags] bool: the tags a token may have (partial annotation)
+    prior: np.ndarray | None = None  # [seq, tags] float32 log-weights of the allowed tags (see CRF)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -47,6 +48,7 @@ class Batch:
     index: list[int]  # position of each row's sentence in the encoded list
     features: torch.Tensor | None = None  # [batch, seq, layers, dim] float32 transformer features
     allowed: torch.Tensor | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
+    prior: torch.Tensor | None = None  # [batch, seq, tags] float32 log-weights of the allowed tags
 
 
 def _clip(word: str) -> str:
@@ -100,6 +102,7 @@ class Padded:
     tags: np.ndarray | None  # [batch, seq] int64, when every sentence is tagged
     features: np.ndarray | None = None  # [batch, seq, layers, dim] float32 transformer features
     allowed: np.ndarray | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
+    prior: np.ndarray | None = None  # [batch, seq, tags] float32 log-weights of the allowed tags
 
 
 def pad(sentences: Sequence[EncodedSentence]) -> Padded:
@@ -127,7 +130,13 @@ def pad(sentences: Sequence[EncodedSentence]) -> Padded:
         for row, sentence in enumerate(sentences):
             features[row, : len(sentence)] = sentence.features
     allowed = _pad_allowed(sentences, tags) if tagged else None
-    return Padded(words, chars, cases, mask, tags if tagged else None, features, allowed)
+    prior = None
+    if allowed is not None and any(s.prior is not None for s in sentences):
+        prior = np.zeros(allowed.shape, dtype=np.float32)  # a complete sentence: one path, any weight
+        for row, sentence in enumerate(sentences):
+            if sentence.prior is not None:
+                prior[row, : len(sentence)] = sentence.prior
+    return Padded(words, chars, cases, mask, tags if tagged else None, features, allowed, prior)
 
 
 def _pad_allowed(sentences: Sequence[EncodedSentence], tags: np.ndarray) -> np.ndarray | None:
@@ -161,6 +170,7 @@ def to_batch(padded: Padded, index: list[int]) -> Batch:
         index=index,
         features=None if padded.features is None else torch.from_numpy(padded.features),
         allowed=None if padded.allowed is None else torch.from_numpy(padded.allowed),
+        prior=None if padded.prior is None else torch.from_numpy(padded.prior),
     )
 
 

@@ -52,16 +52,24 @@ class CRF(nn.Module):
         tags: torch.Tensor,
         mask: torch.Tensor,
         allowed: torch.Tensor | None = None,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """log p(tags | emissions) per sentence: [batch]. emissions [batch, seq, tags]; tags, mask [batch, seq].
 
         With `allowed` [batch, seq, tags] bool (a partial annotation: the tags each token may have), the
         log of the summed probabilities of every path that keeps to it: log Z(allowed paths) - log Z.
+        With `prior` [batch, seq, tags] too (log-weights of each token's tags, say an earlier model's
+        log marginals), the paths are weighted by q(path), the product of their tokens' weights
+        normalised over the allowed paths: log sum q(path) p(path), the sum over the allowed paths.
         """
         if allowed is None:
             return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
         excluded = torch.tensor(EXCLUDED, dtype=emissions.dtype, device=emissions.device)
-        kept = self.log_partition(torch.where(allowed, emissions, excluded), mask)
+        scores = emissions if prior is None else emissions + prior
+        kept = self.log_partition(torch.where(allowed, scores, excluded), mask)
+        if prior is not None:  # q's normaliser: it factorises over tokens
+            weights = torch.where(allowed, prior, torch.tensor(float("-inf"), dtype=prior.dtype))
+            kept = kept - (weights.logsumexp(2) * mask.to(prior.dtype)).sum(1)
         return kept - self.log_partition(emissions, mask)
 
     def _path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

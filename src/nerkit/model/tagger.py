@@ -122,7 +122,7 @@ class Tagger(nn.Module):
                 kept = emissions.masked_fill(~batch.allowed, float("-inf"))
                 losses = emissions.logsumexp(2) - kept.logsumexp(2)
             return (losses * batch.mask).sum(1).mean()
-        return -self.crf.log_likelihood(emissions, batch.tags, batch.mask, batch.allowed).mean()
+        return -self.crf.log_likelihood(emissions, batch.tags, batch.mask, batch.allowed, batch.prior).mean()
 
     def predict(self, batch: Batch, confidence: bool = True) -> tuple[list[list[int]], list[list[float]]]:
         """Best tag rows per sentence and, with `confidence`, the CRF marginal of each chosen tag."""

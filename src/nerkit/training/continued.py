@@ -3,12 +3,15 @@ new data, its weights copied into the grown model, and its lineage carried on.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from nerkit.data.batches import EncodedSentence, length_groups, pad
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.folder import (
@@ -113,6 +116,30 @@ def copy_weights(model: Tagger, start: Tagger) -> None:
             if new.dim() != old.dim() or any(n < o for n, o in zip(new.shape, old.shape, strict=True)):
                 raise ValueError(f"{name} cannot grow from {tuple(old.shape)} to {tuple(new.shape)}")
             new[tuple(slice(0, size) for size in old.shape)] = old
+
+
+def set_prior_beliefs(start: Tagger, units: Sequence[EncodedSentence], batch_size: int = 32) -> None:
+    """Give every partially annotated unit the log marginal probabilities `start` gives its tokens' tags
+    (at least 1e-6), as `CRF.log_likelihood`'s prior. Words and characters `start` lacks read as
+    unknown; a tag it lacks (a new type) gets its O's weight: it could not tell them apart."""
+    partial = [unit for unit in units if unit.allowed is not None]
+    old_words, old_chars, old_labels = start.spec.words, start.spec.chars, len(start.spec.labels)
+    outside = start.spec.labels.index("O")
+    for rows in length_groups(partial, batch_size):
+        padded = pad([partial[i] for i in rows])
+        padded.words[padded.words >= old_words] = 1
+        padded.chars[padded.chars >= old_chars] = 1
+        scores = start.network(padded)
+        with torch.inference_mode():
+            marginals = start.crf.marginals(scores, torch.from_numpy(padded.mask))
+        logs = marginals.clamp_min(1e-6).log().numpy()
+        for row, i in enumerate(rows):
+            unit, n = partial[i], len(partial[i])
+            assert unit.allowed is not None
+            prior = np.empty(unit.allowed.shape, dtype=np.float32)
+            prior[:, :old_labels] = logs[row, :n]
+            prior[:, old_labels:] = logs[row, :n, outside : outside + 1]
+            unit.prior = prior
 
 
 def lineage(start: LoadedModel, path: PathLike) -> dict[str, object]:

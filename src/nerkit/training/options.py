@@ -21,7 +21,13 @@ DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
 SEEDS = 2**32  # numpy's generator takes seeds below this
 Chosen = TypeVar("Chosen")
-LATER = ("init", "annotated_types", "rehearse", "rehearse_share")  # options an older checkpoint lacks
+LATER = (
+    "init",
+    "annotated_types",
+    "init_prior",
+    "rehearse",
+    "rehearse_share",
+)  # options an older checkpoint lacks
 
 
 def option(default: Any, help: str, **settings: Any) -> Any:
@@ -169,6 +175,13 @@ class TrainOptions:
         "the training files annotate only these types (T1,T2): a token tagged O there may be an entity "
         "of another type (per file: --train FILE:T1,T2)",
         metavar="TYPES",
+        group="data",
+    )
+    init_prior: bool | None = option(
+        None,
+        "with --init, weigh each tagging a partial annotation allows by what the --init model believed of "
+        "its tokens, so the types a file leaves unannotated are kept, not forgotten (default: on; "
+        "--no-init-prior: every allowed tagging alike)",
         group="data",
     )
     rehearse: str | None = option(

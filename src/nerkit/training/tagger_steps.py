@@ -25,7 +25,7 @@ from nerkit.training.checkpoint import (
     restore_optimizers,
     restore_random_state,
 )
-from nerkit.training.continued import copy_weights
+from nerkit.training.continued import copy_weights, set_prior_beliefs
 from nerkit.training.corpus import Corpus, corpus_features, encode_split, encode_training
 from nerkit.training.distributed import broadcast_parameters, shard, sum_gradients, world
 from nerkit.training.options import TrainOptions, chosen
@@ -82,6 +82,8 @@ class TaggerSteps:
             if data.rehearse is not None
             else []
         )
+        if data.start is not None and options.init_prior is not False:
+            set_prior_beliefs(data.start.model, [*self.encoded_train, *self.encoded_rehearse])
         self.encoded_dev = encode_split(data.dev, data.vocab, self._features(data.dev))
         self.encoded_test = (
             encode_split(data.test, data.vocab, self._features(data.test)) if data.test is not None else None
