@@ -101,6 +101,12 @@ def jobs(stages: dict[str, Path]) -> list[Job]:
             after="A",
             says="A, then --init on B with --annotated-types MISC",
         ),
+        Job(
+            "A>B partial uniform",
+            ["--train", b, "--annotated-types", "MISC", "--no-init-prior"],
+            after="A",
+            says="the same with --no-init-prior (every allowed tagging alike)",
+        ),
         Job("A>B naive", ["--train", b], after="A", says="A, then --init on B (naive)"),
         Job(
             "A>B rehearse",
@@ -200,6 +206,10 @@ def run_all(
     with ThreadPoolExecutor(parallel) as pool:
         while waiting or running:
             for job in list(waiting):
+                if job.after is not None and job.after not in names and not finished(models[job.after]):
+                    raise SystemExit(
+                        f"{job.name} continues {job.after}, which is neither trained nor asked for"
+                    )
                 ready = job.after is None or job.after in results or job.after not in names
                 if ready and len(running) < parallel:
                     waiting.remove(job)

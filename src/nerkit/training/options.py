@@ -192,7 +192,8 @@ class TrainOptions:
     )
     rehearse_share: float = option(
         0.3,
-        "the share of the --rehearse file's sentences drawn afresh into every epoch (default {default})",
+        "the share of the --rehearse file drawn afresh into every epoch: of its sentences, or of the "
+        "stretches of a document read together (default {default})",
         low=0,
         high=1,
         above=True,
