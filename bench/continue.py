@@ -119,6 +119,12 @@ def jobs(stages: dict[str, Path]) -> list[Job]:
             ["--train", f"{a}:PER,LOC,ORG", "--train", f"{b}:MISC"],
             says="from scratch on A:PER,LOC,ORG + B:MISC",
         ),
+        Job(
+            "A+B partial>A+B",
+            ["--train", f"{a}:PER,LOC,ORG", "--train", f"{b}:MISC"],
+            after="A+B partial",
+            says="then --init on the same two files: their open tokens weighed by that model",
+        ),
         Job("H", ["--train", h], says="from scratch on H (half of train)"),
         Job("H>C", ["--train", c], after="H", says="H, then --init on C"),
         # the learning rate --init defaults to, measured: the runs above at the fresh default (0.002), these at half
@@ -133,6 +139,12 @@ def jobs(stages: dict[str, Path]) -> list[Job]:
             ["--train", c, "--learning-rate", "0.001"],
             after="H",
             says="as H>C, --learning-rate 0.001",
+        ),
+        Job(
+            "H>C 20 epochs",
+            ["--train", c, "--max-epochs", "20"],
+            after="H",
+            says="as H>C, --max-epochs 20",
         ),
     ]
 
