@@ -44,6 +44,8 @@ EXPORTED_FORMAT = "nerkit-onnx"  # a folder written by `nerkit export` (nerkit.r
 EXPORTED_VERSION = 1
 LOADABLE_FORMATS = {**MODEL_FORMATS, EXPORTED_FORMAT: EXPORTED_VERSION}  # what nerkit.load takes
 WEIGHTS = "model.safetensors"
+# what model.json says of a model's training, kept when the folder is rewritten (calibrated, exported)
+TRAINING_RECORD = ("training", "data", "dev", "best_epoch", "continued_from", "lineage")
 META = "model.json"
 TRANSFORMER = "transformer"  # the sub-folder holding a feature transformer's config, weights and tokenizer
 _TRANSFORMER_EXTRAS = (

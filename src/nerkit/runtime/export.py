@@ -21,6 +21,7 @@ from nerkit.model.folder import (
     EXPORTED_FORMAT,
     EXPORTED_VERSION,
     META,
+    TRAINING_RECORD,
     WEIGHTS,
     file_sha256,
     load_model,
@@ -37,15 +38,7 @@ OPSET = 17
 
 # the BiLSTM, projections and tables; onnxruntime's int8 Conv ran the character CNN 4 times slower
 QUANTIZED_OPERATORS = ["LSTM", "MatMul", "Gather"]
-KEPT_META = (
-    "training",
-    "data",
-    "dev",
-    "best_epoch",
-    "calibration",
-    "continued_from",
-    "lineage",
-)  # what model.json says of training
+KEPT_META = (*TRAINING_RECORD, "calibration")  # what model.json says of training
 
 
 @dataclass(frozen=True)

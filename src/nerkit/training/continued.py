@@ -28,16 +28,17 @@ from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
 from nerkit.training.options import TrainOptions, default_of, field_named, flag
 
-# the options that size a model's weights: taken from the model continued, and refused when set otherwise
-ARCHITECTURE = {
-    "hidden": "hidden",
-    "char_filters": "char_filters",
-    "casing_dim": "casing_dim",
-    "word_dim": "word_dim",
-    "transformer_layers": "transformer_layers",
-    "transformer_pooling": "transformer_pooling",
-    "head": "head",
-}
+# the options that size a model's weights (each a spec field of the same name): taken from the model
+# continued, and refused when set otherwise
+ARCHITECTURE = (
+    "hidden",
+    "char_filters",
+    "casing_dim",
+    "word_dim",
+    "transformer_layers",
+    "transformer_pooling",
+    "head",
+)
 KEPT = ("transformer_context",)  # taken from the model unless given: its features were read so
 
 
@@ -61,15 +62,24 @@ def load_start(path: PathLike, precision: str = "auto") -> LoadedModel:
     return start
 
 
+def continue_from(options: TrainOptions) -> tuple[LoadedModel | None, TrainOptions]:
+    """The model `options.init` names, loaded and checked, and the options with its architecture in
+    them (see `continued_options`); (None, options) without --init."""
+    if options.init is None:
+        return None, options
+    start = load_start(options.init, options.transformer_precision)
+    return start, continued_options(options, start, options.init)
+
+
 def continued_options(options: TrainOptions, start: LoadedModel, path: PathLike) -> TrainOptions:
     """The options with the model's architecture in them; an architecture option set to another value
     than the model's is a NerkitError naming its flag."""
     spec = start.model.spec
     chosen: dict[str, Any] = {}
-    for name, spec_name in ARCHITECTURE.items():
-        if spec_name.startswith("transformer") and not spec.transformer_dim:
+    for name in ARCHITECTURE:
+        if name.startswith("transformer") and not spec.transformer_dim:
             continue
-        model_value, value = getattr(spec, spec_name), getattr(options, name)
+        model_value, value = getattr(spec, name), getattr(options, name)
         if value != model_value and value != default_of(field_named(name)):
             raise NerkitError(
                 f"{flag(name)} {value} differs from the model's {model_value}",
@@ -146,24 +156,18 @@ def lineage(start: LoadedModel, path: PathLike) -> dict[str, object]:
     """model.json's record of where a continued model came from: the model (its folder and the sha256 of
     its weights) and every earlier stage, oldest first, each with its data, options and dev scores."""
     meta = start.meta
+    source = {"model": str(Path(path).resolve()), "weights_sha256": recorded_sha256(meta, "weights")}
     earlier = meta.get("lineage")
     stages = list(earlier) if isinstance(earlier, list) else []
     dev = meta.get("dev") if isinstance(meta.get("dev"), dict) else {}
     assert isinstance(dev, dict)
     stages.append(
         {
-            "model": str(Path(path).resolve()),
-            "weights_sha256": recorded_sha256(meta, "weights"),
+            **source,
             "data": meta.get("data"),
             "training": meta.get("training"),
             "dev": {key: dev[key] for key in ("precision", "recall", "f1") if key in dev},
             "best_epoch": meta.get("best_epoch"),
         }
     )
-    return {
-        "continued_from": {
-            "model": str(Path(path).resolve()),
-            "weights_sha256": recorded_sha256(meta, "weights"),
-        },
-        "lineage": stages,
-    }
+    return {"continued_from": source, "lineage": stages}

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from nerkit.data.batches import EncodedSentence
 from nerkit.errors import NerkitError
 from nerkit.files import append_text
-from nerkit.model.folder import LoadedModel, load_model, save_model
+from nerkit.model.folder import TRAINING_RECORD, LoadedModel, load_model, save_model
 from nerkit.model.tagger import Tagger
 from nerkit.training.checkpoint import (
     CHECKPOINT,
@@ -237,11 +237,7 @@ def save_calibrated(
     gives the dev split encoded for that model."""
     best = load_model(output)
     calibration = dev_calibration(best.model, encode_dev(best), dev, best.vocab.labels)
-    kept: dict[str, object] = {
-        key: best.meta[key]
-        for key in ("training", "data", "dev", "best_epoch", "continued_from", "lineage")
-        if key in best.meta
-    }
+    kept: dict[str, object] = {key: best.meta[key] for key in TRAINING_RECORD if key in best.meta}
     transformer = best.transformer.path if best.transformer is not None else None
     save_model(output, best.model, best.vocab, {**kept, "calibration": calibration}, transformer)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -19,7 +19,7 @@ from nerkit.files import PathLike
 from nerkit.model.folder import LoadedModel
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
-from nerkit.training.continued import continued_options, grown_spec, load_start
+from nerkit.training.continued import continue_from, grown_spec
 from nerkit.training.corpus import (
     MODEL_SCHEME,
     Corpus,
@@ -45,6 +45,7 @@ class Prepared:
     transformer: Transformer | None = None
     start: LoadedModel | None = None  # the model continued from (--init), its vocabulary the old part
     rehearse: Corpus | None = None  # earlier data mixed into every epoch (--rehearse)
+    files: list[TrainingFile] = field(default_factory=list)  # the training files, with what each annotates
 
 
 def prepare(
@@ -67,13 +68,13 @@ def prepare(
     train_corpus, dev_corpus, test_corpus = read_splits(
         files, dev_path, test_path, options, input_format, read
     )
-    rehearse = None
+    rehearse, checked = None, files
     if options.rehearse is not None:
         rehearsed = parse_training_file(options.rehearse, flag="--rehearse")
         rehearse = mark_annotated(
             read_noted(rehearsed.path, options, input_format, read), rehearsed.annotated
         )
-        files = [*files, rehearsed]  # its types are checked with the training files'
+        checked = [*files, rehearsed]  # its types are checked with the training files'
     if dev_path is not None and not len(dev_corpus):
         raise NerkitError(
             "no annotated sentence to score the model on",
@@ -84,11 +85,11 @@ def prepare(
     label_set = {"O"} | {tag for c in learned for tags in c.tags for tag in convert_tags(tags, MODEL_SCHEME)}
     if start is not None:
         label_set |= set(start.vocab.labels)
-    _check_annotated_types(files, label_set)
+    _check_annotated_types(checked, label_set)
     if label_set == {"O"}:
         raise NerkitError(
             "every tag is O: there is no entity to learn",
-            path=files[0].path if len(files) == 1 else None,
+            path=checked[0].path if len(checked) == 1 else None,
             hint="annotate some entities, or give --tag-column if the tags are in another column",
         )
     _warn_unseen_types(label_set, dev_corpus, "dev")
@@ -114,7 +115,9 @@ def prepare(
         )
         output_scheme = detect_scheme(train_corpus.tags).scheme or "IOB2"
         spec = size_model(vocab, vectors, transformer, options, output_scheme)
-    return Prepared(train_corpus, dev_corpus, test_corpus, vocab, spec, vectors, transformer, start, rehearse)
+    return Prepared(
+        train_corpus, dev_corpus, test_corpus, vocab, spec, vectors, transformer, start, rehearse, files
+    )
 
 
 def _continued_spec(
@@ -166,9 +169,6 @@ def read_splits(
     out of train when no dev file is given. What aligning a file's annotations adjusted is one note
     on standard error."""
 
-    def read_split(path: PathLike) -> Corpus:
-        return read_noted(path, options, input_format, read)
-
     files = training_files(train_path, options.annotated_types)
     if dev_path is None and any(file.annotated is not None for file in files):
         raise NerkitError(
@@ -176,13 +176,15 @@ def read_splits(
             "count the types they leave out as mistakes",
             hint="give --dev FILE, annotated for every type",
         )
-    corpora = [mark_annotated(read_split(file.path), file.annotated) for file in files]
+    corpora = [
+        mark_annotated(read_noted(file.path, options, input_format, read), file.annotated) for file in files
+    ]
     train_corpus = merge_corpora(corpora)
     if dev_path is not None:
-        dev_corpus = read_split(dev_path)
+        dev_corpus = read_noted(dev_path, options, input_format, read)
     else:
         train_corpus, dev_corpus = split_validation(train_corpus, options.validation_split, options.seed)
-    test_corpus = read_split(test_path) if test_path is not None else None
+    test_corpus = read_noted(test_path, options, input_format, read) if test_path is not None else None
     return train_corpus, dev_corpus, test_corpus
 
 
@@ -243,10 +245,7 @@ def plan_model(
 ) -> tuple[ModelSpec, int]:
     """The spec and parameter count of the model `train` would build for this data (in any format, as
     `prepare` reads it), without training."""
-    start = None
-    if options is not None and options.init is not None:
-        start = load_start(options.init, options.transformer_precision)
-        options = continued_options(options, start, options.init)
+    start, options = continue_from(options or TrainOptions())
     data = prepare(train_path, dev_path, None, embeddings, options, input_format, read, start)
     return data.spec, data.spec.parameter_count()
 

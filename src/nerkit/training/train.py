@@ -16,14 +16,14 @@ from nerkit.data.formats import ReadOptions
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.spec import ModelSpec
-from nerkit.training.continued import continued_options, lineage, load_start
+from nerkit.training.continued import continue_from, lineage
 from nerkit.training.distributed import world
 from nerkit.training.finetune_steps import FineTuneSteps
 from nerkit.training.loop import Events, Run, Steps, TrainResult, run_epochs
 from nerkit.training.options import EpochLog, TrainOptions
 from nerkit.training.output import check_model_output, open_output
 from nerkit.training.prepare import Prepared, prepare
-from nerkit.training.sources import TrainingData, training_files
+from nerkit.training.sources import TrainingData
 from nerkit.training.tagger_steps import TaggerSteps
 
 
@@ -67,17 +67,15 @@ def train(
         raise NerkitError(
             "distributed training cannot resume or fine-tune a transformer", hint="train in one process"
         )
-    start = None
     if options.init is not None:
         _check_not_init(target, options.init)
-        start = load_start(options.init, options.transformer_precision)
-        options = continued_options(options, start, options.init)
+    start, options = continue_from(options)
     options = options.resolved(has_vectors=embeddings is not None)
     data = prepare(train_path, dev_path, test_path, embeddings, options, input_format, read, start)
     events = Events(on_epoch, on_batch, _log_file(log_folder))
     metadata: dict[str, object] = {
         "training": options.to_json(),
-        "data": _data_record(train_path, dev_path, data, options),
+        "data": _data_record(dev_path, data, options),
     }
     if start is not None and options.init is not None:
         metadata.update(lineage(start, options.init))
@@ -93,12 +91,10 @@ def train(
         model_output.discard()  # a run ended before its first saved epoch leaves the old model as it was
 
 
-def _data_record(
-    train_path: TrainingData, dev_path: PathLike | None, data: Prepared, options: TrainOptions
-) -> dict[str, object]:
+def _data_record(dev_path: PathLike | None, data: Prepared, options: TrainOptions) -> dict[str, object]:
     """model.json's "data": the files (one training file as a path, several as a list, each FILE or
     FILE:T1,T2) and their formats, and the rehearsed file."""
-    files = [file.describe() for file in training_files(train_path, options.annotated_types)]
+    files = [file.describe() for file in data.files]
     record: dict[str, object] = {
         "train": files[0] if len(files) == 1 else files,
         "dev": str(dev_path or ""),
