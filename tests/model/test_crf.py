@@ -163,3 +163,31 @@ def test_partial_log_likelihood_weighs_the_consistent_paths_by_the_prior():
         scores = torch.stack([paths[p] - log_z for p in consistent])
         expected = torch.logsumexp(weights + scores, 0) - torch.logsumexp(weights, 0)  # log E_q[p]
         assert likelihood[b].item() == pytest.approx(expected.item(), abs=1e-9)
+
+
+@pytest.mark.parametrize(("constrained", "temperature"), [(False, 1.0), (True, 1.0), (True, 2.5)])
+def test_log_marginals_match_brute_force_at_any_temperature(constrained, temperature):
+    num_tags, lengths = 3, [4, 1, 3]
+    crf = _crf(num_tags, seed=9, constrained=constrained)
+    emissions, mask = _batch(10, lengths, num_tags)
+    logs = crf.log_marginals(emissions, mask, temperature)
+    fast = crf.marginals(emissions, mask, temperature)
+    for b, length in enumerate(lengths):
+        paths = _brute_force(crf, emissions[b], length)
+        probabilities = torch.softmax(torch.stack(list(paths.values())) / temperature, 0)
+        expected = torch.zeros(length, num_tags, dtype=torch.double)
+        for path, p in zip(paths, probabilities, strict=True):
+            for t, k in enumerate(path):
+                expected[t, k] += p
+        assert torch.allclose(logs[b, :length].exp(), expected, atol=1e-9)
+        assert torch.allclose(fast[b, :length], expected, atol=1e-9)
+        assert torch.all(logs[b, length:] == 0)
+
+
+def test_log_marginals_have_gradients():
+    crf = _crf(3, seed=11)
+    emissions, mask = _batch(12, [3, 2], 3)
+    emissions.requires_grad_(True)
+    crf.log_marginals(emissions, mask)[:, :, 1].sum().backward()
+    assert emissions.grad is not None and torch.isfinite(emissions.grad).all()
+    assert crf.transitions.grad is not None and crf.transitions.grad.abs().sum() > 0

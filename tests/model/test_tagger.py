@@ -266,3 +266,76 @@ def test_tag_encoded_in_document_context_splits_back_per_sentence():
     assert together[3:] == alone[3:] and confidences[3:] == alone_confidences[3:]
     # without documents the model reads every sentence alone
     assert tag_encoded(model, encoded)[0] == alone
+
+
+def _taught_batch(vocab, seed: int):
+    """Sentences 0, 1 and 3 tagged, with made-up teacher marginals on the first two (none on the third)."""
+    which = [0, 1, 3]
+    encoded = _encoded(vocab, which, tagged=True)
+    generator = torch.Generator().manual_seed(seed)
+    for sentence in encoded[:2]:
+        sentence.soft = torch.softmax(torch.randn(len(sentence), len(LABELS), generator=generator), 1).numpy()
+    return collate(encoded, which)
+
+
+def _brute_force_log_marginals(model: Tagger, emissions: torch.Tensor, temperature: float) -> torch.Tensor:
+    """log p(tag at t) of one sentence at `temperature`, by enumerating every tag sequence (in log space:
+    a tag no allowed path takes has a very negative log, not minus infinity)."""
+    transitions, start, end = model.crf.scores()
+    length, tags = emissions.shape
+    paths = list(itertools.product(range(tags), repeat=length))
+    scores = (
+        torch.stack(
+            [
+                start[path[0]]
+                + end[path[-1]]
+                + sum(emissions[t, k] for t, k in enumerate(path))
+                + sum(transitions[a, b] for a, b in itertools.pairwise(path))
+                for path in paths
+            ]
+        ).double()
+        / temperature
+    )
+    logs = torch.empty(length, tags, dtype=torch.double)
+    for t in range(length):
+        for k in range(tags):
+            logs[t, k] = scores[[i for i, path in enumerate(paths) if path[t] == k]].logsumexp(0)
+    return logs - scores.logsumexp(0)
+
+
+def test_distillation_loss_at_weight_0_is_the_gold_loss():
+    model, vocab = _model(5, randomise=True)
+    batch = _taught_batch(vocab, 1)
+    plain = collate(_encoded(vocab, [0, 1, 3], tagged=True), [0, 1, 3])
+    assert batch.soft is not None and plain.soft is None
+    assert model.loss(batch, 0.0, 2.0).item() == model.loss(plain).item()
+    assert model.loss(batch, 0.0).item() == model.loss(batch).item()
+
+
+@pytest.mark.parametrize(("weight", "temperature"), [(0.5, 1.0), (1.0, 2.0), (0.3, 0.5)])
+def test_distillation_loss_is_the_cross_entropy_against_the_teacher(weight, temperature):
+    model, vocab = _model(6, randomise=True)
+    batch = _taught_batch(vocab, 2)
+    emissions = model.emissions(batch)  # eval mode: no dropout, the same emissions as inside loss
+    gold = -model.crf.log_likelihood(emissions, batch.tags, batch.mask)
+    assert batch.soft is not None
+    expected = []
+    for row, length in enumerate(batch.mask.sum(1).tolist()):
+        if length > 3:  # brute force over 9^n paths: only short sentences; the long one is checked below
+            continue
+        student = _brute_force_log_marginals(model, emissions[row, :length].detach(), temperature)
+        cross_entropy = -(batch.soft[row, :length].double() * student).sum()
+        expected.append(((1 - weight) * gold[row] + weight * temperature**2 * cross_entropy).item())
+    logs = model.crf.log_marginals(emissions, batch.mask, temperature)
+    taught = -(batch.soft * logs).sum((1, 2)) * temperature**2
+    per_sentence = (1 - weight) * gold + weight * taught
+    short = [i for i, n in enumerate(batch.mask.sum(1).tolist()) if n <= 3]
+    assert per_sentence[short].tolist() == pytest.approx(expected, rel=1e-4)
+    assert model.loss(batch, weight, temperature).item() == pytest.approx(
+        per_sentence.mean().item(), rel=1e-6
+    )
+    # a sentence without teacher marginals (zero rows) keeps its gold loss alone, weighted
+    untaught = [i for i in range(len(batch.index)) if not batch.soft[i].any()]
+    assert untaught and per_sentence[untaught].tolist() == pytest.approx(
+        ((1 - weight) * gold[untaught]).tolist()
+    )

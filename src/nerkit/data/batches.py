@@ -31,6 +31,7 @@ class EncodedSentence:
     )
     allowed: np.ndarray | None = None  # [seq, tags] bool: the tags a token may have (partial annotation)
     prior: np.ndarray | None = None  # [seq, tags] float32 log-weights of the allowed tags (see CRF)
+    soft: np.ndarray | None = None  # [seq, tags] float32 a teacher's marginals (distillation)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -49,6 +50,7 @@ class Batch:
     features: torch.Tensor | None = None  # [batch, seq, layers, dim] float32 transformer features
     allowed: torch.Tensor | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
     prior: torch.Tensor | None = None  # [batch, seq, tags] float32 log-weights of the allowed tags
+    soft: torch.Tensor | None = None  # [batch, seq, tags] float32 a teacher's marginals (zero: none)
 
 
 def _clip(word: str) -> str:
@@ -103,6 +105,7 @@ class Padded:
     features: np.ndarray | None = None  # [batch, seq, layers, dim] float32 transformer features
     allowed: np.ndarray | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
     prior: np.ndarray | None = None  # [batch, seq, tags] float32 log-weights of the allowed tags
+    soft: np.ndarray | None = None  # [batch, seq, tags] float32 a teacher's marginals (zero: none)
 
 
 def pad(sentences: Sequence[EncodedSentence]) -> Padded:
@@ -136,7 +139,21 @@ def pad(sentences: Sequence[EncodedSentence]) -> Padded:
         for row, sentence in enumerate(sentences):
             if sentence.prior is not None:
                 prior[row, : len(sentence)] = sentence.prior
-    return Padded(words, chars, cases, mask, tags if tagged else None, features, allowed, prior)
+    soft = _pad_rows([s.soft for s in sentences], length)
+    return Padded(words, chars, cases, mask, tags if tagged else None, features, allowed, prior, soft)
+
+
+def _pad_rows(rows: Sequence[np.ndarray | None], length: int) -> np.ndarray | None:
+    """Per-token float rows [seq, tags] of a batch's sentences padded into [batch, length, tags] (zero
+    past each sentence's end and for a sentence without them); None when no sentence has them."""
+    given = [row for row in rows if row is not None]
+    if not given:
+        return None
+    padded = np.zeros((len(rows), length, given[0].shape[1]), dtype=np.float32)
+    for index, row in enumerate(rows):
+        if row is not None:
+            padded[index, : len(row)] = row
+    return padded
 
 
 def _pad_allowed(sentences: Sequence[EncodedSentence], tags: np.ndarray) -> np.ndarray | None:
@@ -171,6 +188,7 @@ def to_batch(padded: Padded, index: list[int]) -> Batch:
         features=None if padded.features is None else torch.from_numpy(padded.features),
         allowed=None if padded.allowed is None else torch.from_numpy(padded.allowed),
         prior=None if padded.prior is None else torch.from_numpy(padded.prior),
+        soft=None if padded.soft is None else torch.from_numpy(padded.soft),
     )
 
 
@@ -255,6 +273,18 @@ def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
         sentences=sum(s.sentences for s in sentences),
         features=_join_features([s.features for s in sentences]),
         allowed=_join_allowed(sentences) if tagged else None,
+        soft=_join_soft(sentences),
+    )
+
+
+def _join_soft(sentences: Sequence[EncodedSentence]) -> np.ndarray | None:
+    """A teacher's marginals of joined sentences (zero rows for a sentence without them), or None."""
+    given = [s.soft for s in sentences if s.soft is not None]
+    if not given:
+        return None
+    width = given[0].shape[1]
+    return np.concatenate(
+        [s.soft if s.soft is not None else np.zeros((len(s), width), np.float32) for s in sentences]
     )
 
 

@@ -1,5 +1,6 @@
 """A linear-chain CRF, batch-first with masks: log-likelihood (of one tag path, or of every path a partial
-annotation allows), Viterbi, and marginals by forward-backward."""
+annotation allows), Viterbi, and marginals by forward-backward (for inference, and differentiable ones for
+distillation)."""
 
 from __future__ import annotations
 
@@ -82,9 +83,10 @@ class CRF(nn.Module):
         last = mask.sum(1) - 1
         return score + end[tags.gather(1, last.unsqueeze(1)).squeeze(1)]
 
-    def _forward(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+    def _forward(
+        self, emissions: torch.Tensor, mask: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor
+    ) -> list[torch.Tensor]:
         """Forward log-scores alpha_t [batch, tags] for every position (frozen past a sentence's end)."""
-        transitions, start, _ = self.scores()
         alpha = start + emissions[:, 0]
         alphas = [alpha]
         for t in range(1, emissions.size(1)):
@@ -95,17 +97,42 @@ class CRF(nn.Module):
 
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """log Z per sentence: [batch]."""
-        _, _, end = self.scores()
-        return torch.logsumexp(self._forward(emissions, mask)[-1] + end, dim=1)
+        transitions, start, end = self.scores()
+        return torch.logsumexp(self._forward(emissions, mask, transitions, start)[-1] + end, dim=1)
 
-    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def log_marginals(
+        self, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """log p(tag at position t = k | sentence) [batch, seq, tags], differentiable (forward-backward in
+        log space), with every score divided by `temperature`; rows past a sentence's end are zero."""
+        transitions, start, end = (scores / temperature for scores in self.scores())
+        emissions = emissions / temperature
+        alphas = self._forward(emissions, mask, transitions, start)
+        log_z = torch.logsumexp(alphas[-1] + end, dim=1)
+        beta = end.expand(emissions.size(0), -1)
+        betas = [beta]
+        for t in range(emissions.size(1) - 1, 0, -1):
+            step = torch.logsumexp(transitions + (emissions[:, t] + beta).unsqueeze(1), dim=2)
+            beta = torch.where(mask[:, t : t + 1], step, beta)  # past the end it stays the end score
+            betas.append(beta)
+        betas.reverse()
+        scores = torch.stack(alphas, dim=1) + torch.stack(betas, dim=1) - log_z[:, None, None]
+        return scores * mask.unsqueeze(2).to(scores.dtype)
+
+    def marginals(
+        self, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0
+    ) -> torch.Tensor:
         """p(tag at position t = k | sentence): [batch, seq, tags]; rows past a sentence's end are zero.
 
         Forward-backward with each step a product of max-shifted exponentials summed over the previous
         tag (exact, and about three times faster than a log-sum-exp over [batch, tags, tags]); for
         inference, not gradients. A sentence's marginals are the same bits whatever else is in its batch.
+        With `temperature` T every score is divided by T (T > 1 flattens them, as distillation's teacher).
         """
         transitions, start, end = self.scores()
+        if temperature != 1.0:
+            transitions, start, end = (scores / temperature for scores in (transitions, start, end))
+            emissions = emissions / temperature
         weights = transitions.exp()  # [tags, tags]; a forbidden move weighs 0
         alpha = start + emissions[:, 0]
         alphas = [alpha]

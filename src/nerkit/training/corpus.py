@@ -164,13 +164,20 @@ def encode_tagged(corpus: Corpus, vocab: Vocab) -> list[EncodedSentence]:
 
 
 def encode_training(
-    corpus: Corpus, vocab: Vocab, context_tokens: int, features: Sequence[np.ndarray] | None = None
+    corpus: Corpus,
+    vocab: Vocab,
+    context_tokens: int,
+    features: Sequence[np.ndarray] | None = None,
+    soft: Sequence[np.ndarray] | None = None,
 ) -> list[EncodedSentence]:
-    """The training split encoded once, its tags in the model's scheme (and its transformer features
-    if given); with `context_tokens`, the sentences of each document packed into units read together."""
+    """The training split encoded once, its tags in the model's scheme (and its transformer features and
+    a teacher's marginals if given); with `context_tokens`, the sentences of each document packed into
+    units read together."""
     encoded = encode_tagged(corpus, vocab)
     for sentence, values in zip(encoded, features or [], strict=False):
         sentence.features = values
+    for sentence, targets in zip(encoded, soft or [], strict=False):
+        sentence.soft = targets
     if not context_tokens:
         return encoded
     groups = pack_sentences([len(s) for s in encoded], corpus.documents, context_tokens)

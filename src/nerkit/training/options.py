@@ -17,6 +17,7 @@ LEARNING_RATE_FINE_TUNE = 1e-4  # the transformer's peak rate when fine-tuning (
 MAX_EPOCHS = 30
 MAX_EPOCHS_FINE_TUNE = 8
 MAX_EPOCHS_CONTINUE = 10  # with --init: measured on CoNLL-2003 dev by bench/continue.py (see the README)
+DISTILL_WEIGHT = 0.5  # with --teacher: measured on CoNLL-2003 dev by bench/distill.py (see the README)
 DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
 SEEDS = 2**32  # numpy's generator takes seeds below this
@@ -27,6 +28,10 @@ LATER = (
     "init_prior",
     "rehearse",
     "rehearse_share",
+    "teacher",
+    "unlabeled",
+    "distill_weight",
+    "distill_temperature",
 )  # options an older checkpoint lacks
 
 
@@ -200,9 +205,47 @@ class TrainOptions:
         group="data",
     )
 
+    teacher: str | None = option(
+        None,
+        "a trained nerkit model whose CRF marginals the model also learns from, beside the gold tags "
+        "(distillation: a fast model taught by a transformer one)",
+        metavar="MODEL",
+        group="data",
+    )
+    unlabeled: str | None = option(
+        None,
+        "text without gold tags that the --teacher labels for training: CoNLL tokens (.conll, .iob, .bio, "
+        "or a file opening with -DOCSTART-) or raw text, one document per line",
+        metavar="FILE",
+        group="data",
+    )
+    distill_weight: float = option(
+        DISTILL_WEIGHT,
+        "with --teacher, the share of the loss that is the teacher's marginals (the gold tags' is the "
+        "rest; default {default})",
+        low=0,
+        high=1,
+    )
+    distill_temperature: float = option(
+        1.0,
+        "with --teacher, the temperature both models' CRF scores are divided by (default {default})",
+        low=0,
+        high=100,
+        above=True,
+    )
+
     def __post_init__(self) -> None:
         for spec in fields(self):
             check_option(spec, getattr(self, spec.name))
+        if self.unlabeled is not None and self.teacher is None:
+            raise NerkitError(
+                "--unlabeled text is labelled by a --teacher model", hint="give --teacher MODEL too"
+            )
+        if self.fine_tune and self.teacher is not None:
+            raise NerkitError(
+                "--teacher teaches a BiLSTM-CNN-CRF, not a fine-tuned transformer yet",
+                hint="leave out --fine-tune (or --teacher)",
+            )
         if self.fine_tune and self.init is not None:
             raise NerkitError(
                 "--init continues a BiLSTM-CNN-CRF model; a fine-tuned transformer cannot continue yet",

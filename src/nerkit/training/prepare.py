@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import torch
 
 from nerkit.data.formats import ReadOptions, adjustment_note
@@ -30,6 +31,7 @@ from nerkit.training.corpus import (
 )
 from nerkit.training.options import TrainOptions, chosen
 from nerkit.training.sources import TrainingData, TrainingFile, parse_training_file, training_files
+from nerkit.training.teacher import Teaching, taught_corpus
 
 
 @dataclass
@@ -46,6 +48,11 @@ class Prepared:
     start: LoadedModel | None = None  # the model continued from (--init), its vocabulary the old part
     rehearse: Corpus | None = None  # earlier data mixed into every epoch (--rehearse)
     files: list[TrainingFile] = field(default_factory=list)  # the training files, with what each annotates
+    teaching: Teaching | None = None  # the --teacher and its marginals for every training sentence
+
+    def soft_targets(self) -> list[np.ndarray] | None:
+        """The teacher's marginals of every training sentence in this model's label columns, or None."""
+        return self.teaching.soft_targets(self.vocab.labels) if self.teaching is not None else None
 
 
 def prepare(
@@ -75,6 +82,7 @@ def prepare(
             read_noted(rehearsed.path, options, input_format, read), rehearsed.annotated
         )
         checked = [*files, rehearsed]  # its types are checked with the training files'
+    train_corpus, teaching = taught_corpus(train_corpus, options)
     if dev_path is not None and not len(dev_corpus):
         raise NerkitError(
             "no annotated sentence to score the model on",
@@ -85,6 +93,8 @@ def prepare(
     label_set = {"O"} | {tag for c in learned for tags in c.tags for tag in convert_tags(tags, MODEL_SCHEME)}
     if start is not None:
         label_set |= set(start.vocab.labels)
+    if teaching is not None:
+        label_set |= set(teaching.teacher.vocab.labels)
     _check_annotated_types(checked, label_set)
     if label_set == {"O"}:
         raise NerkitError(
@@ -116,7 +126,17 @@ def prepare(
         output_scheme = detect_scheme(train_corpus.tags).scheme or "IOB2"
         spec = size_model(vocab, vectors, transformer, options, output_scheme)
     return Prepared(
-        train_corpus, dev_corpus, test_corpus, vocab, spec, vectors, transformer, start, rehearse, files
+        train_corpus,
+        dev_corpus,
+        test_corpus,
+        vocab,
+        spec,
+        vectors,
+        transformer,
+        start,
+        rehearse,
+        files,
+        teaching,
     )
 
 

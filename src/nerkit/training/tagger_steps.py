@@ -75,7 +75,7 @@ class TaggerSteps:
             on_ready(data.spec, self.model.parameter_count())
         self.optimizers = self._optimizers()
         self.encoded_train = encode_training(
-            data.train, data.vocab, options.context_tokens, self._features(data.train)
+            data.train, data.vocab, options.context_tokens, self._features(data.train), data.soft_targets()
         )
         self.encoded_rehearse = (
             encode_training(data.rehearse, data.vocab, options.context_tokens, self._features(data.rehearse))
@@ -145,7 +145,8 @@ class TaggerSteps:
         local = shard(rows, self.rank, self.processes)
         loss_share = 0.0
         if local:  # this process's share, weighted so the summed gradient is the batch mean's
-            loss = self.model.loss(collate([units[i] for i in local], local))
+            batch = collate([units[i] for i in local], local)
+            loss = self.model.loss(batch, self.options.distill_weight, self.options.distill_temperature)
             torch.autograd.backward(loss * (len(local) / len(rows)))
             loss_share = loss.item() * len(local) / len(rows)
         if self.processes > 1:

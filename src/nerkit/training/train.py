@@ -25,6 +25,7 @@ from nerkit.training.output import check_model_output, open_output
 from nerkit.training.prepare import Prepared, prepare
 from nerkit.training.sources import TrainingData
 from nerkit.training.tagger_steps import TaggerSteps
+from nerkit.training.teacher import teacher_record
 
 
 def train(
@@ -93,7 +94,7 @@ def train(
 
 def _data_record(dev_path: PathLike | None, data: Prepared, options: TrainOptions) -> dict[str, object]:
     """model.json's "data": the files (one training file as a path, several as a list, each FILE or
-    FILE:T1,T2) and their formats, and the rehearsed file."""
+    FILE:T1,T2) and their formats, the rehearsed file, the teacher and the unlabeled text."""
     files = [file.describe() for file in data.files]
     record: dict[str, object] = {
         "train": files[0] if len(files) == 1 else files,
@@ -102,6 +103,10 @@ def _data_record(dev_path: PathLike | None, data: Prepared, options: TrainOption
     }
     if options.rehearse is not None:
         record["rehearse"] = options.rehearse
+    if data.teaching is not None and options.teacher is not None:
+        record["teacher"] = teacher_record(options.teacher, data.teaching.teacher)
+    if options.unlabeled is not None and data.teaching is not None:
+        record["unlabeled"] = {"file": options.unlabeled, "sentences": data.teaching.unlabeled}
     return record
 
 
