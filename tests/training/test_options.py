@@ -16,6 +16,7 @@ from nerkit.training.options import (
     chosen,
     default_of,
     flag,
+    given_flags,
     option_of,
 )
 
@@ -127,3 +128,22 @@ def test_changed_from_names_the_flags_that_change_results():
     assert TrainOptions(hidden=16, threads=1, extended_log=True, feature_cache="c").changed_from(saved) == []
     assert TrainOptions(hidden=8, max_epochs=2).changed_from(saved) == ["--max-epochs", "--hidden"]
     assert TrainOptions().changed_from({}) != []
+
+
+def test_given_flags_name_what_differs_from_the_defaults():
+    saved = TrainOptions(
+        teacher="teacher/",
+        distill_weight=0.8,
+        locked_dropout=True,
+        init_prior=False,
+        threads=3,
+        max_epochs=12,
+    ).to_json()
+    assert given_flags(saved) == [
+        "--locked-dropout",
+        "--no-init-prior",
+        "--teacher teacher/",
+        "--distill-weight 0.8",
+    ]
+    assert given_flags(TrainOptions().to_json()) == []
+    assert given_flags({"seed": 7, "unknown": 1}) == ["--seed 7"]

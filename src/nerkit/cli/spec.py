@@ -31,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
         spec = model_spec(args.model)
         parameters = spec.parameter_count()  # worked out from the spec: nothing is built
+        if not args.json:
+            emit(spec.describe(parameters) + "\n" + trained_with(args.model))
+            return 0
     elif args.train is not None:
         from nerkit.training.prepare import plan_model
 
@@ -46,3 +49,13 @@ def run(args: argparse.Namespace) -> int:
         raise NerkitError("give a model folder, or --train FILE to size a model before training")
     emit(as_json(spec.to_json()) if args.json else spec.describe(parameters) + "\n")
     return 0
+
+
+def trained_with(folder: str) -> str:
+    """A line naming the training options a model folder's model.json records beyond the defaults."""
+    from nerkit.model.folder import LOADABLE_FORMATS, read_meta
+    from nerkit.training.options import given_flags
+
+    training = read_meta(folder, LOADABLE_FORMATS).get("training")
+    flags = given_flags(training) if isinstance(training, dict) else []
+    return f"  trained with    {' '.join(flags) or 'the default options'}\n"

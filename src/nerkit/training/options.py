@@ -297,6 +297,28 @@ class TrainOptions:
         ]
 
 
+RESOLVED = ("max_epochs", "learning_rate", "dropout", "transformer_context")  # chosen from the data
+UNSHOWN = ("threads", "extended_log", "feature_cache", "word_dim", *RESOLVED)  # word_dim: the spec says it
+
+
+def given_flags(saved: dict[str, Any]) -> list[str]:
+    """The options a model was trained with (model.json's "training") that differ from the defaults, as
+    flags: `--teacher MODEL`, `--distill-weight 0.8`, `--no-locked-dropout`... (threads, the log and the
+    cache's place left out, and the values resolved from the data: they change with it)."""
+    shown = []
+    for spec in fields(TrainOptions):
+        if spec.name in UNSHOWN or spec.name not in saved:
+            continue
+        value, default = saved[spec.name], default_of(spec)
+        if value == default:
+            continue
+        if isinstance(value, bool):
+            shown.append(flag(spec.name) if value else flag(spec.name).replace("--", "--no-", 1))
+        else:
+            shown.append(f"{flag(spec.name)} {value}")
+    return shown
+
+
 def chosen(value: Chosen | None) -> Chosen:
     """An option's value once `resolved` has chosen it: never None (a None here is a bug in nerkit)."""
     if value is None:

@@ -1,0 +1,224 @@
+"""Benchmark: distillation (issue 19): static students taught by a transformer model's CRF marginals, on
+CoNLL-2003 dev; their F1 per seed and its median, the recipe's cost, and their tagging speed beside the
+static model's, as JSON and a table.
+
+    python bench/distill.py ../shared/data --work /tmp/distill --teacher MINILM_MODEL --static MODEL \\
+        --parallel 2 --output bench/results/distill.json
+    python bench/distill.py ../shared/data --work /tmp/distill --teacher MODEL --only "w0.5 seed 7"
+
+Every run is `nerkit train` as a user types it (the shared vectors, dev = valid, one thread each,
+`--parallel 2` runs two at once on 2 cores); a run whose folder holds a finished model is not trained
+again. `augmented` adds sentences made from train (mentions swapped within their type, sentences
+recombined: `nerkit.data.augment`) that the teacher labels (`--unlabeled`). The labelling cost is the
+teacher tagging train with its transformer features computed afresh (an empty feature cache). Tagging
+speed: each model tags dev's tokens (`Pipeline.tag_tokens`, two threads), alternating, `--repeats` times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from machine import cpu
+
+import nerkit
+from nerkit.data.augment import augment
+from nerkit.training.corpus import read_corpus
+from nerkit.training.teacher import load_teacher, teach
+
+TYPES = ("PER", "LOC", "ORG", "MISC")
+SEEDS = (42, 7, 1)  # the seeds the default model's median (92.66, bench/train_conll.py) was taken over
+
+
+@dataclass
+class Job:
+    """One student: its name, its `nerkit train` flags beyond the common ones, and what it is."""
+
+    name: str
+    arguments: list[str]
+    says: str
+
+
+def jobs(augmented: Path) -> list[Job]:
+    """Every run of the table, in the order they are reported."""
+    found = [
+        Job(f"w0.5 seed {seed}", ["--distill-weight", "0.5", "--seed", str(seed)], "weight 0.5, T 1")
+        for seed in SEEDS
+    ]
+    found += [
+        Job("w0.8 seed 42", ["--distill-weight", "0.8"], "weight 0.8, T 1"),
+        Job("w0.5 T2 seed 42", ["--distill-weight", "0.5", "--distill-temperature", "2"], "weight 0.5, T 2"),
+        Job(
+            "w0.5 augmented seed 42",
+            ["--distill-weight", "0.5", "--unlabeled", str(augmented)],
+            "weight 0.5, T 1, with train's sentences augmented and labelled by the teacher",
+        ),
+    ]
+    return found
+
+
+def write_augmented(train: Path, path: Path, count: int) -> Path:
+    """`count` sentences made from train's, one document each (no made-up context), as CoNLL tokens."""
+    corpus = read_corpus(train)
+    made = augment(corpus.tokens, corpus.tags, count, seed=42)
+    lines = [line for tokens in made for line in ("-DOCSTART-", "", *tokens, "")]
+    text = "\n".join(lines) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def finished(folder: Path) -> bool:
+    """Whether a model folder holds a finished run (a model and no checkpoint left)."""
+    return (folder / "model.json").is_file() and not (folder / "checkpoint").exists()
+
+
+def train(job: Job, folder: Path, data: Path, teacher: Path, work: Path) -> dict[str, object]:
+    """Train one student (unless its folder holds a finished model) and read its figures."""
+    command = [
+        str(Path(sys.executable).with_name("nerkit")),
+        "train",
+        "--train",
+        str(data / "conll2003" / "train.txt"),
+        "--dev",
+        str(data / "conll2003" / "valid.txt"),
+        "--embeddings",
+        str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz"),
+        "--teacher",
+        str(teacher),
+        "--output",
+        str(folder),
+        "--threads",
+        "1",
+        *job.arguments,
+    ]
+    if not finished(folder):
+        log = work / f"{folder.name}.out"
+        with log.open("w", encoding="utf-8") as out:
+            completed = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
+        if completed.returncode != 0:
+            raise RuntimeError(f"{job.name} failed; see {log}")
+    return {"run": job.name, "scenario": job.says, **figures(folder), "command": command}
+
+
+def figures(folder: Path) -> dict[str, object]:
+    """A finished run's dev F1 (overall and per type), best epoch, epochs and training seconds."""
+    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    per_label = meta["dev"].get("per_label", {})
+    return {
+        "dev_f1": round(100 * meta["dev"]["f1"], 2),
+        "per_type": {t: round(100 * per_label[t]["f1"], 2) for t in TYPES if t in per_label},
+        "best_epoch": meta["best_epoch"],
+        "epochs": len(log),
+        "train_seconds": round(sum(entry["seconds"] for entry in log), 1),
+    }
+
+
+def labelling_seconds(teacher: Path, train: Path) -> float:
+    """Seconds the teacher takes to label train, its transformer features computed afresh."""
+    loaded = load_teacher(teacher)
+    corpus = read_corpus(train)
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        teach(loaded, corpus, feature_cache=cache)
+        return time.perf_counter() - started
+
+
+def tagging_speed(models: dict[str, Path], dev: Path, repeats: int) -> dict[str, object]:
+    """Tokens per second of each model tagging dev's sentences (median of `repeats`, alternating), two
+    threads, and each one's ratio to the first."""
+    corpus = read_corpus(dev)
+    tokens = sum(len(sentence) for sentence in corpus.tokens)
+    pipelines = {name: nerkit.load(folder, threads=2) for name, folder in models.items()}
+    seconds: dict[str, list[float]] = {name: [] for name in models}
+    for pipeline in pipelines.values():  # warm-up
+        pipeline.tag_tokens(corpus.tokens[:200])
+    for _ in range(repeats):
+        for name, pipeline in pipelines.items():
+            started = time.perf_counter()
+            pipeline.tag_tokens(corpus.tokens)
+            seconds[name].append(time.perf_counter() - started)
+    speed = {name: tokens / statistics.median(times) for name, times in seconds.items()}
+    first = next(iter(speed.values()))
+    return {
+        "tokens": tokens,
+        "tokens_per_second": {name: round(value) for name, value in speed.items()},
+        "ratio_to_first": {name: round(value / first, 3) for name, value in speed.items()},
+        "seconds": seconds,
+    }
+
+
+def table(results: dict[str, dict[str, object]]) -> str:
+    """The runs as a Markdown table, in the jobs' order."""
+    lines = [
+        "| run | scenario | dev F1 | PER | LOC | ORG | MISC | best epoch | training s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results.values():
+        types = row["per_type"]
+        assert isinstance(types, dict)
+        cells = " | ".join(str(types.get(t, "-")) for t in TYPES)
+        lines.append(
+            f"| {row['run']} | {row['scenario']} | {row['dev_f1']} | {cells} | {row['best_epoch']} | "
+            f"{row['train_seconds']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the shared data folder (holds conll2003/ and embeddings/)")
+    parser.add_argument("--work", type=Path, required=True, help="models and the augmented file go here")
+    parser.add_argument("--teacher", type=Path, required=True, help="the teacher model folder")
+    parser.add_argument(
+        "--static", type=Path, help="a static model (no teacher) to compare tagging speed with"
+    )
+    parser.add_argument("--output", type=Path, default=Path("bench/results/distill.json"))
+    parser.add_argument("--parallel", type=int, default=1, help="runs at once (each one thread)")
+    parser.add_argument("--only", nargs="+", help="these runs only (and reuse the finished ones)")
+    parser.add_argument("--augmented", type=int, default=7000, help="sentences made for `augmented`")
+    parser.add_argument("--repeats", type=int, default=5, help="tagging-speed repeats")
+    parser.add_argument("--skip-timing", action="store_true", help="no labelling or tagging timings")
+    args = parser.parse_args()
+    (args.work / "models").mkdir(parents=True, exist_ok=True)
+    train_file = args.data / "conll2003" / "train.txt"
+    augmented = write_augmented(train_file, args.work / "augmented.conll", args.augmented)
+    every = jobs(augmented)
+    selected = [job for job in every if not args.only or job.name in args.only]
+    folders = {job.name: args.work / "models" / job.name.replace(" ", "_") for job in every}
+    with ThreadPoolExecutor(args.parallel) as pool:
+        futures = {
+            job.name: pool.submit(train, job, folders[job.name], args.data, args.teacher, args.work)
+            for job in selected
+        }
+        results = {name: future.result() for name, future in futures.items()}
+    summary: dict[str, object] = {"benchmark": "distillation (issue 19)", "cpu": cpu(), "runs": results}
+    median_runs = [f"w0.5 seed {seed}" for seed in SEEDS]
+    if all(name in results for name in median_runs):
+        summary["median dev F1, w0.5 over seeds 42/7/1"] = statistics.median(
+            float(results[name]["dev_f1"])
+            for name in median_runs  # type: ignore[arg-type]
+        )
+    teacher_log = args.teacher / "train_log.jsonl"
+    summary["teacher"] = {"model": str(args.teacher), **figures(args.teacher)} if teacher_log.exists() else {}
+    if not args.skip_timing:
+        summary["labelling_seconds"] = round(labelling_seconds(args.teacher, train_file), 1)
+        if args.static is not None:
+            compared = {"static": args.static, "w0.5 seed 42": folders["w0.5 seed 42"]}
+            summary["tagging"] = tagging_speed(compared, args.data / "conll2003" / "valid.txt", args.repeats)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
