@@ -71,9 +71,15 @@ demo: install
 	@head -n 2 $(DEMO)/raw.entities.onnx.jsonl
 	@echo "   $(DEMO)/model-onnx runs on onnxruntime alone: pip install 'nerkit[runtime]' is enough to serve it"
 	@echo
+	@echo "== 12. Teach a new model with the first one, on the training data and raw text (nerkit train --teacher) =="
+	$(BIN)/nerkit train --train samples/train.conll --dev samples/dev.conll --output $(DEMO)/student \
+		--teacher $(DEMO)/model --unlabeled samples/raw.txt
+	$(BIN)/nerkit spec $(DEMO)/student
+	@echo "   with a transformer model as the teacher, the student tags at the static model's speed (see the README)"
+	@echo
 	@echo "Done. Outputs are in $(DEMO)/: dev_scores.json, train.bioes.conll, raw.tokens.jsonl, model/, logs/,"
 	@echo "raw.entities.jsonl, raw.entities.html, dev.labelstudio.json, raw.labelstudio.json, report.html,"
-	@echo "report.json, suspects.jsonl, model-onnx/ and raw.entities.onnx.jsonl."
+	@echo "report.json, suspects.jsonl, model-onnx/, raw.entities.onnx.jsonl and student/."
 
 test: install
 	$(BIN)/ruff check src tests bench samples

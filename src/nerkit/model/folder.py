@@ -374,6 +374,19 @@ def model_spec(folder: PathLike) -> ModelSpec:
     return spec
 
 
+def load_trainable(folder: PathLike, precision: str, use: str) -> LoadedModel:
+    """A model folder loaded with its torch weights for `use` (a flag: --init, --teacher); an exported
+    (ONNX) folder is one line of error saying which folder to give instead."""
+    meta = read_meta(folder, LOADABLE_FORMATS)
+    if meta.get("format") == EXPORTED_FORMAT:
+        raise NerkitError(
+            f"is an exported (ONNX) model; {use} needs the model's own weights",
+            path=folder,
+            hint=f"give {use} the model folder it was exported from",
+        )
+    return load_model(folder, precision, meta)
+
+
 def load_model(
     folder: PathLike, precision: str = "auto", meta: dict[str, object] | None = None
 ) -> LoadedModel:

@@ -15,13 +15,10 @@ from nerkit.data.batches import EncodedSentence, length_groups, pad
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.model.folder import (
-    EXPORTED_FORMAT,
-    LOADABLE_FORMATS,
     WEIGHTS,
     LoadedModel,
     file_sha256,
-    load_model,
-    read_meta,
+    load_trainable,
     recorded_sha256,
 )
 from nerkit.model.spec import ModelSpec
@@ -45,14 +42,7 @@ KEPT = ("transformer_context",)  # taken from the model unless given: its featur
 def load_start(path: PathLike, precision: str = "auto") -> LoadedModel:
     """The model to continue from, checked: a trained nerkit model folder (not an export) of a
     BiLSTM-CNN-CRF (not a fine-tuned transformer)."""
-    meta = read_meta(path, LOADABLE_FORMATS)
-    if meta.get("format") == EXPORTED_FORMAT:
-        raise NerkitError(
-            "is an exported (ONNX) model, which cannot train",
-            path=path,
-            hint="give --init the model folder it was exported from",
-        )
-    start = load_model(path, precision, meta)
+    start = load_trainable(path, precision, "--init")
     if not start.model.spec.layers:
         raise NerkitError(
             "is a fine-tuned transformer, which --init cannot continue yet",

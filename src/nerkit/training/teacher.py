@@ -17,11 +17,8 @@ from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.lines import read_lines
 from nerkit.model.folder import (
-    EXPORTED_FORMAT,
-    LOADABLE_FORMATS,
     LoadedModel,
-    load_model,
-    read_meta,
+    load_trainable,
     recorded_sha256,
 )
 from nerkit.model.inference import INFERENCE_TOKENS
@@ -72,14 +69,7 @@ def taught_corpus(corpus: Corpus, options: TrainOptions) -> tuple[Corpus, Teachi
 
 def load_teacher(path: PathLike, precision: str = "auto") -> LoadedModel:
     """The teacher model, checked: a trained nerkit model folder (not an export) with a CRF."""
-    meta = read_meta(path, LOADABLE_FORMATS)
-    if meta.get("format") == EXPORTED_FORMAT:
-        raise NerkitError(
-            "is an exported (ONNX) model; a teacher needs the model's own weights",
-            path=path,
-            hint="give --teacher the model folder it was exported from",
-        )
-    teacher = load_model(path, precision, meta)
+    teacher = load_trainable(path, precision, "--teacher")
     if teacher.model.spec.head != "crf":
         raise NerkitError(
             "has a linear head; a teacher's marginals come from a CRF",
