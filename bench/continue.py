@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from machine import cpu
-
-TYPES = ("PER", "LOC", "ORG", "MISC")
+from trained_runs import figures, finished, table
 
 
 @dataclass
@@ -153,11 +152,6 @@ def _file_name(name: str) -> str:
     return name.replace(" ", "_").replace(">", "-")
 
 
-def finished(folder: Path) -> bool:
-    """Whether a model folder holds a finished run (a model and no checkpoint left)."""
-    return (folder / "model.json").is_file() and not (folder / "checkpoint").exists()
-
-
 def train(job: Job, work: Path, data: Path, extra: list[str], models: dict[str, Path]) -> dict[str, object]:
     """Train one job (unless its folder holds a finished model) and read its figures."""
     folder = models[job.name]
@@ -186,22 +180,15 @@ def train(job: Job, work: Path, data: Path, extra: list[str], models: dict[str, 
         wall = time.perf_counter() - started
         if completed.returncode != 0:
             raise RuntimeError(f"{job.name} failed; see {log}")
-    return figures(job, folder, command, wall)
+    return job_figures(job, folder, command, wall)
 
 
-def figures(job: Job, folder: Path, command: list[str], wall: float | None) -> dict[str, object]:
-    """A finished run's dev F1 (overall and per type), epochs and training seconds."""
-    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
-    per_label = meta["dev"].get("per_label", {})
+def job_figures(job: Job, folder: Path, command: list[str], wall: float | None) -> dict[str, object]:
+    """A finished run's figures (see `trained_runs.figures`), with its name, scenario and command."""
     return {
         "run": job.name,
         "scenario": job.says,
-        "dev_f1": round(100 * meta["dev"]["f1"], 2),
-        "per_type": {t: round(100 * per_label[t]["f1"], 2) for t in TYPES if t in per_label},
-        "best_epoch": meta["best_epoch"],
-        "epochs": len(log),
-        "train_seconds": round(sum(entry["seconds"] for entry in log), 1),
+        **figures(folder),
         "wall_seconds": None if wall is None else round(wall, 1),
         "command": command,
     }
@@ -236,23 +223,6 @@ def run_all(
                     flush=True,
                 )
     return results
-
-
-def table(results: dict[str, dict[str, object]]) -> str:
-    """The results as a Markdown table, in the jobs' order."""
-    lines = [
-        "| run | scenario | dev F1 | PER | LOC | ORG | MISC | epochs | training s |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in results.values():
-        types = row["per_type"]
-        assert isinstance(types, dict)
-        cells = " | ".join(str(types.get(t, "-")) for t in TYPES)
-        lines.append(
-            f"| {row['run']} | {row['scenario']} | {row['dev_f1']} | {cells} | {row['epochs']} | "
-            f"{row['train_seconds']} |"
-        )
-    return "\n".join(lines)
 
 
 def main() -> None:

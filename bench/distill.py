@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from machine import cpu
+from trained_runs import figures, finished, table
 
 import nerkit
 from nerkit.data.augment import augment
 from nerkit.training.corpus import read_corpus
 from nerkit.training.teacher import load_teacher, teach
 
-TYPES = ("PER", "LOC", "ORG", "MISC")
 SEEDS = (42, 7, 1)  # the seeds the default model's median (92.66, bench/train_conll.py) was taken over
 
 
@@ -76,11 +76,6 @@ def write_augmented(train: Path, path: Path, count: int) -> Path:
     return path
 
 
-def finished(folder: Path) -> bool:
-    """Whether a model folder holds a finished run (a model and no checkpoint left)."""
-    return (folder / "model.json").is_file() and not (folder / "checkpoint").exists()
-
-
 def train(job: Job, folder: Path, data: Path, teacher: Path, work: Path) -> dict[str, object]:
     """Train one student (unless its folder holds a finished model) and read its figures."""
     command = [
@@ -107,20 +102,6 @@ def train(job: Job, folder: Path, data: Path, teacher: Path, work: Path) -> dict
         if completed.returncode != 0:
             raise RuntimeError(f"{job.name} failed; see {log}")
     return {"run": job.name, "scenario": job.says, **figures(folder), "command": command}
-
-
-def figures(folder: Path) -> dict[str, object]:
-    """A finished run's dev F1 (overall and per type), best epoch, epochs and training seconds."""
-    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
-    per_label = meta["dev"].get("per_label", {})
-    return {
-        "dev_f1": round(100 * meta["dev"]["f1"], 2),
-        "per_type": {t: round(100 * per_label[t]["f1"], 2) for t in TYPES if t in per_label},
-        "best_epoch": meta["best_epoch"],
-        "epochs": len(log),
-        "train_seconds": round(sum(entry["seconds"] for entry in log), 1),
-    }
 
 
 def labelling_seconds(teacher: Path, train: Path) -> float:
@@ -155,23 +136,6 @@ def tagging_speed(models: dict[str, Path], dev: Path, repeats: int) -> dict[str,
         "ratio_to_first": {name: round(value / first, 3) for name, value in speed.items()},
         "seconds": seconds,
     }
-
-
-def table(results: dict[str, dict[str, object]]) -> str:
-    """The runs as a Markdown table, in the jobs' order."""
-    lines = [
-        "| run | scenario | dev F1 | PER | LOC | ORG | MISC | best epoch | training s |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in results.values():
-        types = row["per_type"]
-        assert isinstance(types, dict)
-        cells = " | ".join(str(types.get(t, "-")) for t in TYPES)
-        lines.append(
-            f"| {row['run']} | {row['scenario']} | {row['dev_f1']} | {cells} | {row['best_epoch']} | "
-            f"{row['train_seconds']} |"
-        )
-    return "\n".join(lines)
 
 
 def main() -> None:
