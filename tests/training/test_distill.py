@@ -137,39 +137,16 @@ def test_distillation_refuses_bad_input_in_one_line(teacher, tmp_path, tiny_opti
     exported = tmp_path / "exported"
     exported.mkdir()
     (exported / "model.json").write_text(json.dumps({"format": "nerkit-onnx", "format_version": 1}))
+    command = ["train", "--train", str(train_file), "--dev", str(dev), "-o", str(tmp_path / "m")]
+    errors = []
     for bad in (tmp_path / "nope", exported, train_file):
-        code = main(
-            [
-                "train",
-                "--train",
-                str(train_file),
-                "--dev",
-                str(dev),
-                "-o",
-                str(tmp_path / "m"),
-                "--teacher",
-                str(bad),
-            ]
-        )
-        err = capsys.readouterr().err
-        assert code != 0 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        code = main([*command, "--teacher", str(bad)])
+        errors.append(capsys.readouterr().err)
+        assert code != 0 and len(errors[-1].strip().splitlines()) == 1 and "Traceback" not in errors[-1]
+    assert "is an exported (ONNX) model; --teacher needs the model's own weights" in errors[1]
     broken = tmp_path / "broken.txt"
     broken.write_bytes(b"caf\xe9 au lait\n")
-    code = main(
-        [
-            "train",
-            "--train",
-            str(train_file),
-            "--dev",
-            str(dev),
-            "-o",
-            str(tmp_path / "m"),
-            "--teacher",
-            str(folder),
-            "--unlabeled",
-            str(broken),
-        ]
-    )
+    code = main([*command, "--teacher", str(folder), "--unlabeled", str(broken)])
     err = capsys.readouterr().err
     assert code != 0 and "broken.txt:1" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "m").exists()
