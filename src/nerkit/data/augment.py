@@ -53,8 +53,9 @@ def recombine(
 def augment(
     tokens: Sequence[Tokens], tags: Sequence[Sequence[str]], count: int, seed: int = 0
 ) -> list[Tokens]:
-    """`count` new sentences, half with their mentions swapped (sentences with an entity), half
-    recombined from two sentences, reproducibly for a seed; tags are left to a teacher."""
+    """Up to `count` new sentences, half with their mentions swapped (sentences with an entity), half
+    recombined from two sentences (fewer when too few sentences can be cut), reproducibly for a seed;
+    tags are left to a teacher. None at all when no sentence has an entity."""
     rng = random.Random(seed)
     mentions = mentions_by_type(tokens, tags)
     with_entities = [i for i, labels in enumerate(tags) if tags_to_spans(labels)]

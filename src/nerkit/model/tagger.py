@@ -114,16 +114,21 @@ class Tagger(nn.Module):
         """Mean negative log-likelihood of the batch's gold tags per sentence (per token for a linear head);
         where `batch.allowed` marks a partial annotation, of every tagging it allows.
 
-        With `batch.soft` (a teacher's marginals) and `distill_weight` w > 0, each sentence's loss is
-        (1 - w) * that + w * T^2 * the cross-entropy of the CRF's marginals at temperature T against the
-        teacher's, summed over its tokens (Hinton's T^2 keeps the gradients' scale as T grows)."""
+        With `batch.soft` (a teacher's marginals) and `distill_weight` w > 0, the loss of each sentence the
+        teacher taught is (1 - w) * that + w * T^2 * the cross-entropy of the CRF's marginals at
+        temperature T against the teacher's, summed over its tokens (Hinton's T^2 keeps the gradients'
+        scale as T grows); a sentence without (all-zero rows, say a rehearsed one) keeps its whole loss.
+        """
         assert batch.tags is not None
         emissions = self.emissions(batch)
-        if batch.soft is not None and distill_weight > 0 and self.spec.head == "crf":
+        if batch.soft is not None and distill_weight > 0:
+            if self.spec.head != "crf":
+                raise ValueError("distillation teaches a CRF's marginals; this model has a linear head")
             gold = -self.crf.log_likelihood(emissions, batch.tags, batch.mask, batch.allowed, batch.prior)
             log_marginals = self.crf.log_marginals(emissions, batch.mask, temperature)
             taught = -(batch.soft * log_marginals).sum((1, 2)) * temperature**2
-            return ((1 - distill_weight) * gold + distill_weight * taught).mean()
+            weight = distill_weight * batch.soft.flatten(1).any(1).to(gold.dtype)  # [batch]: 0 if untaught
+            return ((1 - weight) * gold + weight * taught).mean()
         if self.spec.head == "linear":  # per-token cross-entropy, summed over a sentence like the CRF's
             if batch.allowed is None:
                 losses = nn.functional.cross_entropy(emissions.transpose(1, 2), batch.tags, reduction="none")

@@ -176,7 +176,7 @@ def encode_training(
     encoded = encode_tagged(corpus, vocab)
     for sentence, values in zip(encoded, features or [], strict=False):
         sentence.features = values
-    for sentence, targets in zip(encoded, soft or [], strict=False):
+    for sentence, targets in zip(encoded, soft or [], strict=soft is not None):
         sentence.soft = targets
     if not context_tokens:
         return encoded

@@ -211,9 +211,13 @@ def _resumed(run: Run) -> RunState:
 
 
 def model_fingerprint(data: Prepared) -> str:
-    """A digest of what fixes a run's model: its vocabulary (words, characters, tags) and its spec; a
-    checkpoint records it, so resuming with other data is refused before any weight is touched."""
-    described = json.dumps([data.vocab.to_json(), data.spec.to_json()], sort_keys=True)
+    """A digest of what fixes a run's model: its vocabulary (words, characters, tags) and its spec (and
+    its teacher's record, weights included); a checkpoint records it, so resuming with other data or
+    another teacher is refused before any weight is touched."""
+    fixed: list[object] = [data.vocab.to_json(), data.spec.to_json()]
+    if data.teaching is not None:
+        fixed.append(data.teaching.record)
+    described = json.dumps(fixed, sort_keys=True)
     return hashlib.sha256(described.encode("utf-8")).hexdigest()
 
 

@@ -17,7 +17,7 @@ LEARNING_RATE_FINE_TUNE = 1e-4  # the transformer's peak rate when fine-tuning (
 MAX_EPOCHS = 30
 MAX_EPOCHS_FINE_TUNE = 8
 MAX_EPOCHS_CONTINUE = 10  # with --init: measured on CoNLL-2003 dev by bench/continue.py (see the README)
-DISTILL_WEIGHT = 0.5  # with --teacher: measured on CoNLL-2003 dev by bench/distill.py (see the README)
+DISTILL_WEIGHT = 0.5  # with --teacher: half the loss from the gold tags, half from the teacher
 DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
 SEEDS = 2**32  # numpy's generator takes seeds below this
@@ -214,8 +214,8 @@ class TrainOptions:
     )
     unlabeled: str | None = option(
         None,
-        "text without gold tags that the --teacher labels for training: CoNLL tokens (.conll, .iob, .bio, "
-        "or a file opening with -DOCSTART-) or raw text, one document per line",
+        "text without gold tags that the --teacher labels for training: CoNLL tokens (a CoNLL name such "
+        "as .conll or .iob, or a file opening with -DOCSTART-) or raw text, one document per line",
         metavar="FILE",
         group="data",
     )
@@ -237,9 +237,20 @@ class TrainOptions:
     def __post_init__(self) -> None:
         for spec in fields(self):
             check_option(spec, getattr(self, spec.name))
-        if self.unlabeled is not None and self.teacher is None:
+        if self.teacher is None:
+            for name, default in (
+                ("unlabeled", None),
+                ("distill_weight", DISTILL_WEIGHT),
+                ("distill_temperature", 1.0),
+            ):
+                if getattr(self, name) != default:
+                    raise NerkitError(
+                        f"{flag(name)} goes with a --teacher model", hint="give --teacher MODEL too"
+                    )
+        elif self.head != "crf":
             raise NerkitError(
-                "--unlabeled text is labelled by a --teacher model", hint="give --teacher MODEL too"
+                "--teacher teaches a model's CRF marginals; this model has a linear head",
+                hint="leave out --head linear (or --teacher)",
             )
         if self.fine_tune and self.teacher is not None:
             raise NerkitError(
@@ -303,8 +314,8 @@ UNSHOWN = ("threads", "extended_log", "feature_cache", "word_dim", *RESOLVED)  #
 
 def given_flags(saved: dict[str, Any]) -> list[str]:
     """The options a model was trained with (model.json's "training") that differ from the defaults, as
-    flags: `--teacher MODEL`, `--distill-weight 0.8`, `--no-locked-dropout`... (threads, the log and the
-    cache's place left out, and the values resolved from the data: they change with it)."""
+    flags: `--teacher MODEL`, `--distill-weight 0.8`, `--locked-dropout`, `--no-init-prior`... (threads,
+    the log and the cache's place left out, and the values resolved from the data: they change with it)."""
     shown = []
     for spec in fields(TrainOptions):
         if spec.name in UNSHOWN or spec.name not in saved:

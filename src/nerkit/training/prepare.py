@@ -82,6 +82,7 @@ def prepare(
             read_noted(rehearsed.path, options, input_format, read), rehearsed.annotated
         )
         checked = [*files, rehearsed]  # its types are checked with the training files'
+    gold_corpus = train_corpus  # its scheme is the one predictions come out in
     train_corpus, teaching = taught_corpus(train_corpus, options)
     if dev_path is not None and not len(dev_corpus):
         raise NerkitError(
@@ -94,7 +95,7 @@ def prepare(
     if start is not None:
         label_set |= set(start.vocab.labels)
     if teaching is not None:
-        label_set |= set(teaching.teacher.vocab.labels)
+        label_set |= set(teaching.labels)
     _check_annotated_types(checked, label_set)
     if label_set == {"O"}:
         raise NerkitError(
@@ -123,7 +124,7 @@ def prepare(
             if options.transformer is not None
             else None
         )
-        output_scheme = detect_scheme(train_corpus.tags).scheme or "IOB2"
+        output_scheme = detect_scheme(gold_corpus.tags).scheme or "IOB2"
         spec = size_model(vocab, vectors, transformer, options, output_scheme)
     return Prepared(
         train_corpus,

@@ -37,20 +37,23 @@ class Taught:
 
 @dataclass
 class Teaching:
-    """A run's teacher and its marginals for every training sentence (--unlabeled ones last)."""
+    """What a run keeps of its teacher: its labels, model.json's record of it, its marginals for every
+    training sentence (--unlabeled ones last) and how many sentences --unlabeled gave."""
 
-    teacher: LoadedModel
+    labels: list[str]
+    record: dict[str, object]
     marginals: list[np.ndarray]
-    unlabeled: int  # sentences added from --unlabeled
+    unlabeled: int
 
     def soft_targets(self, labels: Sequence[str]) -> list[np.ndarray]:
         """The marginals in the columns of the student's `labels` (see `soft_targets`)."""
-        return soft_targets(self.marginals, self.teacher.vocab.labels, labels)
+        return soft_targets(self.marginals, self.labels, labels)
 
 
 def taught_corpus(corpus: Corpus, options: TrainOptions) -> tuple[Corpus, Teaching | None]:
     """With `options.teacher`: the training corpus with the --unlabeled text added, tagged with the
-    teacher's best tags, and the teacher's marginals for all of it; else the corpus as it is."""
+    teacher's best tags (in the model's scheme), and the teacher's marginals for all of it; else the
+    corpus as it is. The teacher itself is let go once it has taught."""
     if options.teacher is None:
         return corpus, None
     with torch.random.fork_rng(devices=[]):  # building the teacher leaves the student's random numbers alone
@@ -64,15 +67,16 @@ def taught_corpus(corpus: Corpus, options: TrainOptions) -> tuple[Corpus, Teachi
         extra.tags, added = labelled.tags, len(extra)
         corpus = merge_corpora([corpus, extra])
         marginals += labelled.marginals
-    return corpus, Teaching(teacher, marginals, added)
+    record = teacher_record(options.teacher, teacher)
+    return corpus, Teaching(list(teacher.vocab.labels), record, marginals, added)
 
 
 def load_teacher(path: PathLike, precision: str = "auto") -> LoadedModel:
     """The teacher model, checked: a trained nerkit model folder (not an export) with a CRF."""
     teacher = load_trainable(path, precision, "--teacher")
-    if teacher.model.spec.head != "crf":
+    if teacher.model.spec.head != "crf" or teacher.model.spec.scheme != "BIOES":
         raise NerkitError(
-            "has a linear head; a teacher's marginals come from a CRF",
+            "has a linear head or tags outside BIOES; a teacher's marginals come from a BIOES CRF",
             path=path,
             hint="teach with a model trained with --head crf",
         )
@@ -105,8 +109,8 @@ def teach(
         padded = pad([units[i] for i in rows])
         scores = model.network(padded)
         mask = torch.from_numpy(padded.mask)
-        with torch.inference_mode():
-            probabilities = model.crf.marginals(scores, mask, temperature).numpy()
+        with torch.inference_mode():  # in float64: a 500-token unit's sums lose 1% in float32
+            probabilities = model.crf.marginals(scores.double(), mask, temperature).float().numpy()
             paths = model.crf.decode(scores, mask)
         for row, unit in enumerate(rows):
             start = 0
@@ -134,9 +138,13 @@ def soft_targets(
 
 
 def read_unlabeled(path: PathLike) -> Corpus:
-    """Text without gold tags as a corpus tagged O: CoNLL tokens (a .conll, .iob or .bio name, or a file
-    opening with -DOCSTART-; any tag columns ignored) or raw text, each line a document split into
+    """Text without gold tags as a corpus tagged O: CoNLL tokens (a CoNLL name such as .conll, .iob or
+    .bio, or a file opening with -DOCSTART-; any tag columns ignored) or raw text, each line a document split into
     sentences and tokens. A file with no token is one line of error."""
+    if str(path) == "-":
+        raise NerkitError(
+            "--unlabeled reads a file, not standard input", hint="save the text to a file and name it"
+        )
     if _is_conll(path):
         sentences = list(read_conll(path, tag_column=None))
         corpus = Corpus(

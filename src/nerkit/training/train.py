@@ -25,7 +25,6 @@ from nerkit.training.output import check_model_output, open_output
 from nerkit.training.prepare import Prepared, prepare
 from nerkit.training.sources import TrainingData
 from nerkit.training.tagger_steps import TaggerSteps
-from nerkit.training.teacher import teacher_record
 
 
 def train(
@@ -103,10 +102,11 @@ def _data_record(dev_path: PathLike | None, data: Prepared, options: TrainOption
     }
     if options.rehearse is not None:
         record["rehearse"] = options.rehearse
-    if data.teaching is not None and options.teacher is not None:
-        record["teacher"] = teacher_record(options.teacher, data.teaching.teacher)
-    if options.unlabeled is not None and data.teaching is not None:
-        record["unlabeled"] = {"file": options.unlabeled, "sentences": data.teaching.unlabeled}
+    if data.teaching is not None:
+        record["teacher"] = data.teaching.record
+        if options.unlabeled is not None:
+            unlabeled = str(Path(options.unlabeled).resolve())
+            record["unlabeled"] = {"file": unlabeled, "sentences": data.teaching.unlabeled}
     return record
 
 
