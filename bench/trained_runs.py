@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nerkit.training.checkpoint import CHECKPOINT
+
 TYPES = ("PER", "LOC", "ORG", "MISC")
 
 
 def finished(folder: Path) -> bool:
     """Whether a model folder holds a finished run (a model and no checkpoint left)."""
-    return (folder / "model.json").is_file() and not (folder / "checkpoint").exists()
+    return (folder / "model.json").is_file() and not (folder / CHECKPOINT).exists()
 
 
 def figures(folder: Path) -> dict[str, object]:
