@@ -69,6 +69,11 @@ def jobs(augmented: Path) -> list[Job]:
             "weight 0.8, T 1, train and sentences made from it",
         ),
         Job(
+            f"w0.5 seed 42, {SHORT} epochs",
+            ["--distill-weight", "0.5", "--max-epochs", str(SHORT)],
+            "weight 0.5, T 1, train only (no augmented sentences)",
+        ),
+        Job(
             f"w0.5 T2 augmented seed 42, {SHORT} epochs",
             [*taught, "--distill-temperature", "2", "--max-epochs", str(SHORT)],
             "weight 0.5, T 2, train and sentences made from it",
