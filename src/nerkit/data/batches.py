@@ -133,19 +133,16 @@ def pad(sentences: Sequence[EncodedSentence]) -> Padded:
         for row, sentence in enumerate(sentences):
             features[row, : len(sentence)] = sentence.features
     allowed = _pad_allowed(sentences, tags) if tagged else None
-    prior = None
-    if allowed is not None and any(s.prior is not None for s in sentences):
-        prior = np.zeros(allowed.shape, dtype=np.float32)  # a complete sentence: one path, any weight
-        for row, sentence in enumerate(sentences):
-            if sentence.prior is not None:
-                prior[row, : len(sentence)] = sentence.prior
+    # a complete sentence's prior rows stay zero: it has one path, any weight will do
+    prior = _pad_rows([s.prior for s in sentences], length) if allowed is not None else None
     soft = _pad_rows([s.soft for s in sentences], length)
     return Padded(words, chars, cases, mask, tags if tagged else None, features, allowed, prior, soft)
 
 
 def _pad_rows(rows: Sequence[np.ndarray | None], length: int) -> np.ndarray | None:
-    """Per-token float rows [seq, tags] of a batch's sentences padded into [batch, length, tags] (zero
-    past each sentence's end and for a sentence without them); None when no sentence has them."""
+    """Per-token float rows [seq, tags] of a batch's sentences (priors, a teacher's marginals) padded into
+    [batch, length, tags] float32 (zero past each sentence's end and for a sentence without them); None
+    when no sentence has them."""
     given = [row for row in rows if row is not None]
     if not given:
         return None

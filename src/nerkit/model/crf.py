@@ -109,7 +109,7 @@ class CRF(nn.Module):
         Computed in float64 (returned in the emissions' type): over a few hundred tokens the forward and
         backward scores reach 1e5, where float32 rounds by 0.01, and their differences (the marginals, and
         the gradients) become noise that grows the emissions until training diverges (measured on a
-        CoNLL-2003 student: float32 gradients 50 times the size of the true ones after 12 epochs). At
+        CoNLL-2003 student after 12 epochs: the float32 gradients were off by 60 to 170 times the true ones' size). At
         these sizes float64 costs no more time than float32 on CPU.
         """
         kind = emissions.dtype

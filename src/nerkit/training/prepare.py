@@ -48,7 +48,7 @@ class Prepared:
     start: LoadedModel | None = None  # the model continued from (--init), its vocabulary the old part
     rehearse: Corpus | None = None  # earlier data mixed into every epoch (--rehearse)
     files: list[TrainingFile] = field(default_factory=list)  # the training files, with what each annotates
-    teaching: Teaching | None = None  # the --teacher and its marginals for every training sentence
+    teaching: Teaching | None = None  # what the run keeps of its --teacher: labels, record, marginals
 
     def soft_targets(self) -> list[np.ndarray] | None:
         """The teacher's marginals of every training sentence in this model's label columns, or None."""
