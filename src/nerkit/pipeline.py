@@ -17,7 +17,7 @@ from nerkit.data.vocab import Vocab
 from nerkit.errors import NerkitError, check_fraction
 from nerkit.evaluate import CharSpan, Score, score_char_spans, score_pairs, score_sequences
 from nerkit.files import PathLike
-from nerkit.model.folder import EXPORTED_FORMAT, LOADABLE_FORMATS, load_model, read_meta
+from nerkit.model.folder import ENSEMBLE_FORMAT, EXPORTED_FORMAT, LOADABLE_FORMATS, load_model, read_meta
 from nerkit.model.inference import BatchTagger, tag_encoded
 from nerkit.model.spec import ModelSpec
 from nerkit.text.document import Document, Entity, Sentence, parse_text
@@ -327,8 +327,8 @@ MAX_THREADS = 1024  # as many as training takes (TrainOptions.threads)
 
 
 def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
-    """Load a model folder written by `nerkit train`, or by `nerkit export` (then run by onnxruntime,
-    without torch), ready to predict; `precision` is what a transformer model computes its features in:
+    """Load a model folder written by `nerkit train`, by `nerkit export` (then run by onnxruntime,
+    without torch) or by `nerkit ensemble`, ready to predict; `precision` is what a transformer model computes its features in:
     "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it); `threads` 0 lets nerkit choose,
     else 1 to 1,024."""
     if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
@@ -344,5 +344,10 @@ def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
     import torch
 
     torch.set_num_threads(threads or default_threads())
+    if meta["format"] == ENSEMBLE_FORMAT:
+        from nerkit.model.ensemble import load_ensemble
+
+        ensemble = load_ensemble(path, meta)
+        return Pipeline(ensemble.model, ensemble.vocab, ensemble.meta, None, path)
     loaded = load_model(path, precision, meta)  # model.json read once
     return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer, path)

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from nerkit.cli import (
     convert,
+    ensemble,
     evaluate,
     export,
     predict,
@@ -27,7 +28,21 @@ from nerkit.cli import (
 from nerkit.errors import NerkitError, os_error
 from nerkit.version import __version__
 
-COMMANDS = (stats, score, convert, tokenize, train, spec, export, predict, evaluate, report, serve, spark)
+COMMANDS = (
+    stats,
+    score,
+    convert,
+    tokenize,
+    train,
+    spec,
+    ensemble,
+    export,
+    predict,
+    evaluate,
+    report,
+    serve,
+    spark,
+)
 
 
 class OneLineParser(argparse.ArgumentParser):

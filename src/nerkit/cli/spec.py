@@ -56,6 +56,11 @@ def trained_with(folder: str) -> str:
     from nerkit.model.folder import LOADABLE_FORMATS, read_meta
     from nerkit.training.options import given_flags
 
-    training = read_meta(folder, LOADABLE_FORMATS).get("training")
+    meta = read_meta(folder, LOADABLE_FORMATS)
+    members = meta.get("members")
+    if isinstance(members, list):  # an ensemble (nerkit.model.ensemble)
+        sources = ", ".join(str(m.get("source")) if isinstance(m, dict) else "?" for m in members)
+        return f"  ensemble of {len(members)} models, their CRF marginals averaged: {sources}\n"
+    training = meta.get("training")
     flags = given_flags(training) if isinstance(training, dict) else []
     return f"  trained with    {' '.join(flags) or 'the default options'}\n"

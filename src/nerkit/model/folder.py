@@ -42,7 +42,13 @@ FORMAT_VERSION = 1
 MODEL_FORMATS = {FORMAT: FORMAT_VERSION}  # what read_meta accepts unless told otherwise
 EXPORTED_FORMAT = "nerkit-onnx"  # a folder written by `nerkit export` (nerkit.runtime)
 EXPORTED_VERSION = 1
-LOADABLE_FORMATS = {**MODEL_FORMATS, EXPORTED_FORMAT: EXPORTED_VERSION}  # what nerkit.load takes
+ENSEMBLE_FORMAT = "nerkit-ensemble"  # a folder written by `nerkit ensemble` (nerkit.model.ensemble)
+ENSEMBLE_VERSION = 1
+LOADABLE_FORMATS = {
+    **MODEL_FORMATS,
+    EXPORTED_FORMAT: EXPORTED_VERSION,
+    ENSEMBLE_FORMAT: ENSEMBLE_VERSION,
+}  # what nerkit.load takes
 WEIGHTS = "model.safetensors"
 # what model.json says of a model's training, kept when the folder is rewritten (calibrated, exported)
 TRAINING_RECORD = ("training", "data", "dev", "best_epoch", "continued_from", "lineage")
@@ -383,6 +389,10 @@ def load_trainable(folder: PathLike, precision: str, use: str) -> LoadedModel:
             f"is an exported (ONNX) model; {use} needs the model's own weights",
             path=folder,
             hint=f"give {use} the model folder it was exported from",
+        )
+    if meta.get("format") == ENSEMBLE_FORMAT:
+        raise NerkitError(
+            f"is an ensemble; {use} takes one model", path=folder, hint="give one of its member-N folders"
         )
     return load_model(folder, precision, meta)
 

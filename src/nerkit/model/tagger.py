@@ -149,13 +149,7 @@ class Tagger(nn.Module):
         paths = self.crf.decode(emissions, mask)
         if not confidence:
             return paths, [[] for _ in paths]
-        marginals = self.crf.marginals(emissions, mask)  # [batch, seq, tags]
-        lengths = mask.sum(1).tolist()
-        chosen = torch.zeros(mask.shape, dtype=torch.long)
-        for row, path in enumerate(paths):
-            chosen[row, : len(path)] = torch.tensor(path)
-        picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2)  # [batch, seq]
-        return paths, [picked[row, :n].tolist() for row, n in enumerate(lengths)]
+        return paths, chosen_marginals(self.crf.marginals(emissions, mask), paths, mask)
 
     def network(self, padded: Padded) -> torch.Tensor:
         """Emission scores of padded arrays, in evaluation mode without gradients (see
@@ -175,6 +169,17 @@ class Tagger(nn.Module):
     def parameter_count(self) -> int:
         """How many trainable numbers the model has."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+
+def chosen_marginals(
+    marginals: torch.Tensor, paths: list[list[int]], mask: torch.Tensor
+) -> list[list[float]]:
+    """Each sentence's marginal of the tag its path chose, per token: `marginals` [batch, seq, tags]."""
+    chosen = torch.zeros(mask.shape, dtype=torch.long)
+    for row, path in enumerate(paths):
+        chosen[row, : len(path)] = torch.tensor(path)
+    picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2)  # [batch, seq]
+    return [picked[row, :n].tolist() for row, n in enumerate(mask.sum(1).tolist())]
 
 
 def _reversal(lengths: torch.Tensor, length: int) -> torch.Tensor:
