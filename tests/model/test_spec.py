@@ -38,8 +38,9 @@ def spec(**changes: object) -> ModelSpec:
         {"layers": 0, "word_dim": 0, "transformer_dim": 16, "transformer_layers": 1, "head": "linear"},
         {"transformer_dim": 8, "transformer_layers": 3, "char_kernel": 4, "char_dim": 7, "casing_dim": 2},
         {"labels": ["O"], "char_filters": 1, "hidden": 1},
+        {"gazetteer_dim": 4},
     ],
-    ids=["default", "three-layers", "fine-tuned", "transformer-features", "smallest"],
+    ids=["default", "three-layers", "fine-tuned", "transformer-features", "smallest", "gazetteer"],
 )
 def test_tensors_and_parameters_are_the_taggers(changes):
     sized = spec(**changes)
@@ -74,8 +75,9 @@ def test_defaults_fill_keys_an_older_model_json_lacks():
         ),
         ({"scheme": "x" * 100}, 'spec.scheme is "' + "x" * 38 + "…, not one of IOB1, IOB2, BIOES"),
         ({"labels": ["O", "B-PER", "O"]}, 'spec.labels lists "O" twice'),
+        ({"gazetteer_dim": 8}, "spec.gazetteer_dim is 8, not 0 or 4 per entity type (4)"),
     ],
-    ids=["zero", "nan", "infinity", "5000-digits", "long-string", "duplicate-tag"],
+    ids=["zero", "nan", "infinity", "5000-digits", "long-string", "duplicate-tag", "gazetteer-width"],
 )
 def test_check_spec_names_the_first_bad_field(changes, message):
     data = {**spec().to_json(), **changes}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from nerkit.data.gazetteer import Masked
 from nerkit.data.vocab import Vocab, casing
 
 if TYPE_CHECKING:  # torch loads only where batches become tensors (training, the torch tagger)
@@ -32,6 +33,7 @@ class EncodedSentence:
     allowed: np.ndarray | None = None  # [seq, tags] bool: the tags a token may have (partial annotation)
     prior: np.ndarray | None = None  # [seq, tags] float32 log-weights of the allowed tags (see CRF)
     soft: np.ndarray | None = None  # [seq, tags] float32 a teacher's marginals (distillation)
+    gazetteer: np.ndarray | None = None  # [seq, width] float32 0/1 gazetteer features (see Gazetteer)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -51,6 +53,7 @@ class Batch:
     allowed: torch.Tensor | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
     prior: torch.Tensor | None = None  # [batch, seq, tags] float32 log-weights of the allowed tags
     soft: torch.Tensor | None = None  # [batch, seq, tags] float32 a teacher's marginals (zero: none)
+    gazetteer: torch.Tensor | None = None  # [batch, seq, width] float32 gazetteer features
 
 
 def _clip(word: str) -> str:
@@ -71,9 +74,12 @@ def encode_sentence(
     vocab: Vocab,
     tags: Sequence[str] | None = None,
     seen: dict[str, TokenCodes] | None = None,
+    masked: Masked = frozenset(),
 ) -> EncodedSentence:
     """Index arrays of one sentence; `tags` must be labels of `vocab` (in the model's scheme). `seen`
-    keeps each distinct token's codes across calls, so a corpus encodes every word form once."""
+    keeps each distinct token's codes across calls, so a corpus encodes every word form once. With a
+    gazetteer in `vocab`, the sentence's gazetteer features, but for the phrases `masked` (training's
+    own)."""
     seen = {} if seen is None else seen
     codes = []
     for token in tokens:
@@ -90,6 +96,7 @@ def encode_sentence(
         chars=chars,
         casing=np.fromiter((code[2] for code in codes), dtype=np.int64, count=len(tokens)),
         tags=None if tags is None else np.array([vocab.label_index[t] for t in tags], dtype=np.int64),
+        gazetteer=None if vocab.gazetteer is None else vocab.gazetteer.features(tokens, masked),
     )
 
 
@@ -106,6 +113,7 @@ class Padded:
     allowed: np.ndarray | None = None  # [batch, seq, tags] bool, when a sentence's annotation is partial
     prior: np.ndarray | None = None  # [batch, seq, tags] float32 log-weights of the allowed tags
     soft: np.ndarray | None = None  # [batch, seq, tags] float32 a teacher's marginals (zero: none)
+    gazetteer: np.ndarray | None = None  # [batch, seq, width] float32 gazetteer features
 
 
 def pad(sentences: Sequence[EncodedSentence]) -> Padded:
@@ -136,11 +144,15 @@ def pad(sentences: Sequence[EncodedSentence]) -> Padded:
     # a complete sentence's prior rows stay zero: it has one path, any weight will do
     prior = _pad_rows([s.prior for s in sentences], length) if allowed is not None else None
     soft = _pad_rows([s.soft for s in sentences], length)
-    return Padded(words, chars, cases, mask, tags if tagged else None, features, allowed, prior, soft)
+    gazetteer = _pad_rows([s.gazetteer for s in sentences], length)
+    return Padded(
+        words, chars, cases, mask, tags if tagged else None, features, allowed, prior, soft, gazetteer
+    )
 
 
 def _pad_rows(rows: Sequence[np.ndarray | None], length: int) -> np.ndarray | None:
-    """Per-token float rows [seq, tags] of a batch's sentences (priors, a teacher's marginals) padded into
+    """Per-token float rows [seq, tags] of a batch's sentences (priors, a teacher's marginals, gazetteer
+    features) padded into
     [batch, length, tags] float32 (zero past each sentence's end and for a sentence without them); None
     when no sentence has them."""
     given = [row for row in rows if row is not None]
@@ -186,6 +198,7 @@ def to_batch(padded: Padded, index: list[int]) -> Batch:
         allowed=None if padded.allowed is None else torch.from_numpy(padded.allowed),
         prior=None if padded.prior is None else torch.from_numpy(padded.prior),
         soft=None if padded.soft is None else torch.from_numpy(padded.soft),
+        gazetteer=None if padded.gazetteer is None else torch.from_numpy(padded.gazetteer),
     )
 
 
@@ -271,6 +284,9 @@ def join_sentences(sentences: Sequence[EncodedSentence]) -> EncodedSentence:
         features=_join_features([s.features for s in sentences]),
         allowed=_join_allowed(sentences) if tagged else None,
         soft=_join_soft(sentences),
+        gazetteer=None
+        if sentences[0].gazetteer is None
+        else np.concatenate([s.gazetteer for s in sentences]),
     )
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import regex
+
+from nerkit.data.gazetteer import Gazetteer, check_gazetteer, entity_types
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -43,11 +46,13 @@ def casing(word: str) -> int:
 
 @dataclass
 class Vocab:
-    """Index tables: words (learned rows; 0 pad, 1 unknown), characters (0 pad, 1 unknown), labels."""
+    """Index tables: words (learned rows; 0 pad, 1 unknown), characters (0 pad, 1 unknown), labels; and
+    the training data's entity phrases, for a model that reads them (`ModelSpec.gazetteer_dim`)."""
 
     words: list[str]
     chars: list[str]
     labels: list[str]
+    gazetteer: Gazetteer | None = None
     word_index: dict[str, int] = field(init=False, repr=False)
     char_index: dict[str, int] = field(init=False, repr=False)
     label_index: dict[str, int] = field(init=False, repr=False)
@@ -72,14 +77,24 @@ class Vocab:
         index = self.char_index
         return [index.get(c, 1) for c in word]
 
-    def to_json(self) -> dict[str, list[str]]:
-        """The tables as JSON-ready lists."""
-        return {"words": self.words, "chars": self.chars, "labels": self.labels}
+    def to_json(self) -> dict[str, object]:
+        """The tables as JSON-ready lists (and the gazetteer, if any)."""
+        tables: dict[str, object] = {"words": self.words, "chars": self.chars, "labels": self.labels}
+        if self.gazetteer is not None:
+            tables["gazetteer"] = self.gazetteer.to_json()
+        return tables
 
     @classmethod
-    def from_json(cls, data: dict[str, list[str]]) -> Vocab:
+    def from_json(cls, data: dict[str, Any]) -> Vocab:
         """Rebuild from `to_json`'s output."""
-        return cls(words=list(data["words"]), chars=list(data["chars"]), labels=list(data["labels"]))
+        labels = list(data["labels"])
+        gazetteer = data.get("gazetteer")
+        return cls(
+            words=list(data["words"]),
+            chars=list(data["chars"]),
+            labels=labels,
+            gazetteer=None if gazetteer is None else check_gazetteer(gazetteer, entity_types(labels)),
+        )
 
 
 def build_vocab(

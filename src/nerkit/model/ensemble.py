@@ -143,6 +143,8 @@ def _check_alike(first: tuple[ModelSpec, Vocab], other: tuple[ModelSpec, Vocab],
             )
     if first[1].words != other[1].words or first[1].chars != other[1].chars:
         raise NerkitError("its vocabulary differs from the first model's", path=path, hint=hint)
+    if first[1].gazetteer != other[1].gazetteer:
+        raise NerkitError("its gazetteer differs from the first model's", path=path, hint=hint)
 
 
 def check_members(models: Sequence[PathLike]) -> list[tuple[dict[str, object], ModelSpec, Vocab]]:

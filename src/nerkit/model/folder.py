@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from safetensors import SafetensorError
 
+from nerkit.data.gazetteer import check_gazetteer, entity_types
 from nerkit.data.vocab import Vocab
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_folder, write_json_atomic
@@ -307,7 +308,12 @@ def check_vocab(data: object, spec: ModelSpec) -> Vocab:
     labels = _vocab_table(data, "labels", len(spec.labels))
     if labels != spec.labels:
         raise NerkitError("its vocabulary's labels are not its spec's, in the same order")
-    return Vocab(words=words, chars=chars, labels=labels)
+    gazetteer = None
+    if spec.gazetteer_dim:
+        gazetteer = check_gazetteer(data.get("gazetteer"), entity_types(labels))
+    elif "gazetteer" in data:
+        raise NerkitError("its vocabulary has a gazetteer, but its spec no gazetteer features")
+    return Vocab(words=words, chars=chars, labels=labels, gazetteer=gazetteer)
 
 
 def spec_and_vocab(folder: Path, meta: dict[str, object]) -> tuple[ModelSpec, Vocab]:

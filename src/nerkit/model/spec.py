@@ -67,6 +67,9 @@ class ModelSpec:
     transformer_pooling: str = "first"  # a token's feature: its first sub-word's, or the mean of all
     transformer_window: int = 0  # sub-words per transformer window (longer input: overlapping windows)
     transformer_context: bool = True  # the transformer reads each sentence with its document's others
+    gazetteer_dim: int = (
+        0  # >0: per-token gazetteer features (4 per entity type) from the vocabulary's phrases
+    )
 
     @property
     def casings(self) -> int:
@@ -84,8 +87,9 @@ class ModelSpec:
 
     @property
     def token_dim(self) -> int:
-        """Width of a token vector: word, character, casing and transformer features side by side."""
-        return self.word_dim + self.char_filters + self.casing_dim + self.transformer_dim
+        """Width of a token vector: word, character, casing, transformer and gazetteer features side by
+        side."""
+        return self.word_dim + self.char_filters + self.casing_dim + self.transformer_dim + self.gazetteer_dim
 
     def tensors(self) -> dict[str, TensorShape]:
         """Every tensor the tagger's weights file holds, by name: what a file must match, worked out
@@ -139,8 +143,17 @@ class ModelSpec:
                 if self.transformer_dim
                 else []
             ),
+            *(
+                [
+                    f"  gazetteer       {self.gazetteer_dim} features: the training entities' phrases, "
+                    "where each begins, continues and ends, per type"
+                ]
+                if self.gazetteer_dim
+                else []
+            ),
             f"  token vector    {token} = {self.word_dim} + {char_out} + {self.casing_dim}"
             + (f" + {self.transformer_dim}" if self.transformer_dim else "")
+            + (f" + {self.gazetteer_dim}" if self.gazetteer_dim else "")
             + f", dropout {self.dropout}{' (locked)' if self.locked_dropout else ''}, "
             f"word dropout {self.word_dropout}",
             f"  BiLSTM          {self.layers} layer(s) x {self.hidden} units per direction"
@@ -208,6 +221,7 @@ _ALLOWED: dict[str, Option] = {
     "transformer_dim": _within(0, LARGEST_LAYER),
     "transformer_layers": _within(0, MODEL_SETTINGS["transformer_layers"].high or 0),  # 0: no transformer
     "transformer_window": _within(0, WIDEST_WINDOW),
+    "gazetteer_dim": _within(0, LARGEST_LAYER),
 }
 
 
@@ -290,6 +304,11 @@ def _check_together(spec: ModelSpec) -> None:
     if spec.transformer_dim and not spec.transformer_layers:
         raise NerkitError(
             "spec.transformer_layers is 0, but a model with transformer features mixes 1 or more"
+        )
+    types = len({label.partition("-")[2] for label in spec.labels if label != "O"})
+    if spec.gazetteer_dim not in (0, 4 * types):
+        raise NerkitError(
+            f"spec.gazetteer_dim is {spec.gazetteer_dim}, not 0 or 4 per entity type ({4 * types})"
         )
 
 

@@ -15,7 +15,8 @@ from nerkit.model.spec import ModelSpec
 
 
 class Tagger(nn.Module):
-    """Emission scores from word + character-CNN + casing features through a BiLSTM, decoded by a CRF."""
+    """Emission scores from word + character-CNN + casing (+ transformer, + gazetteer) features through a
+    BiLSTM, decoded by a CRF."""
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
@@ -30,7 +31,7 @@ class Tagger(nn.Module):
         )
         self.casing_embedding = nn.Embedding(spec.casings, spec.casing_dim, padding_idx=0)
         self.dropout = nn.Dropout(spec.dropout)
-        token_dim = spec.word_dim + spec.char_filters + spec.casing_dim + spec.transformer_dim
+        token_dim = spec.token_dim
         if spec.transformer_dim:  # a softmax-weighted mix of the transformer's last layers, scaled
             self.layer_weights = nn.Parameter(torch.zeros(spec.transformer_layers))
             self.layer_scale = nn.Parameter(torch.ones(()))
@@ -75,6 +76,10 @@ class Tagger(nn.Module):
                 raise ValueError("this model needs transformer features in its batches")
             mix = torch.softmax(self.layer_weights, dim=0)
             parts.append(self.layer_scale * torch.einsum("bsld,l->bsd", batch.features, mix))
+        if self.spec.gazetteer_dim:
+            if batch.gazetteer is None:
+                raise ValueError("this model needs gazetteer features in its batches")
+            parts.append(batch.gazetteer)
         # padding zeroed (its characters score -1e4): it never reaches a real token's states, but int8
         # quantization of an exported model scales each LSTM input by its largest value
         tokens = self._drop(torch.cat(parts, dim=2) * batch.mask.unsqueeze(2))  # [batch, seq, token_dim]

@@ -189,6 +189,12 @@ def export_model(model: PathLike, output: PathLike, quantize: str | None = None)
 
     loaded = load_model(model, precision="float32")
     spec = loaded.model.spec
+    if spec.gazetteer_dim:
+        raise NerkitError(
+            "has gazetteer features, which an exported model cannot compute yet",
+            path=model,
+            hint="run the model folder itself (nerkit predict, nerkit serve take it)",
+        )
 
     def build(folder: Path) -> None:
         if (Path(model) / LOG).is_file():  # the training curves, for nerkit report

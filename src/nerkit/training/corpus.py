@@ -13,6 +13,7 @@ from nerkit.data.batches import EncodedSentence, TokenCodes, encode_sentence, jo
 from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.formats import ReadOptions, read_aligned
 from nerkit.data.formats.detect import require_format
+from nerkit.data.gazetteer import Masked
 from nerkit.data.tags import convert_tags
 from nerkit.data.vocab import Vocab
 from nerkit.embeddings.cache import cached_token_features
@@ -150,13 +151,17 @@ def encode_split(
     return encoded
 
 
-def encode_tagged(corpus: Corpus, vocab: Vocab) -> list[EncodedSentence]:
+def encode_tagged(
+    corpus: Corpus, vocab: Vocab, masked: Sequence[Masked] | None = None
+) -> list[EncodedSentence]:
     """A split's sentences encoded with their tags in the model's scheme, each word form once; a
-    partially annotated sentence also with the tags each token may have."""
+    partially annotated sentence also with the tags each token may have. `masked` gives each
+    sentence the gazetteer phrases it may not see (see `build_gazetteer`)."""
     seen: dict[str, TokenCodes] = {}
     encoded = []
     for i, (tokens, tags) in enumerate(zip(corpus.tokens, corpus.tags, strict=True)):
-        sentence = encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME), seen)
+        hidden = masked[i] if masked is not None else frozenset()
+        sentence = encode_sentence(tokens, vocab, convert_tags(tags, MODEL_SCHEME), seen, hidden)
         if sentence.tags is not None:
             sentence.allowed = allowed_tags(sentence.tags, vocab.labels, corpus.annotated_types(i))
         encoded.append(sentence)
@@ -169,11 +174,12 @@ def encode_training(
     context_tokens: int,
     features: Sequence[np.ndarray] | None = None,
     soft: Sequence[np.ndarray] | None = None,
+    masked: Sequence[Masked] | None = None,
 ) -> list[EncodedSentence]:
-    """The training split encoded once, its tags in the model's scheme (and its transformer features and
-    a teacher's marginals if given); with `context_tokens`, the sentences of each document packed into
-    units read together."""
-    encoded = encode_tagged(corpus, vocab)
+    """The training split encoded once, its tags in the model's scheme (and its transformer features, a
+    teacher's marginals and the gazetteer phrases each sentence may not see, if given); with
+    `context_tokens`, the sentences of each document packed into units read together."""
+    encoded = encode_tagged(corpus, vocab, masked)
     for sentence, values in zip(encoded, features or [], strict=False):
         sentence.features = values
     for sentence, targets in zip(encoded, soft or [], strict=soft is not None):

@@ -32,6 +32,7 @@ LATER = (
     "unlabeled",
     "distill_weight",
     "distill_temperature",
+    "gazetteer",
 )  # options an older checkpoint lacks
 
 
@@ -233,6 +234,11 @@ class TrainOptions:
         high=100,
         above=True,
     )
+    gazetteer: bool = option(
+        False,
+        "give each token features saying where it begins, continues or ends an entity phrase of the "
+        "training data, per type (in training, a phrase only where another document annotates it too)",
+    )
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -266,6 +272,16 @@ class TrainOptions:
             raise NerkitError(
                 "--rehearse mixes data into a BiLSTM-CNN-CRF's epochs, not a fine-tuned transformer's yet",
                 hint="give the earlier data as another --train file instead",
+            )
+        if self.gazetteer and self.fine_tune:
+            raise NerkitError(
+                "--gazetteer adds features to a BiLSTM-CNN-CRF, not to a fine-tuned transformer yet",
+                hint="leave out --fine-tune (or --gazetteer)",
+            )
+        if self.gazetteer and self.init is not None:
+            raise NerkitError(
+                "--gazetteer builds a new model's phrases; a model continued with --init cannot have one yet",
+                hint="leave out --init (or --gazetteer)",
             )
         if self.fine_tune and self.transformer is None:
             raise NerkitError(

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from nerkit.data.formats import ReadOptions, adjustment_note
+from nerkit.data.gazetteer import Masked, build_gazetteer, entity_types
 from nerkit.data.tags import convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab, grow_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
@@ -49,6 +50,7 @@ class Prepared:
     rehearse: Corpus | None = None  # earlier data mixed into every epoch (--rehearse)
     files: list[TrainingFile] = field(default_factory=list)  # the training files, with what each annotates
     teaching: Teaching | None = None  # what the run keeps of its --teacher: labels, record, marginals
+    masked: list[Masked] | None = None  # with --gazetteer: per training sentence, its own phrases
 
     def soft_targets(self) -> list[np.ndarray] | None:
         """The teacher's marginals of every training sentence in this model's label columns, or None."""
@@ -113,12 +115,23 @@ def prepare(
         vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
     tokens = [sentence for corpus in learned for sentence in corpus.tokens]
     vector_words = vectors.words if vectors is not None else ()
+    if start is not None and start.model.spec.gazetteer_dim:
+        raise NerkitError(
+            "has gazetteer features; continuing such a model with --init is not supported yet",
+            path=options.init,
+            hint="train a new model on all the data with --gazetteer",
+        )
+    masked = None
     if start is not None:
         vocab = grow_vocab(start.vocab, tokens, label_set, vector_words)
         spec = _continued_spec(start, vocab, vectors, options)
         transformer = start.transformer
     else:
         vocab = build_vocab(tokens, label_set, vector_words)
+        if options.gazetteer:
+            vocab.gazetteer, masked = build_gazetteer(
+                train_corpus.tokens, train_corpus.tags, train_corpus.documents, entity_types(vocab.labels)
+            )
         transformer = (
             load_transformer(options.transformer, precision=options.transformer_precision)
             if options.transformer is not None
@@ -138,6 +151,7 @@ def prepare(
         rehearse,
         files,
         teaching,
+        masked,
     )
 
 
@@ -253,6 +267,7 @@ def size_model(
         transformer_pooling="first" if options.fine_tune else options.transformer_pooling,
         transformer_window=transformer.window if transformer is not None else 0,
         transformer_context=bool(options.transformer_context),
+        gazetteer_dim=vocab.gazetteer.width if vocab.gazetteer is not None else 0,
     )
 
 

@@ -75,7 +75,12 @@ class TaggerSteps:
             on_ready(data.spec, self.model.parameter_count())
         self.optimizers = self._optimizers()
         self.encoded_train = encode_training(
-            data.train, data.vocab, options.context_tokens, self._features(data.train), data.soft_targets()
+            data.train,
+            data.vocab,
+            options.context_tokens,
+            self._features(data.train),
+            data.soft_targets(),
+            data.masked,
         )
         self.encoded_rehearse = (
             encode_training(data.rehearse, data.vocab, options.context_tokens, self._features(data.rehearse))

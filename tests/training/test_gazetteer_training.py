@@ -1,0 +1,77 @@
+"""Training with --gazetteer: the phrases saved in model.json and read back, predictions the same after
+loading, and the combinations refused in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import nerkit
+from nerkit.cli import main
+from nerkit.errors import NerkitError
+from nerkit.training.options import TrainOptions
+from nerkit.training.train import train
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture(scope="module")
+def gazetteer_model(tmp_path_factory, tiny_options) -> Path:
+    output = tmp_path_factory.mktemp("gazetteer") / "model"
+    train(SAMPLES / "train.conll", output, SAMPLES / "dev.conll", options=tiny_options(gazetteer=True))
+    return output
+
+
+def test_the_phrases_are_saved_read_back_and_used(gazetteer_model):
+    meta = json.loads((gazetteer_model / "model.json").read_text())
+    assert meta["spec"]["gazetteer_dim"] == 16
+    assert meta["training"]["gazetteer"] is True
+    gazetteer = meta["vocab"]["gazetteer"]
+    assert gazetteer["types"] == ["LOC", "MISC", "ORG", "PER"]
+    train_text = (SAMPLES / "train.conll").read_text()
+    first = gazetteer["phrases"]["PER"][0]
+    assert all(token in train_text.lower() for token in first)
+    loaded = nerkit.load(gazetteer_model, threads=1)
+    assert loaded.vocab.gazetteer is not None and loaded.vocab.gazetteer.width == 16
+    tagged = loaded.tag_tokens([["Peter", "visited", "Paris", "."]])
+    assert tagged == nerkit.load(gazetteer_model, threads=1).tag_tokens([["Peter", "visited", "Paris", "."]])
+    assert loaded.evaluate(SAMPLES / "dev.conll").f1 == pytest.approx(meta["dev"]["f1"])
+
+
+def test_a_gazetteer_in_a_model_without_its_spec_is_damage(gazetteer_model, tmp_path, capsys):
+    meta = json.loads((gazetteer_model / "model.json").read_text())
+    meta["vocab"]["gazetteer"]["phrases"]["LOC"] = [["Upper"]]
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps(meta))
+    (folder / "model.safetensors").write_bytes((gazetteer_model / "model.safetensors").read_bytes())
+    assert main(["spec", str(folder)]) == 2
+    assert (
+        "vocab.gazetteer.phrases.LOC[0] is not a list of 1 to 6 lower-case tokens" in capsys.readouterr().err
+    )
+
+
+def test_export_and_init_refuse_a_gazetteer_model_in_one_line(gazetteer_model, tmp_path, capsys):
+    assert main(["export", str(gazetteer_model), "-o", str(tmp_path / "exported")]) == 2
+    assert "has gazetteer features, which an exported model cannot compute yet" in capsys.readouterr().err
+    with pytest.raises(NerkitError, match="continuing such a model with --init is not supported yet"):
+        train(
+            SAMPLES / "train.conll",
+            tmp_path / "next",
+            SAMPLES / "dev.conll",
+            options=TrainOptions(init=str(gazetteer_model)),
+        )
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"init": "model"}, "a model continued with --init cannot have one yet"),
+        ({"fine_tune": True, "transformer": "x"}, "not to a fine-tuned transformer yet"),
+    ],
+)
+def test_gazetteer_options_refused(changes, expected):
+    with pytest.raises(NerkitError, match=expected):
+        TrainOptions(gazetteer=True, **changes)
