@@ -29,9 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from machine import cpu
-from trained_runs import figures, finished, table
+from trained_runs import best_within, figures, finished, table, tagging_speed
 
-import nerkit
 from nerkit.data.augment import augment
 from nerkit.training.corpus import read_corpus
 from nerkit.training.teacher import load_teacher, teach
@@ -82,12 +81,6 @@ def jobs(augmented: Path) -> list[Job]:
     return found
 
 
-def best_within(folder: Path, epochs: int) -> float:
-    """The best dev F1 of a run's first `epochs` epochs (what a run stopped there would have kept)."""
-    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
-    return round(max(100 * entry["dev"]["f1"] for entry in log[:epochs]), 2)
-
-
 def write_augmented(train: Path, path: Path, count: int) -> Path:
     """`count` sentences made from train's, one document each (no made-up context), as CoNLL tokens."""
     corpus = read_corpus(train)
@@ -135,30 +128,6 @@ def labelling_seconds(teacher: Path, train: Path) -> float:
         started = time.perf_counter()
         teach(loaded, corpus, feature_cache=cache)
         return time.perf_counter() - started
-
-
-def tagging_speed(models: dict[str, Path], dev: Path, repeats: int) -> dict[str, object]:
-    """Tokens per second of each model tagging dev's sentences (median of `repeats`, alternating), two
-    threads, and each one's ratio to the first."""
-    corpus = read_corpus(dev)
-    tokens = sum(len(sentence) for sentence in corpus.tokens)
-    pipelines = {name: nerkit.load(folder, threads=2) for name, folder in models.items()}
-    seconds: dict[str, list[float]] = {name: [] for name in models}
-    for pipeline in pipelines.values():  # warm-up
-        pipeline.tag_tokens(corpus.tokens[:200])
-    for _ in range(repeats):
-        for name, pipeline in pipelines.items():
-            started = time.perf_counter()
-            pipeline.tag_tokens(corpus.tokens)
-            seconds[name].append(time.perf_counter() - started)
-    speed = {name: tokens / statistics.median(times) for name, times in seconds.items()}
-    first = next(iter(speed.values()))
-    return {
-        "tokens": tokens,
-        "tokens_per_second": {name: round(value) for name, value in speed.items()},
-        "ratio_to_first": {name: round(value / first, 3) for name, value in speed.items()},
-        "seconds": seconds,
-    }
 
 
 def main() -> None:

@@ -1,12 +1,16 @@
-"""What the training benchmarks share: whether a run finished, its figures from its model folder, and the
-runs as a Markdown table."""
+"""What the training benchmarks share: whether a run finished, its figures from its model folder, its best
+dev F1 within some epochs, models' tagging speed, and the runs as a Markdown table."""
 
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from pathlib import Path
 
+import nerkit
 from nerkit.training.checkpoint import CHECKPOINT
+from nerkit.training.corpus import read_corpus
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 
@@ -46,3 +50,33 @@ def table(results: dict[str, dict[str, object]]) -> str:
             f"({row['best_epoch']}) | {row['train_seconds']} |"
         )
     return "\n".join(lines)
+
+
+def best_within(folder: Path, epochs: int) -> float:
+    """The best dev F1 of a run's first `epochs` epochs (what a run stopped there would have kept)."""
+    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    return round(max(100 * entry["dev"]["f1"] for entry in log[:epochs]), 2)
+
+
+def tagging_speed(models: dict[str, Path], dev: Path, repeats: int) -> dict[str, object]:
+    """Tokens per second of each model tagging dev's sentences (median of `repeats`, alternating), two
+    threads, and each one's ratio to the first."""
+    corpus = read_corpus(dev)
+    tokens = sum(len(sentence) for sentence in corpus.tokens)
+    pipelines = {name: nerkit.load(folder, threads=2) for name, folder in models.items()}
+    seconds: dict[str, list[float]] = {name: [] for name in models}
+    for pipeline in pipelines.values():  # warm-up
+        pipeline.tag_tokens(corpus.tokens[:200])
+    for _ in range(repeats):
+        for name, pipeline in pipelines.items():
+            started = time.perf_counter()
+            pipeline.tag_tokens(corpus.tokens)
+            seconds[name].append(time.perf_counter() - started)
+    speed = {name: tokens / statistics.median(times) for name, times in seconds.items()}
+    first = next(iter(speed.values()))
+    return {
+        "tokens": tokens,
+        "tokens_per_second": {name: round(value) for name, value in speed.items()},
+        "ratio_to_first": {name: round(value / first, 3) for name, value in speed.items()},
+        "seconds": seconds,
+    }

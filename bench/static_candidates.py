@@ -1,0 +1,157 @@
+"""Benchmark: making the static model better on CoNLL-2003 dev (issue 19): each candidate over seeds 42, 7
+and 1 beside the default, its median, its best F1 within 12 epochs, its epochs' time, the ensemble of
+each candidate's three seeds (`nerkit ensemble`), and tagging speed, as JSON and a table.
+
+    python bench/static_candidates.py ../shared/data --work /tmp/static --parallel 2
+    python bench/static_candidates.py ../shared/data --work /tmp/static --reuse static_s42=MODEL \\
+        --finished-only --output bench/results/static_candidates.json
+
+Every run is `nerkit train` as a user types it (the shared vectors, dev = valid, one thread each;
+`--parallel 2` runs two at once on 2 cores, so compare epoch times between runs that ran alike). A run
+whose folder holds a finished model is not trained again; `--reuse NAME=FOLDER` takes an earlier run's
+model folder for a job (say the default seed-42 model trained before). Tagging speed: `Pipeline.tag_tokens`
+on dev's tokens, two threads, alternating, median of `--repeats`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from machine import cpu
+from trained_runs import best_within, figures, finished, table, tagging_speed
+
+from nerkit.model.ensemble import build_ensemble
+
+SEEDS = (42, 7, 1)
+SHORT = 12  # "best within 12 epochs": the learning rate's decay does not depend on the number of epochs
+CANDIDATES = {  # name: (flags beyond the defaults, what it is)
+    "static": ([], "the default options"),
+    "gaz": (["--gazetteer"], "--gazetteer: the training entities' phrases, masked per document"),
+}
+
+
+def command(data: Path, folder: Path, flags: list[str], seed: int) -> list[str]:
+    """The `nerkit train` command line of one run."""
+    return [
+        str(Path(sys.executable).with_name("nerkit")),
+        "train",
+        "--train",
+        str(data / "conll2003" / "train.txt"),
+        "--dev",
+        str(data / "conll2003" / "valid.txt"),
+        "--embeddings",
+        str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz"),
+        "--output",
+        str(folder),
+        "--threads",
+        "1",
+        "--seed",
+        str(seed),
+        *flags,
+    ]
+
+
+def train(name: str, folder: Path, argv: list[str], work: Path) -> None:
+    """Train one run unless its folder holds a finished model."""
+    if finished(folder):
+        return
+    log = work / f"{name}.out"
+    with log.open("w", encoding="utf-8") as out:
+        completed = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{name} failed; see {log}")
+
+
+def epoch_seconds(folder: Path) -> float:
+    """The median seconds of a run's epochs."""
+    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    return round(statistics.median(entry["seconds"] for entry in log), 1)
+
+
+def ensemble(folders: list[Path], output: Path, dev: Path) -> dict[str, object]:
+    """The ensemble of finished runs, written to `output` and scored on dev."""
+    built = build_ensemble(folders, output, dev)
+    meta = json.loads((output / "model.json").read_text(encoding="utf-8"))
+    per_label = meta["dev"].get("per_label", {})
+    return {
+        "members": [str(folder) for folder in folders],
+        "dev_f1": round(100 * (built.dev_f1 or 0.0), 2),
+        "per_type": {kind: round(100 * per_label[kind]["f1"], 2) for kind in per_label},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the shared data folder (holds conll2003/ and embeddings/)")
+    parser.add_argument("--work", type=Path, required=True, help="models and logs go here")
+    parser.add_argument("--output", type=Path, default=Path("bench/results/static_candidates.json"))
+    parser.add_argument("--parallel", type=int, default=1, help="runs at once (each one thread)")
+    parser.add_argument("--only", nargs="+", help="these runs only (and reuse the finished ones)")
+    parser.add_argument("--reuse", nargs="+", default=[], help="NAME=FOLDER: a finished run's model folder")
+    parser.add_argument("--repeats", type=int, default=5, help="tagging-speed repeats")
+    parser.add_argument("--skip-timing", action="store_true", help="no tagging timings")
+    parser.add_argument("--finished-only", action="store_true", help="train nothing; report finished runs")
+    args = parser.parse_args()
+    (args.work / "models").mkdir(parents=True, exist_ok=True)
+    reused = dict(item.split("=", 1) for item in args.reuse)
+    runs = {
+        f"{name}_s{seed}": (name, seed, flags) for name, (flags, _) in CANDIDATES.items() for seed in SEEDS
+    }
+    folders = {run: Path(reused.get(run, args.work / "models" / run)) for run in runs}
+    chosen = [
+        run
+        for run in runs
+        if (not args.only or run in args.only) and (finished(folders[run]) or not args.finished_only)
+    ]
+    argv = {run: command(args.data, folders[run], runs[run][2], runs[run][1]) for run in runs}
+    with ThreadPoolExecutor(args.parallel) as pool:
+        for future in [pool.submit(train, run, folders[run], argv[run], args.work) for run in chosen]:
+            future.result()
+    done = [run for run in runs if finished(folders[run])]
+    results = {
+        run: {
+            "run": run,
+            "scenario": CANDIDATES[runs[run][0]][1],
+            **figures(folders[run]),
+            f"best_within_{SHORT}": best_within(folders[run], SHORT),
+            "median_epoch_seconds": epoch_seconds(folders[run]),
+            "folder": str(folders[run]),
+            "command": argv[run],
+        }
+        for run in done
+    }
+    summary: dict[str, object] = {
+        "benchmark": "static-model candidates (issue 19)",
+        "cpu": cpu(),
+        "runs": results,
+    }
+    dev = args.data / "conll2003" / "valid.txt"
+    for name in CANDIDATES:
+        seeds = [f"{name}_s{seed}" for seed in SEEDS]
+        if all(run in results for run in seeds):
+            summary[f"{name}: median dev F1"] = statistics.median(float(results[r]["dev_f1"]) for r in seeds)  # type: ignore[arg-type]
+            summary[f"{name}: median best within {SHORT}"] = statistics.median(
+                float(results[r][f"best_within_{SHORT}"])
+                for r in seeds  # type: ignore[arg-type]
+            )
+            summary[f"{name}: ensemble of 3 seeds"] = ensemble(
+                [folders[r] for r in seeds], args.work / "models" / f"ensemble_{name}", dev
+            )
+    if not args.skip_timing:
+        compared = {run: folders[run] for run in ("static_s42", "gaz_s42") if run in results}
+        if (args.work / "models" / "ensemble_static").is_dir():
+            compared["ensemble_static"] = args.work / "models" / "ensemble_static"
+        summary["tagging"] = tagging_speed(compared, dev, args.repeats)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
