@@ -77,9 +77,15 @@ demo: install
 	$(BIN)/nerkit spec $(DEMO)/student
 	@echo "   with a transformer model as the teacher, the student tags at the static model's speed (see the README)"
 	@echo
+	@echo "== 13. Train the model again with another seed and tag with both as one (nerkit ensemble) =="
+	$(BIN)/nerkit train --train samples/train.conll --dev samples/dev.conll --output $(DEMO)/model-seed7 --seed 7
+	$(BIN)/nerkit ensemble $(DEMO)/model $(DEMO)/model-seed7 -o $(DEMO)/ensemble --dev samples/dev.conll
+	$(BIN)/nerkit evaluate $(DEMO)/ensemble samples/test.conll
+	@echo "   $(DEMO)/ensemble averages its members' CRF marginals; every command that takes a model takes it"
+	@echo
 	@echo "Done. Outputs are in $(DEMO)/: dev_scores.json, train.bioes.conll, raw.tokens.jsonl, model/, logs/,"
 	@echo "raw.entities.jsonl, raw.entities.html, dev.labelstudio.json, raw.labelstudio.json, report.html,"
-	@echo "report.json, suspects.jsonl, model-onnx/, raw.entities.onnx.jsonl and student/."
+	@echo "report.json, suspects.jsonl, model-onnx/, raw.entities.onnx.jsonl, student/, model-seed7/ and ensemble/."
 
 test: install
 	$(BIN)/ruff check src tests bench samples

@@ -21,6 +21,7 @@ from nerkit.model.folder import load_trainable
 from nerkit.model.inference import tag_encoded
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
+from nerkit.runtime.export import export_model
 from nerkit.training.options import TrainOptions
 from nerkit.training.train import train
 
@@ -180,6 +181,8 @@ def test_an_ensemble_is_refused_where_one_model_is_needed(members, tmp_path):
         load_trainable(output, "float32", "--init")
     with pytest.raises(NerkitError, match="is an ensemble already"):
         build_ensemble([output, members[0]], tmp_path / "again")
+    with pytest.raises(NerkitError, match="is an ensemble; nerkit export takes one model"):
+        export_model(output, tmp_path / "exported")
 
 
 def test_bad_member_lists_are_one_line_errors(members, tmp_path, capsys):
