@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nerkit.data.batches import encode_sentence, join_sentences, pad
-from nerkit.data.gazetteer import Gazetteer, build_gazetteer, check_gazetteer, entity_types
+from nerkit.data.gazetteer import Gazetteer, build_gazetteer, check_gazetteer, entity_types, masks
 from nerkit.data.vocab import build_vocab
 from nerkit.errors import NerkitError
 
@@ -45,6 +45,7 @@ def test_features_mark_every_phrase_found_begin_inside_end_single():
     masked = frozenset({(("york",), 0), (("new", "york", "stock", "exchange"), 1)})
     assert _columns(gazetteer.features(tokens, masked))[1:5] == [["LOC-B"], ["LOC-E", "PER-S"], [], []]
     assert gazetteer.features([]).shape == (0, 12)
+    assert gazetteer.features(tokens).dtype == np.uint8
     assert gazetteer.features(["new"]).sum() == 0  # a phrase's first token alone is no phrase
 
 
@@ -80,7 +81,8 @@ def test_a_training_sentence_sees_what_a_gazetteer_without_its_document_gives(se
     """Leak-free: in training a sentence's features are those of the gazetteer built from every other
     document, so a phrase only its own document annotates never fires in it."""
     tokens, tags, documents = _documents(seed)
-    gazetteer, masked = build_gazetteer(tokens, tags, documents, TYPES)
+    gazetteer, own = build_gazetteer(tokens, tags, documents, TYPES)
+    masked = masks(own, documents)
     for document in set(documents):
         others = [i for i, d in enumerate(documents) if d != document]
         without, _ = build_gazetteer(
@@ -99,9 +101,17 @@ def test_build_keeps_every_phrase_for_new_text_and_masks_only_a_documents_own():
         ["Big", "Long", "A", "B", "C", "D", "E"],
     ]
     tags = [["S-ORG", "O"], ["B-ORG", "O"], ["B-PER", "O", "O"], ["B-LOC", "I-LOC"] + ["I-LOC"] * 5]
-    gazetteer, masked = build_gazetteer(tokens, tags, [0, 1, 1, 2], TYPES)
+    gazetteer, own = build_gazetteer(tokens, tags, [0, 1, 1, 2], TYPES)
     assert gazetteer.phrases == {("acme",): frozenset({1}), ("zed",): frozenset({2})}  # 7 tokens: left out
-    assert masked == [frozenset(), frozenset({(("zed",), 2)}), frozenset({(("zed",), 2)}), frozenset()]
+    assert own == {0: frozenset(), 1: frozenset({(("zed",), 2)}), 2: frozenset()}
+    masked = masks(own, [0, 1, 1, 2, 5])  # 5: a document it was not built from
+    assert masked == [
+        frozenset(),
+        frozenset({(("zed",), 2)}),
+        frozenset({(("zed",), 2)}),
+        frozenset(),
+        frozenset(),
+    ]
     assert _columns(gazetteer.features(["Zed", "Acme"], masked[1])) == [[], ["ORG-S"]]
     assert _columns(gazetteer.features(["Zed", "Acme"])) == [["PER-S"], ["ORG-S"]]
 
@@ -144,7 +154,8 @@ def test_sentences_encode_pad_and_join_with_their_features():
     assert first.gazetteer is not None and first.gazetteer.tolist() == [[0, 0, 0, 1], [0, 0, 0, 0]]
     assert second.gazetteer is not None and second.gazetteer.tolist() == [[0, 0, 0, 0]]
     padded = pad([second, first])
-    assert padded.gazetteer is not None and padded.gazetteer.tolist() == [
+    assert padded.gazetteer is not None and padded.gazetteer.dtype == np.float32
+    assert padded.gazetteer.tolist() == [
         [[0, 0, 0, 0], [0, 0, 0, 0]],
         [[0, 0, 0, 1], [0, 0, 0, 0]],
     ]

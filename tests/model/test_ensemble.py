@@ -123,7 +123,7 @@ def test_one_member_twice_has_the_members_marginals():
     scores = ensemble.network(padded)
     mask = torch.from_numpy(padded.mask)
     with torch.no_grad():
-        own = member.crf.marginals(scores[0], mask)
+        own = member.crf.marginals(scores[0].double(), mask).float()  # as the ensemble: in float64
     assert torch.equal(ensemble.marginals(scores, mask), own)
     paths, confidences = ensemble.decode(scores, padded)
     for row, path in enumerate(paths):
@@ -195,6 +195,9 @@ def test_bad_member_lists_are_one_line_errors(members, tmp_path, capsys):
     shutil.copytree(members[0], copy)
     with pytest.raises(NerkitError, match="has the same weights as"):
         build_ensemble([members[0], copy], tmp_path / "e")
+    _rewrite(copy, lambda meta: meta.pop("weights"))  # no checksum recorded: the file's is taken
+    with pytest.raises(NerkitError, match="has the same weights as"):
+        build_ensemble([members[0], copy], tmp_path / "e")
 
 
 def test_members_must_encode_and_tag_alike(members, tmp_path):
@@ -208,6 +211,14 @@ def test_members_must_encode_and_tag_alike(members, tmp_path):
 def test_the_output_never_replaces_an_input_or_a_folder_of_other_files(members, tmp_path):
     with pytest.raises(NerkitError, match="is the model"):
         build_ensemble(members, members[1])
+    first = build_ensemble(members, tmp_path / "first")
+    inner = first.folder / "member-2"
+    with pytest.raises(NerkitError, match="holds the model"):
+        build_ensemble([inner, members[0]], first.folder)
+    assert (inner / "model.safetensors").read_bytes() == (members[1] / "model.safetensors").read_bytes()
+    with pytest.raises(NerkitError, match=r"no such file|does not exist|cannot"):
+        build_ensemble(members, tmp_path / "scored", dev=tmp_path / "missing.conll")
+    assert not (tmp_path / "scored").exists()
     with pytest.raises(NerkitError, match="inside this command's input folder"):
         build_ensemble(members, members[0] / "inner")
     busy = tmp_path / "busy"

@@ -57,6 +57,13 @@ def test_the_tiny_models_spec_round_trips(tiny_model: Path):
     assert ModelSpec.from_json(saved) == check_spec(saved)
 
 
+def test_gazetteer_dim_is_written_only_when_set():
+    """A spec without gazetteer features is the JSON an older nerkit wrote (and a checkpoint's
+    fingerprint of it unchanged)."""
+    assert "gazetteer_dim" not in spec().to_json()
+    assert spec(gazetteer_dim=4).to_json()["gazetteer_dim"] == 4
+
+
 def test_defaults_fill_keys_an_older_model_json_lacks():
     data = spec().to_json()
     del data["transformer_context"], data["char_kernel"]

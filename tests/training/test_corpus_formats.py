@@ -210,3 +210,21 @@ def test_a_dev_file_with_nothing_annotated_is_refused(tmp_path):
     dev.write_text('{"text": "Bob ran.", "spans": [], "answer": "reject"}\n')
     with pytest.raises(NerkitError, match=r"dev.jsonl: no annotated sentence to score the model on"):
         prepare(train, dev)
+
+
+def test_merged_files_keep_their_documents_apart_even_without_docstart():
+    """Sentences before any -DOCSTART- have negative document ids (each alone); merged, no two files'
+    sentences may share one."""
+    from nerkit.training.corpus import Corpus, merge_corpora
+
+    def corpus(documents: list[int]) -> Corpus:
+        return Corpus(
+            tokens=[["a"]] * len(documents),
+            tags=[["O"]] * len(documents),
+            documents=documents,
+            format="conll",
+        )
+
+    merged = merge_corpora([corpus([-1, -2, -3]), corpus([-1, -2]), corpus([1, 1, 2]), corpus([-1, 0, 0])])
+    assert merged.documents == [2, 1, 0, 4, 3, 5, 5, 6, 7, 8, 8]
+    assert merge_corpora([corpus([0, 0, 1]), corpus([0, 1])]).documents == [0, 0, 1, 2, 3]

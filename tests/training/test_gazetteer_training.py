@@ -10,8 +10,10 @@ import pytest
 
 import nerkit
 from nerkit.cli import main
+from nerkit.data.gazetteer import build_gazetteer, masks
 from nerkit.errors import NerkitError
 from nerkit.training.options import TrainOptions
+from nerkit.training.prepare import prepare
 from nerkit.training.train import train
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -63,6 +65,29 @@ def test_export_and_init_refuse_a_gazetteer_model_in_one_line(gazetteer_model, t
             SAMPLES / "dev.conll",
             options=TrainOptions(init=str(gazetteer_model)),
         )
+
+
+def test_an_exported_folder_declaring_a_gazetteer_is_refused(gazetteer_model, tmp_path, capsys):
+    meta = json.loads((gazetteer_model / "model.json").read_text())
+    meta["format"] = "nerkit-onnx"
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps(meta))
+    assert main(["predict", str(folder), str(SAMPLES / "raw.txt")]) == 2
+    assert "declares gazetteer features, which an exported model does not read" in capsys.readouterr().err
+
+
+def test_a_dev_split_carved_out_of_train_is_masked_as_train_is(tiny_options):
+    data = prepare(SAMPLES / "train.conll", options=tiny_options(gazetteer=True))
+    assert data.masked is not None and data.dev_masked is not None
+    _, own = build_gazetteer(
+        data.train.tokens, data.train.tags, data.train.documents, ["LOC", "MISC", "ORG", "PER"]
+    )
+    assert data.dev_masked == masks(own, data.dev.documents)
+    assert data.masked == masks(own, data.train.documents)
+    assert any(data.dev_masked)  # some dev sentence shares a document, and a phrase only it annotates
+    given = prepare(SAMPLES / "train.conll", SAMPLES / "dev.conll", options=tiny_options(gazetteer=True))
+    assert given.dev_masked is None  # another file: its documents are not train's
 
 
 @pytest.mark.parametrize(

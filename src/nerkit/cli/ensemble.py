@@ -7,7 +7,7 @@ import sys
 
 HELP = (
     "Join models trained on the same data (say, with different seeds) into one model folder that tags "
-    "with their averaged CRF marginals; every command that takes a model folder takes it."
+    "with their averaged CRF marginals; predict, evaluate, report, serve and spark take it."
 )
 
 
@@ -17,7 +17,9 @@ def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=run)
     parser.add_argument("models", nargs="+", help="2 to 16 model folders written by nerkit train")
     parser.add_argument("--output", "-o", required=True, help="the ensemble folder to write (replaced whole)")
-    parser.add_argument("--dev", help="a CoNLL file to score the ensemble on, recorded in its model.json")
+    parser.add_argument(
+        "--dev", help="annotated data (any format) to score the ensemble on, recorded in its model.json"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ class EncodedSentence:
     allowed: np.ndarray | None = None  # [seq, tags] bool: the tags a token may have (partial annotation)
     prior: np.ndarray | None = None  # [seq, tags] float32 log-weights of the allowed tags (see CRF)
     soft: np.ndarray | None = None  # [seq, tags] float32 a teacher's marginals (distillation)
-    gazetteer: np.ndarray | None = None  # [seq, width] float32 0/1 gazetteer features (see Gazetteer)
+    gazetteer: np.ndarray | None = None  # [seq, width] uint8 0/1 gazetteer features (see Gazetteer)
 
     def __len__(self) -> int:
         return len(self.words)

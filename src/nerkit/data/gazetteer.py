@@ -36,10 +36,10 @@ class Gazetteer:
         return PARTS * len(self.types)
 
     def features(self, tokens: Sequence[str], masked: Masked = frozenset()) -> np.ndarray:
-        """[tokens, width] float32 0/1: for every phrase of a type found in the tokens (overlapping ones
+        """[tokens, width] uint8 0/1 (a quarter of float32's memory; batches widen them): for every phrase of a type found in the tokens (overlapping ones
         too), its first token marks column 4 * type, its middle ones + 1, its last + 2, a one-token
         phrase + 3; the (phrase, type) pairs in `masked` are not looked for."""
-        values = np.zeros((len(tokens), self.width), dtype=np.float32)
+        values = np.zeros((len(tokens), self.width), dtype=np.uint8)
         lowered = [token.lower() for token in tokens]
         for start, first in enumerate(lowered):
             if first not in self.firsts:  # most tokens: a string looked up, no tuple built
@@ -74,10 +74,11 @@ def build_gazetteer(
     tags: Sequence[Sequence[str]],
     documents: Sequence[int],
     types: Sequence[str],
-) -> tuple[Gazetteer, list[Masked]]:
+) -> tuple[Gazetteer, dict[int, Masked]]:
     """The gazetteer of annotated sentences (tags in any scheme; entities of `types` only), and for each
-    sentence what it must not see: the (phrase, type) pairs annotated in its own document and in no
-    other, so that in training a phrase fires only where other documents vouch for it, as in new text."""
+    document what its sentences must not see: the (phrase, type) pairs annotated in it and in no other,
+    so that in training a phrase fires only where other documents vouch for it, as in new text (see
+    `masks`)."""
     index = {name: kind for kind, name in enumerate(types)}
     found: list[set[tuple[Phrase, int]]] = []
     for sentence_tokens, sentence_tags in zip(tokens, tags, strict=True):
@@ -98,8 +99,13 @@ def build_gazetteer(
         document: frozenset(pair for pair in pairs if vouching[pair] == 1)
         for document, pairs in by_document.items()
     }
-    gazetteer = Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()})
-    return gazetteer, [own[document] for document in documents]
+    return Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()}), own
+
+
+def masks(own: dict[int, Masked], documents: Sequence[int]) -> list[Masked]:
+    """What each sentence of these documents may not see: its document's own phrases (none for a
+    document the gazetteer was not built from)."""
+    return [own.get(document, frozenset()) for document in documents]
 
 
 def check_gazetteer(data: object, types: Sequence[str]) -> Gazetteer:

@@ -12,17 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerkit.data.batches import Padded
+from nerkit.data.formats.detect import require_format
 from nerkit.data.vocab import Vocab
 from nerkit.errors import NerkitError
-from nerkit.files import PathLike, check_outside_input_folders, replace_folder, write_json_atomic
+from nerkit.files import PathLike, check_outside_input_folders, replace_folder, within, write_json_atomic
 from nerkit.model.folder import (
     ENSEMBLE_FORMAT,
     ENSEMBLE_VERSION,
     EXPORTED_FORMAT,
     LOADABLE_FORMATS,
     META,
-    RETRAIN,
     WEIGHTS,
+    file_sha256,
     load_model,
     read_meta,
     recorded_sha256,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 MOST_MEMBERS = 16  # an ensemble tags as slowly as its members together
 MEMBER = re.compile(r"member-([1-9]|1[0-6])")  # each member's sub-folder: member-1, member-2...
 SAME = ("labels", "scheme", "output_scheme", "context_tokens")  # what members must share beside the vocab
+REBUILD = "build it again with nerkit ensemble from the models it joined"
 SMALLEST = 1e-30  # an averaged marginal's floor before its log: a tag no member allows stays far below
 
 
@@ -72,9 +74,12 @@ class EnsembleTagger:
         """The members' CRF marginals [batch, seq, tags] averaged (zero past each sentence's end)."""
         import torch
 
-        with torch.inference_mode():
-            each = [member.crf.marginals(own, mask) for member, own in zip(self.members, scores, strict=True)]
-            return torch.stack(each).mean(0)
+        with torch.inference_mode():  # float64: over a 500-token document float32 loses tenths of a percent
+            each = [
+                member.crf.marginals(own.double(), mask)
+                for member, own in zip(self.members, scores, strict=True)
+            ]
+            return torch.stack(each).mean(0).to(scores.dtype)
 
     def decode(self, scores: torch.Tensor, padded: Padded, confidence: bool = True) -> Tagged:
         """Best label rows by the averaged marginals and, with `confidence`, each chosen label's average."""
@@ -157,7 +162,7 @@ def check_members(models: Sequence[PathLike]) -> list[tuple[dict[str, object], M
     seen: dict[str, PathLike] = {}
     for folder, (meta, spec, vocab) in zip(models, members, strict=True):
         _check_alike((members[0][1], members[0][2]), (spec, vocab), folder)
-        digest = str(recorded_sha256(meta, "weights"))
+        digest = str(recorded_sha256(meta, "weights") or file_sha256(Path(folder) / WEIGHTS))
         if digest in seen:
             raise NerkitError(
                 f"has the same weights as {os.fspath(seen[digest])}",
@@ -172,13 +177,19 @@ def build_ensemble(
     models: Sequence[PathLike], output: PathLike, dev: PathLike | None = None
 ) -> BuiltEnsemble:
     """Write an ensemble folder at `output` (replaced whole and atomically): each model's model.json and
-    weights copied into member-1, member-2..., and a model.json naming them; with `dev` (a CoNLL file)
-    the ensemble's conlleval score on it is recorded as a trained model's is."""
+    weights copied into member-1, member-2..., and a model.json naming them; with `dev` (annotated data
+    in any format) the ensemble's conlleval score on it is recorded as a trained model's is."""
     members = check_members(models)
+    if dev is not None:
+        require_format(dev, None)  # a missing or unreadable dev file is refused before any copying
     target = Path(output)
     for folder in models:
         if target.exists() and os.path.samefile(folder, target):
             raise NerkitError(f"is the model {os.fspath(folder)!r}", path=output, hint="name a new folder")
+        if within(folder, target):  # replacing the output would remove this input
+            raise NerkitError(
+                f"holds the model {os.fspath(folder)!r}", path=output, hint="write the ensemble elsewhere"
+            )
         check_outside_input_folders(output, target.resolve(), models)
     if target.is_file():
         raise NerkitError("is a file, not a folder", path=output, hint="name a new folder")
@@ -232,7 +243,7 @@ def _dev_score(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, object]:
     """The ensemble's conlleval figures on a CoNLL dev file, as model.json records a trained model's."""
     from nerkit.pipeline import Pipeline
 
-    score = Pipeline(loaded.model, loaded.vocab, loaded.meta).evaluate(dev, format="conll")
+    score = Pipeline(loaded.model, loaded.vocab, loaded.meta).evaluate(dev)
     return score.to_json()
 
 
@@ -246,7 +257,7 @@ def load_ensemble(folder: PathLike, meta: dict[str, object] | None = None) -> Lo
         raise NerkitError(
             f"its members are {shown(listed)}, not a list of 2 to {MOST_MEMBERS}",
             path=folder / META,
-            hint=RETRAIN,
+            hint=REBUILD,
         )
     names = [entry.get("folder") if isinstance(entry, dict) else None for entry in listed]
     for name in names:
@@ -254,20 +265,20 @@ def load_ensemble(folder: PathLike, meta: dict[str, object] | None = None) -> Lo
             raise NerkitError(
                 f"names a member folder {shown(name)}, not member-1 to member-{MOST_MEMBERS}",
                 path=folder / META,
-                hint=RETRAIN,
+                hint=REBUILD,
             )
         if names.count(name) > 1:
             raise NerkitError(
-                f"names the member folder {shown(name)} twice", path=folder / META, hint=RETRAIN
+                f"names the member folder {shown(name)} twice", path=folder / META, hint=REBUILD
             )
     spec, vocab = spec_and_vocab(folder, meta)
     members = []
     for name in names:
         if not (folder / str(name)).resolve().is_relative_to(folder.resolve()):
-            raise NerkitError("is a link outside the ensemble folder", path=folder / str(name), hint=RETRAIN)
+            raise NerkitError("is a link outside the ensemble folder", path=folder / str(name), hint=REBUILD)
         loaded = load_model(folder / str(name))
         _check_alike((spec, vocab), (loaded.model.spec, loaded.vocab), folder / str(name))
         if loaded.model.spec.transformer_dim:
-            raise NerkitError("reads transformer features", path=folder / str(name), hint=RETRAIN)
+            raise NerkitError("reads transformer features", path=folder / str(name), hint=REBUILD)
         members.append(loaded.model)
     return LoadedEnsemble(EnsembleTagger(members), vocab, meta)

@@ -77,8 +77,12 @@ class ModelSpec:
         return len(CASINGS)
 
     def to_json(self) -> dict[str, object]:
-        """The spec as a JSON-ready dict."""
-        return asdict(self)
+        """The spec as a JSON-ready dict; `gazetteer_dim` only when set, so a model without one writes the
+        spec an older nerkit wrote (and reads), and a run interrupted by one resumes."""
+        data = asdict(self)
+        if not self.gazetteer_dim:
+            del data["gazetteer_dim"]
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> ModelSpec:

@@ -94,6 +94,12 @@ def load_exported(folder: PathLike, threads: int, meta: dict[str, object] | None
     folder = Path(folder)
     meta = read_meta(folder, {EXPORTED_FORMAT: EXPORTED_VERSION}) if meta is None else meta
     spec, vocab = spec_and_vocab(folder, meta)
+    if spec.gazetteer_dim:  # nerkit export refuses such a model: its network has no input for them
+        raise NerkitError(
+            "declares gazetteer features, which an exported model does not read",
+            path=folder / META,
+            hint="run the model folder it was exported from",
+        )
     network = _checked_file(
         folder, meta, "network", NETWORK_FILE, most_file_bytes(spec.tensors()) + NETWORK_OVERHEAD
     )

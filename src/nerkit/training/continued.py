@@ -41,13 +41,19 @@ KEPT = ("transformer_context",)  # taken from the model unless given: its featur
 
 def load_start(path: PathLike, precision: str = "auto") -> LoadedModel:
     """The model to continue from, checked: a trained nerkit model folder (not an export) of a
-    BiLSTM-CNN-CRF (not a fine-tuned transformer)."""
+    BiLSTM-CNN-CRF (not a fine-tuned transformer) without gazetteer features."""
     start = load_trainable(path, precision, "--init")
     if not start.model.spec.layers:
         raise NerkitError(
             "is a fine-tuned transformer, which --init cannot continue yet",
             path=path,
             hint="fine-tune again from the transformer with the new data",
+        )
+    if start.model.spec.gazetteer_dim:
+        raise NerkitError(
+            "has gazetteer features; continuing such a model with --init is not supported yet",
+            path=path,
+            hint="train a new model on all the data with --gazetteer",
         )
     return start
 

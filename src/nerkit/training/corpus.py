@@ -92,10 +92,12 @@ def merge_corpora(corpora: Sequence[Corpus]) -> Corpus:
         return corpora[0]
     merged = Corpus(format=",".join(c.format for c in corpora))
     for corpus in corpora:
+        # ids shifted past the last corpus's: a file's sentences before any -DOCSTART- have negative ones
         offset = max(merged.documents) + 1 if merged.documents else 0
+        lowest = min(corpus.documents, default=0)
         merged.tokens += corpus.tokens
         merged.tags += corpus.tags
-        merged.documents += [offset + d for d in corpus.documents]
+        merged.documents += [offset + d - lowest for d in corpus.documents]
         merged.adjustments.update(corpus.adjustments)
     if any(c.annotated for c in corpora):
         merged.annotated = [c.annotated_types(i) for c in corpora for i in range(len(c))]
@@ -141,11 +143,19 @@ def corpus_features(
 
 
 def encode_split(
-    corpus: Corpus, vocab: Vocab, features: Sequence[np.ndarray] | None = None
+    corpus: Corpus,
+    vocab: Vocab,
+    features: Sequence[np.ndarray] | None = None,
+    masked: Sequence[Masked] | None = None,
 ) -> list[EncodedSentence]:
-    """A split's sentences encoded for tagging (no tags), with their transformer features if given."""
+    """A split's sentences encoded for tagging (no tags), with their transformer features if given, and
+    without the gazetteer phrases `masked` gives each (see `build_gazetteer`)."""
     seen: dict[str, TokenCodes] = {}  # each word form encoded once
-    encoded = [encode_sentence(tokens, vocab, seen=seen) for tokens in corpus.tokens]
+    hidden = masked if masked is not None else [frozenset()] * len(corpus)
+    encoded = [
+        encode_sentence(tokens, vocab, seen=seen, masked=own)
+        for tokens, own in zip(corpus.tokens, hidden, strict=True)
+    ]
     for sentence, values in zip(encoded, features or [], strict=False):
         sentence.features = values
     return encoded

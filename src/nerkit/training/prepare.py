@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from nerkit.data.formats import ReadOptions, adjustment_note
-from nerkit.data.gazetteer import Masked, build_gazetteer, entity_types
+from nerkit.data.gazetteer import Masked, build_gazetteer, entity_types, masks
 from nerkit.data.tags import convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab, grow_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
@@ -51,6 +51,7 @@ class Prepared:
     files: list[TrainingFile] = field(default_factory=list)  # the training files, with what each annotates
     teaching: Teaching | None = None  # what the run keeps of its --teacher: labels, record, marginals
     masked: list[Masked] | None = None  # with --gazetteer: per training sentence, its own phrases
+    dev_masked: list[Masked] | None = None  # and per dev sentence, when dev was carved out of train
 
     def soft_targets(self) -> list[np.ndarray] | None:
         """The teacher's marginals of every training sentence in this model's label columns, or None."""
@@ -115,23 +116,23 @@ def prepare(
         vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
     tokens = [sentence for corpus in learned for sentence in corpus.tokens]
     vector_words = vectors.words if vectors is not None else ()
-    if start is not None and start.model.spec.gazetteer_dim:
-        raise NerkitError(
-            "has gazetteer features; continuing such a model with --init is not supported yet",
-            path=options.init,
-            hint="train a new model on all the data with --gazetteer",
-        )
-    masked = None
+    masked = dev_masked = None
     if start is not None:
         vocab = grow_vocab(start.vocab, tokens, label_set, vector_words)
         spec = _continued_spec(start, vocab, vectors, options)
         transformer = start.transformer
     else:
         vocab = build_vocab(tokens, label_set, vector_words)
-        if options.gazetteer:
-            vocab.gazetteer, masked = build_gazetteer(
-                train_corpus.tokens, train_corpus.tags, train_corpus.documents, entity_types(vocab.labels)
+        if options.gazetteer:  # the gold entities only: the teacher's guesses on --unlabeled text are not
+            vocab.gazetteer, own = build_gazetteer(
+                gold_corpus.tokens, gold_corpus.tags, gold_corpus.documents, entity_types(vocab.labels)
             )
+            # gold comes first in train (see taught_corpus); the teacher's sentences see every phrase
+            masked = masks(own, gold_corpus.documents) + [frozenset()] * (
+                len(train_corpus) - len(gold_corpus)
+            )
+            if dev_path is None:  # carved out of train, dev's documents are train's: masked alike
+                dev_masked = masks(own, dev_corpus.documents)
         transformer = (
             load_transformer(options.transformer, precision=options.transformer_precision)
             if options.transformer is not None
@@ -152,6 +153,7 @@ def prepare(
         files,
         teaching,
         masked,
+        dev_masked,
     )
 
 

@@ -89,7 +89,7 @@ class TaggerSteps:
         )
         if data.start is not None and options.init_prior is not False:
             set_prior_beliefs(data.start.model, [*self.encoded_train, *self.encoded_rehearse])
-        self.encoded_dev = encode_split(data.dev, data.vocab, self._features(data.dev))
+        self.encoded_dev = encode_split(data.dev, data.vocab, self._features(data.dev), data.dev_masked)
         self.encoded_test = (
             encode_split(data.test, data.vocab, self._features(data.test)) if data.test is not None else None
         )
