@@ -1,5 +1,5 @@
 """Training with --gazetteer: the phrases saved in model.json and read back, predictions the same after
-loading, and the combinations refused in one line."""
+loading and after export, and the combinations refused in one line."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import pytest
 
 import nerkit
 from nerkit.cli import main
+from nerkit.data.batches import encode_sentence
+from nerkit.data.conll import read_conll
 from nerkit.data.gazetteer import build_gazetteer, masks
 from nerkit.errors import NerkitError
+from nerkit.runtime.export import export_model
 from nerkit.training.options import TrainOptions
 from nerkit.training.prepare import prepare
 from nerkit.training.train import train
@@ -55,9 +58,21 @@ def test_a_gazetteer_in_a_model_without_its_spec_is_damage(gazetteer_model, tmp_
     )
 
 
-def test_export_and_init_refuse_a_gazetteer_model_in_one_line(gazetteer_model, tmp_path, capsys):
-    assert main(["export", str(gazetteer_model), "-o", str(tmp_path / "exported")]) == 2
-    assert "has gazetteer features, which an exported model cannot compute yet" in capsys.readouterr().err
+def test_the_export_reads_the_gazetteer_as_the_model_does(gazetteer_model, tmp_path):
+    exported = export_model(gazetteer_model, tmp_path / "exported").folder
+    torch_model = nerkit.load(gazetteer_model, threads=1)
+    onnx_model = nerkit.load(exported, threads=1)
+    assert onnx_model.vocab.gazetteer == torch_model.vocab.gazetteer
+    sentences = [s.tokens for s in read_conll(SAMPLES / "dev.conll")]
+    ours, theirs = torch_model.tag_tokens(sentences), onnx_model.tag_tokens(sentences)
+    assert [t.tags for t in ours] == [t.tags for t in theirs]
+    for mine, other in zip(ours, theirs, strict=True):
+        assert mine.confidences == pytest.approx(other.confidences, abs=1e-4)
+    found = [encode_sentence(tokens, onnx_model.vocab).gazetteer for tokens in sentences]
+    assert sum(int(values.any()) for values in found if values is not None) > 10  # the features did matter
+
+
+def test_init_refuses_a_gazetteer_model_in_one_line(gazetteer_model, tmp_path):
     with pytest.raises(NerkitError, match="continuing such a model with --init is not supported yet"):
         train(
             SAMPLES / "train.conll",
@@ -65,16 +80,6 @@ def test_export_and_init_refuse_a_gazetteer_model_in_one_line(gazetteer_model, t
             SAMPLES / "dev.conll",
             options=TrainOptions(init=str(gazetteer_model)),
         )
-
-
-def test_an_exported_folder_declaring_a_gazetteer_is_refused(gazetteer_model, tmp_path, capsys):
-    meta = json.loads((gazetteer_model / "model.json").read_text())
-    meta["format"] = "nerkit-onnx"
-    folder = tmp_path / "exported"
-    folder.mkdir()
-    (folder / "model.json").write_text(json.dumps(meta))
-    assert main(["predict", str(folder), str(SAMPLES / "raw.txt")]) == 2
-    assert "declares gazetteer features, which an exported model does not read" in capsys.readouterr().err
 
 
 def test_a_dev_split_carved_out_of_train_is_masked_as_train_is(tiny_options):

@@ -29,7 +29,7 @@ from nerkit.model.folder import (
     load_model,
     read_meta,
 )
-from nerkit.runtime.exported import CRF_FILE, FEATURES, INPUTS, NETWORK_FILE, QUANTIZATIONS
+from nerkit.runtime.exported import CRF_FILE, FEATURES, GAZETTEER, NETWORK_FILE, QUANTIZATIONS, network_inputs
 from nerkit.training.output import LOG
 from nerkit.version import __version__
 
@@ -141,12 +141,17 @@ class Emissions(nn.Module):
         chars: torch.Tensor,
         casing: torch.Tensor,
         lengths: torch.Tensor,
-        features: torch.Tensor | None = None,
+        *extra: torch.Tensor,
     ) -> torch.Tensor:
-        """Emission scores [batch, seq, tags] of padded id arrays (and, for a model that reads them,
-        transformer features [batch, seq, layers, dim]), as `Tagger.emissions` gives them."""
+        """Emission scores [batch, seq, tags] of padded id arrays and, for a model that reads them,
+        transformer features [batch, seq, layers, dim] then gazetteer features [batch, seq, width], as
+        `Tagger.emissions` gives them."""
         mask = torch.arange(words.size(1)).unsqueeze(0) < lengths.unsqueeze(1)
-        return self.tagger.emissions(Batch(words, chars, casing, mask, None, [], features), self.bilstm)
+        given = iter(extra)
+        features = next(given) if self.tagger.spec.transformer_dim else None
+        gazetteer = next(given) if self.tagger.spec.gazetteer_dim else None
+        batch = Batch(words, chars, casing, mask, None, [], features, gazetteer=gazetteer)
+        return self.tagger.emissions(batch, self.bilstm)
 
 
 def check_export_output(model: PathLike, output: PathLike) -> None:
@@ -197,12 +202,6 @@ def export_model(model: PathLike, output: PathLike, quantize: str | None = None)
         )
     loaded = load_model(model, precision="float32")
     spec = loaded.model.spec
-    if spec.gazetteer_dim:
-        raise NerkitError(
-            "has gazetteer features, which an exported model cannot compute yet",
-            path=model,
-            hint="run the model folder itself (nerkit predict, nerkit serve take it)",
-        )
 
     def build(folder: Path) -> None:
         if (Path(model) / LOG).is_file():  # the training curves, for nerkit report
@@ -247,10 +246,10 @@ def _write_network(tagger: Tagger, path: Path, quantize: str | None) -> None:
         torch.ones(2, 3, dtype=torch.int64),
         torch.tensor([3, 2], dtype=torch.int64),
     )
-    names = list(INPUTS)
     if spec.transformer_dim:
         example = (*example, torch.zeros(2, 3, spec.transformer_layers, spec.transformer_dim))
-        names.append(FEATURES)
+    if spec.gazetteer_dim:
+        example = (*example, torch.zeros(2, 3, spec.gazetteer_dim))
     plain = path.with_suffix(".float32.onnx") if quantize else path
     axes = {"batch": 0, "seq": 1}
     with warnings.catch_warnings(), torch.inference_mode():
@@ -259,10 +258,11 @@ def _write_network(tagger: Tagger, path: Path, quantize: str | None) -> None:
             Emissions(tagger),
             example,
             str(plain),
-            input_names=names,
+            input_names=network_inputs(spec),
             output_names=["emissions"],
             dynamic_axes={
                 FEATURES: {v: k for k, v in axes.items()},
+                GAZETTEER: {v: k for k, v in axes.items()},
                 "words": {v: k for k, v in axes.items()},
                 "chars": {0: "batch", 1: "seq", 2: "width"},
                 "casing": {v: k for k, v in axes.items()},

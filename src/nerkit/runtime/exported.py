@@ -42,6 +42,7 @@ CRF_OVERHEAD = 1 << 12  # bytes of crf.safetensors beyond its arrays: the header
 CRF_ARRAYS = ("transitions", "start", "end", "allowed", "allowed_start", "allowed_end")
 INPUTS = ["words", "chars", "casing", "lengths"]
 FEATURES = "features"  # the fifth input of a model that reads transformer features
+GAZETTEER = "gazetteer"  # the last input of a model that reads gazetteer features
 REEXPORT = "export it again with nerkit export, or restore the folder from a backup"
 
 
@@ -61,6 +62,8 @@ class ExportedTagger:
         feeds = {"words": padded.words, "chars": padded.chars, "casing": padded.casing, "lengths": lengths}
         if padded.features is not None:
             feeds[FEATURES] = padded.features
+        if padded.gazetteer is not None:
+            feeds[GAZETTEER] = padded.gazetteer
         return np.asarray(self.session.run(None, feeds)[0])
 
     def decode(
@@ -94,12 +97,6 @@ def load_exported(folder: PathLike, threads: int, meta: dict[str, object] | None
     folder = Path(folder)
     meta = read_meta(folder, {EXPORTED_FORMAT: EXPORTED_VERSION}) if meta is None else meta
     spec, vocab = spec_and_vocab(folder, meta)
-    if spec.gazetteer_dim:  # nerkit export refuses such a model: its network has no input for them
-        raise NerkitError(
-            "declares gazetteer features, which an exported model does not read",
-            path=folder / META,
-            hint="run the model folder it was exported from",
-        )
     network = _checked_file(
         folder, meta, "network", NETWORK_FILE, most_file_bytes(spec.tensors()) + NETWORK_OVERHEAD
     )
@@ -108,7 +105,7 @@ def load_exported(folder: PathLike, threads: int, meta: dict[str, object] | None
         folder, _checked_file(folder, meta, "crf", CRF_FILE, 6 * 4 * tags * tags + CRF_OVERHEAD), tags
     )
     transitions, start, end = constrained_scores(*crf)
-    inputs = [*INPUTS, FEATURES] if spec.transformer_dim else INPUTS
+    inputs = network_inputs(spec)
     session = onnx_session(folder / NETWORK_FILE, network, threads, inputs)
     transformer = None
     if spec.transformer_dim:
@@ -162,6 +159,15 @@ def _read_crf(folder: Path, resolved: Path, tags: int) -> tuple[np.ndarray, ...]
             )
         found.append(array.astype(bool) if dtype == np.uint8 else array)
     return tuple(found)
+
+
+def network_inputs(spec: ModelSpec) -> list[str]:
+    """The names of the exported network's inputs for a model of `spec`, in order."""
+    return [
+        *INPUTS,
+        *([FEATURES] if spec.transformer_dim else []),
+        *([GAZETTEER] if spec.gazetteer_dim else []),
+    ]
 
 
 def onnx_session(path: Path, resolved: Path, threads: int, inputs: list[str]) -> Any:
