@@ -19,7 +19,6 @@ import argparse
 import json
 import random
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from machine import cpu
-from trained_runs import figures, finished, table
+from trained_runs import figures, finished, table, train_command
 
 
 @dataclass
@@ -155,22 +154,8 @@ def _file_name(name: str) -> str:
 def train(job: Job, work: Path, data: Path, extra: list[str], models: dict[str, Path]) -> dict[str, object]:
     """Train one job (unless its folder holds a finished model) and read its figures."""
     folder = models[job.name]
-    command = [
-        str(Path(sys.executable).with_name("nerkit")),
-        "train",
-        *job.arguments,
-        "--dev",
-        str(data / "conll2003" / "valid.txt"),
-        "--embeddings",
-        str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz"),
-        "--output",
-        str(folder),
-        "--threads",
-        "1",
-        *(["--init", str(models[job.after])] if job.after else []),
-        *extra,
-        *job.extra,
-    ]
+    flags = [*job.arguments, *(["--init", str(models[job.after])] if job.after else []), *extra, *job.extra]
+    command = train_command(data, folder, flags, with_train=False)
     wall = None
     if not finished(folder):
         started = time.perf_counter()

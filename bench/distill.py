@@ -21,7 +21,6 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from machine import cpu
-from trained_runs import best_within, figures, finished, table, tagging_speed
+from trained_runs import best_within, figures, finished, table, tagging_speed, train_command
 
 from nerkit.data.augment import augment
 from nerkit.training.corpus import read_corpus
@@ -94,23 +93,7 @@ def write_augmented(train: Path, path: Path, count: int) -> Path:
 
 def train(job: Job, folder: Path, data: Path, teacher: Path, work: Path) -> dict[str, object]:
     """Train one student (unless its folder holds a finished model) and read its figures."""
-    command = [
-        str(Path(sys.executable).with_name("nerkit")),
-        "train",
-        "--train",
-        str(data / "conll2003" / "train.txt"),
-        "--dev",
-        str(data / "conll2003" / "valid.txt"),
-        "--embeddings",
-        str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz"),
-        "--teacher",
-        str(teacher),
-        "--output",
-        str(folder),
-        "--threads",
-        "1",
-        *job.arguments,
-    ]
+    command = train_command(data, folder, ["--teacher", str(teacher), *job.arguments])
     if not finished(folder):
         log = work / f"{folder.name}.out"
         with log.open("w", encoding="utf-8") as out:

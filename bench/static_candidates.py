@@ -19,12 +19,11 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from machine import cpu
-from trained_runs import best_within, figures, finished, table, tagging_speed
+from trained_runs import best_within, figures, finished, table, tagging_speed, train_command
 
 from nerkit.model.ensemble import build_ensemble
 
@@ -34,27 +33,6 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
     "static": ([], "the default options"),
     "gaz": (["--gazetteer"], "--gazetteer: the training entities' phrases, masked per document"),
 }
-
-
-def command(data: Path, folder: Path, flags: list[str], seed: int) -> list[str]:
-    """The `nerkit train` command line of one run."""
-    return [
-        str(Path(sys.executable).with_name("nerkit")),
-        "train",
-        "--train",
-        str(data / "conll2003" / "train.txt"),
-        "--dev",
-        str(data / "conll2003" / "valid.txt"),
-        "--embeddings",
-        str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz"),
-        "--output",
-        str(folder),
-        "--threads",
-        "1",
-        "--seed",
-        str(seed),
-        *flags,
-    ]
 
 
 def train(name: str, folder: Path, argv: list[str], work: Path) -> None:
@@ -109,7 +87,10 @@ def main() -> None:
         for run in runs
         if (not args.only or run in args.only) and (finished(folders[run]) or not args.finished_only)
     ]
-    argv = {run: command(args.data, folders[run], runs[run][2], runs[run][1]) for run in runs}
+    argv = {
+        run: train_command(args.data, folders[run], ["--seed", str(runs[run][1]), *runs[run][2]])
+        for run in runs
+    }
     with ThreadPoolExecutor(args.parallel) as pool:
         for future in [pool.submit(train, run, folders[run], argv[run], args.work) for run in chosen]:
             future.result()

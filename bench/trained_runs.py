@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import nerkit
@@ -13,6 +15,26 @@ from nerkit.training.checkpoint import CHECKPOINT
 from nerkit.training.corpus import read_corpus
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
+
+
+def train_command(data: Path, folder: Path, flags: Sequence[str], with_train: bool = True) -> list[str]:
+    """`nerkit train` on CoNLL-2003 as a user types it: train (unless `with_train` is False: `flags` give
+    it), dev = valid, the shared vectors, one thread, into `folder`, then `flags`."""
+    conll = data / "conll2003"
+    return [
+        str(Path(sys.executable).with_name("nerkit")),
+        "train",
+        *(["--train", str(conll / "train.txt")] if with_train else []),
+        "--dev",
+        str(conll / "valid.txt"),
+        "--embeddings",
+        str(data / "embeddings" / "en_vectors_300d.conll2003.txt.gz"),
+        "--output",
+        str(folder),
+        "--threads",
+        "1",
+        *flags,
+    ]
 
 
 def finished(folder: Path) -> bool:
