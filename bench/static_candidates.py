@@ -7,7 +7,8 @@ each candidate's three seeds (`nerkit ensemble`), and tagging speed, as JSON and
         --finished-only --output bench/results/static_candidates.json
 
 Every run is `nerkit train` as a user types it (the shared vectors, dev = valid, one thread each;
-`--parallel 2` runs two at once on 2 cores, so compare epoch times between runs that ran alike). A run
+`--parallel 2` runs two at once on 2 cores, so compare epoch times between runs that ran alike;
+`--epoch-timing N` trains every candidate N epochs side by side, one thread each, for that). A run
 whose folder holds a finished model is not trained again; `--reuse NAME=FOLDER` takes an earlier run's
 model folder for a job (say the default seed-42 model trained before). Tagging speed: `Pipeline.tag_tokens`
 on dev's tokens, two threads, alternating, median of `--repeats`.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +54,27 @@ def epoch_seconds(folder: Path) -> float:
     return round(statistics.median(entry["seconds"] for entry in log), 1)
 
 
+def epoch_timing(data: Path, work: Path, epochs: int) -> dict[str, object]:
+    """Every candidate trained for `epochs` epochs (seed 42), all at once, one thread each: their epochs'
+    seconds under the same load, and each one's ratio to the default's."""
+    folders = {name: work / "timing" / name for name in CANDIDATES}
+    for folder in folders.values():
+        shutil.rmtree(folder, ignore_errors=True)
+    argv = {
+        name: train_command(data, folders[name], ["--max-epochs", str(epochs), *flags])
+        for name, (flags, _) in CANDIDATES.items()
+    }
+    with ThreadPoolExecutor(len(CANDIDATES)) as pool:
+        for future in [pool.submit(train, f"timing_{n}", folders[n], argv[n], work) for n in CANDIDATES]:
+            future.result()
+    seconds = {name: epoch_seconds(folder) for name, folder in folders.items()}
+    return {
+        "epochs": epochs,
+        "median_epoch_seconds": seconds,
+        "ratio_to_static": {name: round(value / seconds["static"], 3) for name, value in seconds.items()},
+    }
+
+
 def ensemble(folders: list[Path], output: Path, dev: Path) -> dict[str, object]:
     """The ensemble of finished runs, written to `output` and scored on dev."""
     built = build_ensemble(folders, output, dev)
@@ -74,6 +97,9 @@ def main() -> None:
     parser.add_argument("--reuse", nargs="+", default=[], help="NAME=FOLDER: a finished run's model folder")
     parser.add_argument("--repeats", type=int, default=5, help="tagging-speed repeats")
     parser.add_argument("--skip-timing", action="store_true", help="no tagging timings")
+    parser.add_argument(
+        "--epoch-timing", type=int, default=0, help="time N epochs of every candidate side by side (0: no)"
+    )
     parser.add_argument("--finished-only", action="store_true", help="train nothing; report finished runs")
     args = parser.parse_args()
     (args.work / "models").mkdir(parents=True, exist_ok=True)
@@ -124,6 +150,8 @@ def main() -> None:
             summary[f"{name}: ensemble of 3 seeds"] = ensemble(
                 [folders[r] for r in seeds], args.work / "models" / f"ensemble_{name}", dev
             )
+    if args.epoch_timing:
+        summary["epoch timing"] = epoch_timing(args.data, args.work, args.epoch_timing)
     if not args.skip_timing:
         compared = {run: folders[run] for run in ("static_s42", "gaz_s42") if run in results}
         if (args.work / "models" / "ensemble_static").is_dir():
