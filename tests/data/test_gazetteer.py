@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from nerkit.data.batches import encode_sentence, join_sentences, pad
-from nerkit.data.gazetteer import Gazetteer, build_gazetteer, check_gazetteer, entity_types, masks
+from nerkit.data.gazetteer import (
+    Gazetteer,
+    build_gazetteer,
+    check_gazetteer,
+    entity_types,
+    grow_gazetteer,
+    masks,
+)
 from nerkit.data.vocab import build_vocab
 from nerkit.errors import NerkitError
 
@@ -116,11 +123,31 @@ def test_build_keeps_every_phrase_for_new_text_and_masks_only_a_documents_own():
     assert _columns(gazetteer.features(["Zed", "Acme"])) == [["PER-S"], ["ORG-S"]]
 
 
+def test_a_grown_gazetteer_keeps_the_old_phrases_and_columns_and_masks_only_what_is_new():
+    old = Gazetteer(["LOC", "PER"], {("paris",): frozenset({0}), ("anna",): frozenset({1})})
+    tokens = [["Paris", "and", "Acme"], ["Anna", "Zed"]]
+    tags = [["S-LOC", "O", "S-ORG"], ["S-PER", "S-PER"]]
+    grown, own = grow_gazetteer(old, tokens, tags, [0, 1], ["LOC", "PER", "ORG"])
+    assert grown.phrases == {
+        ("paris",): frozenset({0}),
+        ("anna",): frozenset({1}),
+        ("acme",): frozenset({2}),
+        ("zed",): frozenset({1}),
+    }
+    # Paris and Anna were vouched for by the old data: never masked; Acme and Zed only by their document
+    assert own == {0: frozenset({(("acme",), 2)}), 1: frozenset({(("zed",), 1)})}
+    assert grown.features(["Paris", "Zed"]).tolist() == [  # LOC, PER, ORG: the old columns where they were
+        [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+    ]
+
+
 def test_json_round_trip_and_entity_types():
     tokens, tags, documents = _documents(7)
     gazetteer, _ = build_gazetteer(tokens, tags, documents, TYPES)
     assert check_gazetteer(gazetteer.to_json(), TYPES) == gazetteer
-    assert entity_types(["O", "B-PER", "E-PER", "S-LOC", "B-ORG"]) == TYPES
+    assert entity_types(["O", "B-LOC", "S-LOC", "B-ORG", "S-PER"]) == TYPES
+    assert entity_types(["O", "B-PER", "E-PER", "S-LOC", "B-ORG"]) == ["PER", "LOC", "ORG"]  # as they come
 
 
 @pytest.mark.parametrize(

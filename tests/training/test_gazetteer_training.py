@@ -72,13 +72,31 @@ def test_the_export_reads_the_gazetteer_as_the_model_does(gazetteer_model, tmp_p
     assert sum(int(values.any()) for values in found if values is not None) > 10  # the features did matter
 
 
-def test_init_refuses_a_gazetteer_model_in_one_line(gazetteer_model, tmp_path):
-    with pytest.raises(NerkitError, match="continuing such a model with --init is not supported yet"):
+def test_init_continues_a_gazetteer_model_and_grows_its_phrases(gazetteer_model, tmp_path, tiny_options):
+    new = tmp_path / "new.conll"
+    new.write_text(
+        "-DOCSTART- O\n\nThe O\nZorblax B-PRODUCT\n9 I-PRODUCT\nsold O\n\nPeter B-PER\nQuill I-PER\n\n"
+    )
+    output = tmp_path / "continued"
+    options = TrainOptions(init=str(gazetteer_model), max_epochs=1, threads=1, batch_size=8)
+    train(new, output, SAMPLES / "dev.conll", options=options)
+    old = nerkit.load(gazetteer_model, threads=1).vocab.gazetteer
+    grown = nerkit.load(output, threads=1)
+    assert old is not None and grown.vocab.gazetteer is not None
+    assert grown.vocab.gazetteer.types == ["LOC", "MISC", "ORG", "PER", "PRODUCT"]  # the new type last
+    assert grown.spec.gazetteer_dim == 20
+    assert set(old.phrases) < set(grown.vocab.gazetteer.phrases)
+    assert grown.vocab.gazetteer.phrases[("zorblax", "9")] == frozenset({4})
+    assert json.loads((output / "model.json").read_text())["training"]["gazetteer"] is True
+
+
+def test_gazetteer_cannot_be_added_to_a_model_without_one(tiny_model, tmp_path, tiny_options):
+    with pytest.raises(NerkitError, match="has no gazetteer features, so --gazetteer cannot be added"):
         train(
             SAMPLES / "train.conll",
             tmp_path / "next",
             SAMPLES / "dev.conll",
-            options=TrainOptions(init=str(gazetteer_model)),
+            options=TrainOptions(init=str(tiny_model), gazetteer=True),
         )
 
 
@@ -98,7 +116,6 @@ def test_a_dev_split_carved_out_of_train_is_masked_as_train_is(tiny_options):
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"init": "model"}, "a model continued with --init cannot have one yet"),
         ({"fine_tune": True, "transformer": "x"}, "not to a fine-tuned transformer yet"),
     ],
 )

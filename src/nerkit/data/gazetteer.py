@@ -137,6 +137,27 @@ def check_gazetteer(data: object, types: Sequence[str]) -> Gazetteer:
     return Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()})
 
 
+def grow_gazetteer(
+    old: Gazetteer,
+    tokens: Sequence[Sequence[str]],
+    tags: Sequence[Sequence[str]],
+    documents: Sequence[int],
+    types: Sequence[str],
+) -> tuple[Gazetteer, dict[int, Masked]]:
+    """A continued model's gazetteer: `old`'s phrases and the new data's (see `build_gazetteer`), over
+    `types` (the old ones first, so their columns stay where they were). A new sentence may not see the
+    phrases only its own document annotates, unless the old data vouched for them too."""
+    new, own = build_gazetteer(tokens, tags, documents, types)
+    index = {name: kind for kind, name in enumerate(types)}
+    phrases = {phrase: set(kinds) for phrase, kinds in new.phrases.items()}
+    for phrase, kinds in old.phrases.items():
+        phrases.setdefault(phrase, set()).update(index[old.types[kind]] for kind in kinds)
+    grown = Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()})
+    vouched = {(phrase, index[old.types[kind]]) for phrase, kinds in old.phrases.items() for kind in kinds}
+    return grown, {document: frozenset(pairs - vouched) for document, pairs in own.items()}
+
+
 def entity_types(labels: Sequence[str]) -> list[str]:
-    """The entity types of a model's labels, sorted: the gazetteer's column order."""
-    return sorted({label.partition("-")[2] for label in labels if label != "O"})
+    """The entity types of a model's labels in the order they first come (sorted for a new model, whose
+    labels are; a continued model's new types after its old ones): the gazetteer's column order."""
+    return list(dict.fromkeys(label.partition("-")[2] for label in labels if label != "O"))

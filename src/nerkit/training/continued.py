@@ -41,19 +41,13 @@ KEPT = ("transformer_context",)  # taken from the model unless given: its featur
 
 def load_start(path: PathLike, precision: str = "auto") -> LoadedModel:
     """The model to continue from, checked: a trained nerkit model folder (not an export) of a
-    BiLSTM-CNN-CRF (not a fine-tuned transformer) without gazetteer features."""
+    BiLSTM-CNN-CRF (not a fine-tuned transformer)."""
     start = load_trainable(path, precision, "--init")
     if not start.model.spec.layers:
         raise NerkitError(
             "is a fine-tuned transformer, which --init cannot continue yet",
             path=path,
             hint="fine-tune again from the transformer with the new data",
-        )
-    if start.model.spec.gazetteer_dim:
-        raise NerkitError(
-            "has gazetteer features; continuing such a model with --init is not supported yet",
-            path=path,
-            hint="train a new model on all the data with --gazetteer",
         )
     return start
 
@@ -86,6 +80,13 @@ def continued_options(options: TrainOptions, start: LoadedModel, path: PathLike)
     for name in KEPT:
         if getattr(options, name) is None:
             chosen[name] = getattr(spec, name)
+    if options.gazetteer and not spec.gazetteer_dim:
+        raise NerkitError(
+            "has no gazetteer features, so --gazetteer cannot be added",
+            path=path,
+            hint="leave out --gazetteer, or train a new model with it",
+        )
+    chosen["gazetteer"] = bool(spec.gazetteer_dim)  # a model with one keeps it, growing its phrases
     if options.transformer is not None and start.transformer is None:
         raise NerkitError(
             "has no transformer features, so --transformer cannot be added",

@@ -278,11 +278,6 @@ class TrainOptions:
                 "--gazetteer adds features to a BiLSTM-CNN-CRF, not to a fine-tuned transformer yet",
                 hint="leave out --fine-tune (or --gazetteer)",
             )
-        if self.gazetteer and self.init is not None:
-            raise NerkitError(
-                "--gazetteer builds a new model's phrases; a model continued with --init cannot have one yet",
-                hint="leave out --init (or --gazetteer)",
-            )
         if self.fine_tune and self.transformer is None:
             raise NerkitError(
                 "--fine-tune needs --transformer FOLDER", hint="give a local transformer folder"

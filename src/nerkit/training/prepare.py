@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from nerkit.data.formats import ReadOptions, adjustment_note
-from nerkit.data.gazetteer import Masked, build_gazetteer, entity_types, masks
+from nerkit.data.gazetteer import Masked, build_gazetteer, entity_types, grow_gazetteer, masks
 from nerkit.data.tags import convert_tags, detect_scheme
 from nerkit.data.vocab import Vocab, build_vocab, grow_vocab
 from nerkit.embeddings.static import WordVectors, load_vectors
@@ -116,9 +116,17 @@ def prepare(
         vectors = load_vectors(embeddings, keep=keep, max_words=options.max_vectors)
     tokens = [sentence for corpus in learned for sentence in corpus.tokens]
     vector_words = vectors.words if vectors is not None else ()
-    masked = dev_masked = None
+    masked = dev_masked = own = None
     if start is not None:
         vocab = grow_vocab(start.vocab, tokens, label_set, vector_words)
+        if start.vocab.gazetteer is not None:  # the old phrases, and the new data's
+            vocab.gazetteer, own = grow_gazetteer(
+                start.vocab.gazetteer,
+                gold_corpus.tokens,
+                gold_corpus.tags,
+                gold_corpus.documents,
+                entity_types(vocab.labels),
+            )
         spec = _continued_spec(start, vocab, vectors, options)
         transformer = start.transformer
     else:
@@ -127,12 +135,6 @@ def prepare(
             vocab.gazetteer, own = build_gazetteer(
                 gold_corpus.tokens, gold_corpus.tags, gold_corpus.documents, entity_types(vocab.labels)
             )
-            # gold comes first in train (see taught_corpus); the teacher's sentences see every phrase
-            masked = masks(own, gold_corpus.documents) + [frozenset()] * (
-                len(train_corpus) - len(gold_corpus)
-            )
-            if dev_path is None:  # carved out of train, dev's documents are train's: masked alike
-                dev_masked = masks(own, dev_corpus.documents)
         transformer = (
             load_transformer(options.transformer, precision=options.transformer_precision)
             if options.transformer is not None
@@ -140,6 +142,12 @@ def prepare(
         )
         output_scheme = detect_scheme(gold_corpus.tags).scheme or "IOB2"
         spec = size_model(vocab, vectors, transformer, options, output_scheme)
+    if own is not None:
+        # gold comes first in train (see taught_corpus); the teacher's sentences see every phrase
+        unlabeled = len(train_corpus) - len(gold_corpus)
+        masked = masks(own, gold_corpus.documents) + [frozenset()] * unlabeled
+        if dev_path is None:  # carved out of train, dev's documents are train's: masked alike
+            dev_masked = masks(own, dev_corpus.documents)
     return Prepared(
         train_corpus,
         dev_corpus,
@@ -174,6 +182,7 @@ def _continued_spec(
     grown = grown_spec(spec, vocab.labels, len(vocab.words), len(vocab.chars), pretrained)
     return replace(
         grown,
+        gazetteer_dim=vocab.gazetteer.width if vocab.gazetteer is not None else 0,
         dropout=chosen(options.dropout),
         word_dropout=options.word_dropout,
         locked_dropout=options.locked_dropout,
