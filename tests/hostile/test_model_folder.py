@@ -285,7 +285,11 @@ def test_a_5000_digit_number(model, text, capsys, nothing_built, where):
             "is not valid JSON ('utf-8' codec can't decode byte 0xff in position 12: invalid start byte)",
         ),
         (b"\xef\xbb\xbf", "is not valid JSON (Expecting value: line 1 column 1 (char 0))"),
-        (b"[]", 'is not a nerkit model description (no "format": "nerkit-model" or "format": "nerkit-onnx")'),
+        (
+            b"[]",
+            'is not a nerkit model description (no "format": "nerkit-model" or "format": "nerkit-onnx" '
+            'or "format": "nerkit-ensemble")',
+        ),
     ],
     ids=["empty", "not-utf8", "only-a-bom", "a-list"],
 )

@@ -35,6 +35,7 @@ def tiny_options() -> Callable[..., TrainOptions]:
             "seed": 3,
             "context_tokens": 0,
             "average_epochs": 1,
+            "gazetteer": False,  # as before the default: tests of the gazetteer ask for it
             **changes,
         }
         return TrainOptions(**settings)  # type: ignore[arg-type]

@@ -86,21 +86,37 @@ def test_values_left_to_the_data_are_none_and_resolved():
     options = TrainOptions()
     assert (options.max_epochs, options.learning_rate, options.dropout, options.threads) == (None,) * 4
     plain = options.resolved(has_vectors=True)
-    assert (plain.max_epochs, plain.learning_rate, plain.dropout, plain.transformer_context) == (
+    assert (
+        plain.max_epochs,
+        plain.learning_rate,
+        plain.dropout,
+        plain.transformer_context,
+        plain.gazetteer,
+    ) == (
         30,
         0.002,
         0.5,
         False,
+        True,
     )
     assert options.resolved(has_vectors=False).learning_rate == 0.004
     tuned = TrainOptions(fine_tune=True, transformer="x").resolved(has_vectors=False)
-    assert (tuned.max_epochs, tuned.learning_rate, tuned.dropout, tuned.transformer_context) == (
+    assert (
+        tuned.max_epochs,
+        tuned.learning_rate,
+        tuned.dropout,
+        tuned.transformer_context,
+        tuned.gazetteer,
+    ) == (
         8,
         1e-4,
         DROPOUT_FINE_TUNE,
         True,
+        False,
     )
-    given = TrainOptions(max_epochs=3, learning_rate=0.01, dropout=0.0, transformer_context=False)
+    given = TrainOptions(
+        max_epochs=3, learning_rate=0.01, dropout=0.0, transformer_context=False, gazetteer=False
+    )
     assert given.resolved(has_vectors=True) is given
 
 

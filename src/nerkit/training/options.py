@@ -234,10 +234,11 @@ class TrainOptions:
         high=100,
         above=True,
     )
-    gazetteer: bool = option(
-        False,
+    gazetteer: bool | None = option(
+        None,
         "give each token features saying where it begins, continues or ends an entity phrase of the "
-        "training data, per type (in training, a phrase only where another document annotates it too)",
+        "training data, per type (in training, a phrase only where another document annotates it too; "
+        "default: on, but not with --fine-tune)",
     )
 
     def __post_init__(self) -> None:
@@ -273,7 +274,7 @@ class TrainOptions:
                 "--rehearse mixes data into a BiLSTM-CNN-CRF's epochs, not a fine-tuned transformer's yet",
                 hint="give the earlier data as another --train file instead",
             )
-        if self.gazetteer and self.fine_tune:
+        if self.gazetteer is True and self.fine_tune:
             raise NerkitError(
                 "--gazetteer adds features to a BiLSTM-CNN-CRF, not to a fine-tuned transformer yet",
                 hint="leave out --fine-tune (or --gazetteer)",
@@ -284,8 +285,8 @@ class TrainOptions:
             )
 
     def resolved(self, has_vectors: bool) -> TrainOptions:
-        """These options with the learning rate, epochs, dropout and document context chosen where left
-        to the data (None)."""
+        """These options with the learning rate, epochs, dropout, document context and gazetteer chosen
+        where left to the data (None)."""
         rate = self.learning_rate
         if rate is None:
             rate = LEARNING_RATE_WITH_VECTORS if has_vectors else LEARNING_RATE_WITHOUT_VECTORS
@@ -297,11 +298,18 @@ class TrainOptions:
         if dropout is None:
             dropout = DROPOUT_FINE_TUNE if self.fine_tune else DROPOUT
         context = self.fine_tune if self.transformer_context is None else self.transformer_context
-        chosen = (rate, epochs, dropout, context)
-        if chosen == (self.learning_rate, self.max_epochs, self.dropout, self.transformer_context):
+        gazetteer = not self.fine_tune if self.gazetteer is None else self.gazetteer
+        chosen = (rate, epochs, dropout, context, gazetteer)
+        given = (self.learning_rate, self.max_epochs, self.dropout, self.transformer_context, self.gazetteer)
+        if chosen == given:
             return self
         return replace(
-            self, learning_rate=rate, max_epochs=epochs, dropout=dropout, transformer_context=context
+            self,
+            learning_rate=rate,
+            max_epochs=epochs,
+            dropout=dropout,
+            transformer_context=context,
+            gazetteer=gazetteer,
         )
 
     def to_json(self) -> dict[str, object]:
@@ -311,15 +319,22 @@ class TrainOptions:
     def changed_from(self, saved: dict[str, Any]) -> list[str]:
         """The flags whose values differ from `saved` (as `to_json` gave them), leaving out those that
         change no result: threads, the extended log and the feature cache's place. An option added
-        since checkpoints were first written (`LATER`) that `saved` lacks had its default."""
+        since checkpoints were first written (`LATER`) that `saved` lacks had its default (a run from
+        before gazetteers had none)."""
         same = {"threads", "extended_log", "feature_cache"}
-        defaults = {name: default_of(field_named(name)) for name in LATER}
+        defaults = {name: default_of(field_named(name)) for name in LATER} | {"gazetteer": False}
         return [
             flag(k) for k, v in self.to_json().items() if k not in same and saved.get(k, defaults.get(k)) != v
         ]
 
 
-RESOLVED = ("max_epochs", "learning_rate", "dropout", "transformer_context")  # chosen from the data
+RESOLVED = (
+    "max_epochs",
+    "learning_rate",
+    "dropout",
+    "transformer_context",
+    "gazetteer",
+)  # chosen from the data
 UNSHOWN = ("threads", "extended_log", "feature_cache", "word_dim", *RESOLVED)  # word_dim: the spec says it
 
 
