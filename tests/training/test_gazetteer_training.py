@@ -14,6 +14,7 @@ from nerkit.data.batches import encode_sentence
 from nerkit.data.conll import read_conll
 from nerkit.data.gazetteer import build_gazetteer, masks
 from nerkit.errors import NerkitError
+from nerkit.model.folder import load_model
 from nerkit.runtime.export import export_model
 from nerkit.training.options import TrainOptions
 from nerkit.training.prepare import prepare
@@ -88,6 +89,52 @@ def test_init_continues_a_gazetteer_model_and_grows_its_phrases(gazetteer_model,
     assert set(old.phrases) < set(grown.vocab.gazetteer.phrases)
     assert grown.vocab.gazetteer.phrases[("zorblax", "9")] == frozenset({4})
     assert json.loads((output / "model.json").read_text())["training"]["gazetteer"] is True
+
+
+def test_init_with_a_partial_file_of_a_new_type_reads_the_old_model_on_its_own_columns(
+    gazetteer_model, tmp_path
+):
+    """The prior beliefs of a partially annotated unit come from the old model, which reads only the
+    gazetteer columns it has (the new type's come after)."""
+    new = tmp_path / "products.conll"
+    new.write_text(
+        "-DOCSTART- O\n\nThe O\nZorblax B-PRODUCT\nsold O\n\n-DOCSTART- O\n\nZorblax B-PRODUCT\n\n"
+    )
+    options = TrainOptions(init=str(gazetteer_model), max_epochs=1, threads=1, annotated_types="PRODUCT")
+    train(new, tmp_path / "continued", SAMPLES / "dev.conll", options=options)
+    assert nerkit.load(tmp_path / "continued", threads=1).spec.gazetteer_dim == 20
+
+
+def test_no_gazetteer_cannot_take_one_out_of_a_continued_model(gazetteer_model, tmp_path):
+    with pytest.raises(NerkitError, match="has gazetteer features, so --no-gazetteer cannot take them out"):
+        train(
+            SAMPLES / "train.conll",
+            tmp_path / "next",
+            SAMPLES / "dev.conll",
+            options=TrainOptions(init=str(gazetteer_model), gazetteer=False),
+        )
+
+
+def test_one_document_of_training_data_gets_no_gazetteer(tmp_path, tiny_options, capsys):
+    text = (SAMPLES / "train.conll").read_text().replace("-DOCSTART- O\n\n", "")
+    single = tmp_path / "single.conll"
+    single.write_text("-DOCSTART- O\n\n" + text)
+    data = prepare(single, SAMPLES / "dev.conll", options=tiny_options(gazetteer=True))
+    assert data.vocab.gazetteer is None and data.spec.gazetteer_dim == 0 and data.masked is None
+    assert "the training data is one document, so the model has no gazetteer" in capsys.readouterr().err
+
+
+def test_rehearsed_sentences_do_not_see_the_phrases_only_their_document_annotates(gazetteer_model, tmp_path):
+    data = prepare(
+        SAMPLES / "dev.conll",
+        options=TrainOptions(init=str(gazetteer_model), rehearse=str(SAMPLES / "train.conll")).resolved(True),
+        start=load_model(gazetteer_model),
+    )
+    assert data.vocab.gazetteer is not None and data.rehearse is not None
+    types = data.vocab.gazetteer.types
+    _, own = build_gazetteer(data.rehearse.tokens, data.rehearse.tags, data.rehearse.documents, types)
+    assert data.rehearse_masked == masks(own, data.rehearse.documents)
+    assert any(data.rehearse_masked)
 
 
 def test_gazetteer_cannot_be_added_to_a_model_without_one(tiny_model, tmp_path, tiny_options):

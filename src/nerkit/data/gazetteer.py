@@ -146,15 +146,14 @@ def grow_gazetteer(
 ) -> tuple[Gazetteer, dict[int, Masked]]:
     """A continued model's gazetteer: `old`'s phrases and the new data's (see `build_gazetteer`), over
     `types` (the old ones first, so their columns stay where they were). A new sentence may not see the
-    phrases only its own document annotates, unless the old data vouched for them too."""
+    phrases only its own document annotates among the new data's, even where the old data has them:
+    the new data may hold the old documents again, and the old counts are not kept."""
     new, own = build_gazetteer(tokens, tags, documents, types)
     index = {name: kind for kind, name in enumerate(types)}
     phrases = {phrase: set(kinds) for phrase, kinds in new.phrases.items()}
     for phrase, kinds in old.phrases.items():
         phrases.setdefault(phrase, set()).update(index[old.types[kind]] for kind in kinds)
-    grown = Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()})
-    vouched = {(phrase, index[old.types[kind]]) for phrase, kinds in old.phrases.items() for kind in kinds}
-    return grown, {document: frozenset(pairs - vouched) for document, pairs in own.items()}
+    return Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()}), own
 
 
 def entity_types(labels: Sequence[str]) -> list[str]:

@@ -86,6 +86,12 @@ def continued_options(options: TrainOptions, start: LoadedModel, path: PathLike)
             path=path,
             hint="leave out --gazetteer, or train a new model with it",
         )
+    if options.gazetteer is False and spec.gazetteer_dim:
+        raise NerkitError(
+            "has gazetteer features, so --no-gazetteer cannot take them out",
+            path=path,
+            hint="leave out --no-gazetteer, or train a new model without one",
+        )
     chosen["gazetteer"] = bool(spec.gazetteer_dim)  # a model with one keeps it, growing its phrases
     if options.transformer is not None and start.transformer is None:
         raise NerkitError(
@@ -136,6 +142,8 @@ def set_prior_beliefs(start: Tagger, units: Sequence[EncodedSentence], batch_siz
         padded = pad([partial[i] for i in rows])
         padded.words[padded.words >= old_words] = 1
         padded.chars[padded.chars >= old_chars] = 1
+        if padded.gazetteer is not None:  # a new type's columns come after the old model's
+            padded.gazetteer = padded.gazetteer[..., : start.spec.gazetteer_dim]
         scores = start.network(padded)
         with torch.inference_mode():
             marginals = start.crf.marginals(scores, torch.from_numpy(padded.mask))

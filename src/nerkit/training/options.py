@@ -238,7 +238,7 @@ class TrainOptions:
         None,
         "give each token features saying where it begins, continues or ends an entity phrase of the "
         "training data, per type (in training, a phrase only where another document annotates it too; "
-        "default: on, but not with --fine-tune)",
+        "default: on, but not with --fine-tune; with --init, as the model continued)",
     )
 
     def __post_init__(self) -> None:
@@ -353,6 +353,8 @@ def given_flags(saved: dict[str, Any]) -> list[str]:
             shown.append(flag(spec.name) if value else flag(spec.name).replace("--", "--no-", 1))
         else:
             shown.append(f"{flag(spec.name)} {value}")
+    if saved.get("gazetteer") is False and not saved.get("fine_tune"):  # resolved, yet not the default
+        shown.append("--no-gazetteer")
     return shown
 
 

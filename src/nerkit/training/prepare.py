@@ -52,6 +52,7 @@ class Prepared:
     teaching: Teaching | None = None  # what the run keeps of its --teacher: labels, record, marginals
     masked: list[Masked] | None = None  # with --gazetteer: per training sentence, its own phrases
     dev_masked: list[Masked] | None = None  # and per dev sentence, when dev was carved out of train
+    rehearse_masked: list[Masked] | None = None  # and per rehearsed sentence, among the rehearsed
 
     def soft_targets(self) -> list[np.ndarray] | None:
         """The teacher's marginals of every training sentence in this model's label columns, or None."""
@@ -131,7 +132,13 @@ def prepare(
         transformer = start.transformer
     else:
         vocab = build_vocab(tokens, label_set, vector_words)
-        if options.gazetteer:  # the gold entities only: the teacher's guesses on --unlabeled text are not
+        if options.gazetteer and _one_document(gold_corpus):
+            print(
+                "nerkit: note: the training data is one document, so the model has no gazetteer: its "
+                "features only fire, in training, on phrases another document annotates",
+                file=sys.stderr,
+            )
+        elif options.gazetteer:  # the gold entities only: the teacher's guesses on --unlabeled text are not
             vocab.gazetteer, own = build_gazetteer(
                 gold_corpus.tokens, gold_corpus.tags, gold_corpus.documents, entity_types(vocab.labels)
             )
@@ -148,6 +155,11 @@ def prepare(
         masked = masks(own, gold_corpus.documents) + [frozenset()] * unlabeled
         if dev_path is None:  # carved out of train, dev's documents are train's: masked alike
             dev_masked = masks(own, dev_corpus.documents)
+    rehearse_masked = None
+    if vocab.gazetteer is not None and rehearse is not None:  # the old data: its phrases are the model's
+        types = vocab.gazetteer.types
+        _, rehearsed_own = build_gazetteer(rehearse.tokens, rehearse.tags, rehearse.documents, types)
+        rehearse_masked = masks(rehearsed_own, rehearse.documents)
     return Prepared(
         train_corpus,
         dev_corpus,
@@ -162,7 +174,13 @@ def prepare(
         teaching,
         masked,
         dev_masked,
+        rehearse_masked,
     )
+
+
+def _one_document(corpus: Corpus) -> bool:
+    """Whether every sentence of a corpus belongs to one document (a gazetteer's masks would hide all)."""
+    return len(set(corpus.documents)) < 2
 
 
 def _continued_spec(

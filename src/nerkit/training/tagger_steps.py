@@ -83,7 +83,13 @@ class TaggerSteps:
             data.masked,
         )
         self.encoded_rehearse = (
-            encode_training(data.rehearse, data.vocab, options.context_tokens, self._features(data.rehearse))
+            encode_training(
+                data.rehearse,
+                data.vocab,
+                options.context_tokens,
+                self._features(data.rehearse),
+                masked=data.rehearse_masked,
+            )
             if data.rehearse is not None
             else []
         )
