@@ -437,8 +437,11 @@ def test_warning_for_dev_types_unseen_in_train(tmp_path, capsys):
         "nerkit: warning: dev has entity types never seen in train: EVENT; the model cannot predict them\n"
         "nerkit: warning: test has entity types never seen in train: EVENT, PRODUCT; "
         "the model cannot predict them\n"
+        # the file is one document
+        "nerkit: note: the training data is one document, so the model has no gazetteer: its features "
+        "only fire, in training, on phrases another document annotates\n"
     )
-    prepare(train_file, _write_corpus(tmp_path / "dev2.conll", 4, 2), options=_options())
+    prepare(train_file, _write_corpus(tmp_path / "dev2.conll", 4, 2), options=_options(gazetteer=False))
     assert capsys.readouterr().err == ""
 
 
