@@ -3,6 +3,7 @@ CoNLL, HTML, Label Studio predictions or brat standoff."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -79,9 +80,14 @@ def input_format_of(path: PathLike) -> str:
 
 def model_version(meta: Mapping[str, object], name: str = "nerkit") -> str:
     """`NAME@SHA` for Label Studio's `model_version`: `name` (the model folder's) and the first 12 hex
-    digits of the weights' sha256 that model.json records (`name` alone when it records none)."""
-    weights = meta.get("weights")
+    digits of the weights' sha256 that model.json records (for an ensemble, the sha256 of its members'
+    in order; `name` alone when it records none)."""
+    weights, members = meta.get("weights"), meta.get("members")
     digest = weights.get("sha256") if isinstance(weights, dict) else None
+    if isinstance(members, list):
+        digests = [m.get("sha256") if isinstance(m, dict) else None for m in members]
+        if digests and all(isinstance(d, str) and d for d in digests):
+            digest = hashlib.sha256(" ".join(str(d) for d in digests).encode("ascii", "replace")).hexdigest()
     return f"{name}@{digest[:12]}" if isinstance(digest, str) and digest else name
 
 

@@ -3,6 +3,7 @@ written and loaded, and the inputs it refuses."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import shutil
@@ -17,10 +18,11 @@ from nerkit.data.batches import encode_sentence, pad
 from nerkit.data.tags import allowed_transitions
 from nerkit.errors import NerkitError
 from nerkit.model.ensemble import EnsembleTagger, build_ensemble, load_ensemble
-from nerkit.model.folder import load_trainable
+from nerkit.model.folder import file_sha256, load_trainable
 from nerkit.model.inference import tag_encoded
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
+from nerkit.predict import model_version
 from nerkit.runtime.export import export_model
 from nerkit.training.options import TrainOptions
 from nerkit.training.train import train
@@ -162,6 +164,10 @@ def test_the_folder_loads_as_its_members_averaged_and_records_its_dev_score(memb
     assert meta["format"] == "nerkit-ensemble"
     assert [m["folder"] for m in meta["members"]] == ["member-1", "member-2"]
     assert [m["source"] for m in meta["members"]] == [str(m.resolve()) for m in members]
+    digests = [file_sha256(m / "model.safetensors") for m in members]
+    assert [m["sha256"] for m in meta["members"]] == digests
+    joined = hashlib.sha256(" ".join(digests).encode()).hexdigest()
+    assert model_version(meta, "ensemble") == f"ensemble@{joined[:12]}"
     assert err == f"wrote {output} (2 models, dev F1 {100 * meta['dev']['f1']:.2f})\n"
     loaded = nerkit.load(output, threads=1)
     assert isinstance(loaded.model, EnsembleTagger)
@@ -261,6 +267,10 @@ def _rewrite(folder: Path, change) -> None:
             'names the member folder "member-1" twice',
         ),
         (lambda meta: meta["members"][1].update(folder="member-3"), "no such model folder"),
+        (
+            lambda meta: meta["members"][1].update(sha256="0" * 64),
+            "holds other weights than the ensemble was built with",
+        ),
     ],
 )
 def test_a_damaged_ensemble_is_one_line_of_error(ensemble, change, expected, capsys):

@@ -209,7 +209,14 @@ def build_ensemble(
             (folder / name).mkdir()
             for file in (META, WEIGHTS):
                 shutil.copyfile(Path(source) / file, folder / name / file)
-            listed.append({"folder": name, "source": str(Path(source).resolve()), "dev": meta.get("dev")})
+            listed.append(
+                {
+                    "folder": name,
+                    "source": str(Path(source).resolve()),
+                    "sha256": file_sha256(folder / name / WEIGHTS),
+                    "dev": meta.get("dev"),
+                }
+            )
         record: dict[str, object] = {
             "format": ENSEMBLE_FORMAT,
             "format_version": ENSEMBLE_VERSION,
@@ -273,10 +280,17 @@ def load_ensemble(folder: PathLike, meta: dict[str, object] | None = None) -> Lo
             )
     spec, vocab = spec_and_vocab(folder, meta)
     members = []
-    for name in names:
+    for name, entry in zip(names, listed, strict=True):
         if not (folder / str(name)).resolve().is_relative_to(folder.resolve()):
             raise NerkitError("is a link outside the ensemble folder", path=folder / str(name), hint=REBUILD)
         loaded = load_model(folder / str(name))
+        recorded = entry.get(
+            "sha256"
+        )  # the weights it was built with (checked against the file by load_model)
+        if recorded is not None and recorded != recorded_sha256(loaded.meta, "weights"):
+            raise NerkitError(
+                "holds other weights than the ensemble was built with", path=folder / str(name), hint=REBUILD
+            )
         _check_alike((spec, vocab), (loaded.model.spec, loaded.vocab), folder / str(name))
         if loaded.model.spec.transformer_dim:
             raise NerkitError("reads transformer features", path=folder / str(name), hint=REBUILD)

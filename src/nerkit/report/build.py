@@ -40,6 +40,7 @@ MODEL_KEYS = (
     "calibration",
     "nerkit_version",
     "created",
+    "members",  # an ensemble's (nerkit.model.ensemble)
 )
 
 
