@@ -151,10 +151,9 @@ def pad(sentences: Sequence[EncodedSentence]) -> Padded:
 
 
 def _pad_rows(rows: Sequence[np.ndarray | None], length: int) -> np.ndarray | None:
-    """Per-token float rows [seq, tags] of a batch's sentences (priors, a teacher's marginals, gazetteer
-    features) padded into
-    [batch, length, tags] float32 (zero past each sentence's end and for a sentence without them); None
-    when no sentence has them."""
+    """Per-token rows [seq, tags] of a batch's sentences (priors, a teacher's marginals, gazetteer
+    features) padded into [batch, length, tags] float32 (zero past each sentence's end and for a
+    sentence without them); None when no sentence has them."""
     given = [row for row in rows if row is not None]
     if not given:
         return None

@@ -36,9 +36,10 @@ class Gazetteer:
         return PARTS * len(self.types)
 
     def features(self, tokens: Sequence[str], masked: Masked = frozenset()) -> np.ndarray:
-        """[tokens, width] uint8 0/1 (a quarter of float32's memory; batches widen them): for every phrase of a type found in the tokens (overlapping ones
-        too), its first token marks column 4 * type, its middle ones + 1, its last + 2, a one-token
-        phrase + 3; the (phrase, type) pairs in `masked` are not looked for."""
+        """[tokens, width] 0/1 as uint8 (a quarter of float32's memory; batches widen them): for every
+        phrase of a type found in the tokens (overlapping ones too), its first token marks column
+        4 * type, its middle ones + 1, its last + 2, a one-token phrase + 3; the (phrase, type) pairs in
+        `masked` are not looked for."""
         values = np.zeros((len(tokens), self.width), dtype=np.uint8)
         lowered = [token.lower() for token in tokens]
         for start, first in enumerate(lowered):
@@ -67,6 +68,11 @@ class Gazetteer:
             for kind in sorted(kinds):
                 by_type[self.types[kind]].append(list(phrase))
         return {"types": self.types, "phrases": by_type}
+
+
+def _gazetteer(types: Sequence[str], phrases: dict[Phrase, set[int]]) -> Gazetteer:
+    """A gazetteer of `types` from each phrase's set of type indices."""
+    return Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()})
 
 
 def build_gazetteer(
@@ -99,7 +105,7 @@ def build_gazetteer(
         document: frozenset(pair for pair in pairs if vouching[pair] == 1)
         for document, pairs in by_document.items()
     }
-    return Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()}), own
+    return _gazetteer(types, phrases), own
 
 
 def masks(own: dict[int, Masked], documents: Sequence[int]) -> list[Masked]:
@@ -134,7 +140,7 @@ def check_gazetteer(data: object, types: Sequence[str]) -> Gazetteer:
                     f"{MOST_PHRASE_TOKENS} lower-case tokens"
                 )
             phrases.setdefault(tuple(phrase), set()).add(kind)
-    return Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()})
+    return _gazetteer(types, phrases)
 
 
 def grow_gazetteer(
@@ -153,7 +159,7 @@ def grow_gazetteer(
     phrases = {phrase: set(kinds) for phrase, kinds in new.phrases.items()}
     for phrase, kinds in old.phrases.items():
         phrases.setdefault(phrase, set()).update(index[old.types[kind]] for kind in kinds)
-    return Gazetteer(list(types), {phrase: frozenset(kinds) for phrase, kinds in phrases.items()}), own
+    return _gazetteer(types, phrases), own
 
 
 def entity_types(labels: Sequence[str]) -> list[str]:

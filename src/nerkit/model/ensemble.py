@@ -190,7 +190,7 @@ def build_ensemble(
             raise NerkitError(
                 f"holds the model {os.fspath(folder)!r}", path=output, hint="write the ensemble elsewhere"
             )
-        check_outside_input_folders(output, target.resolve(), models)
+    check_outside_input_folders(output, target.resolve(), models)
     if target.is_file():
         raise NerkitError("is a file, not a folder", path=output, hint="name a new folder")
     if target.is_dir() and any(target.iterdir()) and not _ensemble_before(target):
@@ -226,11 +226,11 @@ def build_ensemble(
             "spec": members[0][1].to_json(),
             "vocab": members[0][2].to_json(),
         }
+        loaded = load_ensemble(folder, record)  # the copied members load, and load together
         if dev is not None:
-            dev_score = _dev_score(load_ensemble(folder, record), dev)
+            dev_score = _dev_score(loaded, dev)
             record["dev"] = dev_score
         write_json_atomic(folder / META, record)
-        load_ensemble(folder)  # what was written loads
 
     replace_folder(target, build, carry=False)
     f1 = None if dev_score is None else float(str(dev_score["f1"]))
@@ -247,7 +247,8 @@ def _ensemble_before(folder: Path) -> bool:
 
 
 def _dev_score(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, object]:
-    """The ensemble's conlleval figures on a CoNLL dev file, as model.json records a trained model's."""
+    """The ensemble's conlleval figures on annotated dev data (any format), as model.json records a
+    trained model's."""
     from nerkit.pipeline import Pipeline
 
     score = Pipeline(loaded.model, loaded.vocab, loaded.meta).evaluate(dev)
@@ -284,9 +285,7 @@ def load_ensemble(folder: PathLike, meta: dict[str, object] | None = None) -> Lo
         if not (folder / str(name)).resolve().is_relative_to(folder.resolve()):
             raise NerkitError("is a link outside the ensemble folder", path=folder / str(name), hint=REBUILD)
         loaded = load_model(folder / str(name))
-        recorded = entry.get(
-            "sha256"
-        )  # the weights it was built with (checked against the file by load_model)
+        recorded = entry.get("sha256")  # what it was built with; load_model checked the file against its own
         if recorded is not None and recorded != recorded_sha256(loaded.meta, "weights"):
             raise NerkitError(
                 "holds other weights than the ensemble was built with", path=folder / str(name), hint=REBUILD

@@ -18,15 +18,13 @@ from nerkit.data.batches import Batch
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike, replace_folder, within, write_json_atomic
 from nerkit.model.folder import (
-    ENSEMBLE_FORMAT,
     EXPORTED_FORMAT,
     EXPORTED_VERSION,
-    LOADABLE_FORMATS,
     META,
     TRAINING_RECORD,
     WEIGHTS,
     file_sha256,
-    load_model,
+    load_trainable,
     read_meta,
 )
 from nerkit.runtime.exported import CRF_FILE, FEATURES, GAZETTEER, NETWORK_FILE, QUANTIZATIONS, network_inputs
@@ -194,13 +192,7 @@ def export_model(model: PathLike, output: PathLike, quantize: str | None = None)
     check_export_output(model, output)
     import onnx  # noqa: F401  # torch's exporter needs it (nerkit[export]): missing, say so before any work
 
-    if read_meta(model, LOADABLE_FORMATS)["format"] == ENSEMBLE_FORMAT:
-        raise NerkitError(
-            "is an ensemble; nerkit export takes one model",
-            path=model,
-            hint="export one of its member-N folders",
-        )
-    loaded = load_model(model, precision="float32")
+    loaded = load_trainable(model, "float32", "nerkit export")  # an export or an ensemble: one line
     spec = loaded.model.spec
 
     def build(folder: Path) -> None:
