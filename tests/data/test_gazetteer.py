@@ -170,6 +170,10 @@ def test_json_round_trip_and_entity_types():
         ({"types": TYPES, "phrases": {"LOC": [], "ORG": [], "PER": [["a"] * 7]}}, r"PER\[0\] is not"),
         ({"types": TYPES, "phrases": {"LOC": [[""]], "ORG": [], "PER": []}}, r"LOC\[0\] is not"),
         ({"types": TYPES, "phrases": {"LOC": [[1]], "ORG": [], "PER": []}}, r"LOC\[0\] is not"),
+        (
+            {"types": TYPES, "phrases": {"LOC": [["a"], ["b"], ["a"]], "ORG": [], "PER": []}},
+            r"LOC\[2\] is listed twice",
+        ),
     ],
 )
 def test_a_bad_gazetteer_is_refused(data, expected):

@@ -31,14 +31,6 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 LABELS = ["O", "B-X", "E-X", "I-X", "S-X"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _tagger(seed: int) -> Tagger:
     spec = ModelSpec(
         labels=LABELS, scheme="BIOES", output_scheme="IOB2", words=4, pretrained_words=0, word_dim=4, chars=4

@@ -115,8 +115,8 @@ def masks(own: dict[int, Masked], documents: Sequence[int]) -> list[Masked]:
 
 
 def check_gazetteer(data: object, types: Sequence[str]) -> Gazetteer:
-    """model.json's gazetteer, checked: the model's entity `types`, each with a list of phrases of 1 to
-    MOST_PHRASE_TOKENS lower-case strings."""
+    """model.json's gazetteer, checked: the model's entity `types`, each with a list of distinct phrases
+    of 1 to MOST_PHRASE_TOKENS lower-case strings."""
     if not isinstance(data, dict) or set(data) != {"types", "phrases"}:
         raise NerkitError("vocab.gazetteer is not an object of types and phrases")
     if data["types"] != list(types):
@@ -139,7 +139,10 @@ def check_gazetteer(data: object, types: Sequence[str]) -> Gazetteer:
                     f"vocab.gazetteer.phrases.{name}[{number}] is not a list of 1 to "
                     f"{MOST_PHRASE_TOKENS} lower-case tokens"
                 )
-            phrases.setdefault(tuple(phrase), set()).add(kind)
+            kinds = phrases.setdefault(tuple(phrase), set())
+            if kind in kinds:
+                raise NerkitError(f"vocab.gazetteer.phrases.{name}[{number}] is listed twice")
+            kinds.add(kind)
     return _gazetteer(types, phrases)
 
 
