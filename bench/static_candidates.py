@@ -34,6 +34,8 @@ SHORT = 12  # "best within 12 epochs": the learning rate's decay does not depend
 CANDIDATES = {  # name: (flags beyond the defaults, what it is)
     "static": (["--no-gazetteer"], "the default before the gazetteer"),
     "gaz": ([], "the gazetteer (the training entities' phrases, masked per document), now the default"),
+    "frozen": (["--word-lr-scale", "0"], "the gazetteer, the word vectors kept as loaded"),
+    "slow": (["--word-lr-scale", "0.1"], "the gazetteer, the word table at a tenth of the learning rate"),
 }
 
 

@@ -668,6 +668,21 @@ def test_init_word_vectors_puts_each_vector_in_its_word_row(tmp_path):
     assert table[1].tolist() != [9.0, 9.0]  # the unknown row keeps its own initialisation
 
 
+
+@pytest.mark.parametrize(("scale", "moved"), [(0.0, False), (0.1, True), (1.0, True)])
+def test_word_lr_scale_zero_keeps_the_vectors_as_loaded(tiny, tmp_path, scale, moved):
+    train_file, dev_file = tiny
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("Alice 0.5 -0.25 1.0\nvisited 0.125 0.75 -1.0\n", encoding="utf-8")
+    output = tmp_path / "model"
+    train(train_file, output, dev_path=dev_file, embeddings=vectors, options=_options(word_lr_scale=scale))
+    loaded = load_model(output)
+    table = loaded.model.word_embedding.weight
+    rows = [table[loaded.vocab.word_index[word]].tolist() for word in ("Alice", "visited")]
+    assert (rows != [[0.5, -0.25, 1.0], [0.125, 0.75, -1.0]]) is moved
+    assert loaded.meta["training"]["word_lr_scale"] == scale
+
+
 # --- transformer features ---------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ LATER = (
     "distill_weight",
     "distill_temperature",
     "gazetteer",
+    "word_lr_scale",
 )  # options an older checkpoint lacks
 
 
@@ -79,6 +80,13 @@ class TrainOptions:
     )
     po: float = option(
         0.05, "learning-rate decay: lr / (1 + po * epoch) (default {default})", low=0, high=100
+    )
+    word_lr_scale: float = option(
+        1.0,
+        "the word table's learning rate as a share of the learning rate (0: the vectors stay as loaded; "
+        "default {default})",
+        low=0,
+        high=10,
     )
     batch_size: int = option(32, "sentences per batch (default {default})", low=1, high=100_000)
     dropout: float | None = model_option(

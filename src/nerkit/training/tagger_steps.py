@@ -106,12 +106,20 @@ class TaggerSteps:
         self.averaged = copy.deepcopy(self.model) if options.average_epochs > 1 else self.model
 
     def _optimizers(self) -> list[torch.optim.Optimizer]:
-        """Sparse Adam for the word table (sparse gradients update only the rows a batch uses), Adam for
-        the rest."""
-        self.word_table = self.model.word_embedding.weight if self.model.word_embedding is not None else None
+        """Sparse Adam for the word table (sparse gradients update only the rows a batch uses; none with
+        --word-lr-scale 0, which leaves the table as loaded), Adam for the rest."""
+        table = self.model.word_embedding.weight if self.model.word_embedding is not None else None
+        if table is not None and self.options.word_lr_scale == 0:
+            table.requires_grad_(False)
+            table = None
+        self.word_table = table
         self.dense = [p for name, p in self.model.named_parameters() if name != "word_embedding.weight"]
         rate = chosen(self.options.learning_rate)
-        sparse = [torch.optim.SparseAdam([self.word_table], lr=rate)] if self.word_table is not None else []
+        sparse = (
+            [torch.optim.SparseAdam([table], lr=rate * self.options.word_lr_scale)]
+            if table is not None
+            else []
+        )
         return [*sparse, torch.optim.Adam(self.dense, lr=rate)]
 
     def _features(self, corpus: Corpus) -> list[np.ndarray] | None:
@@ -127,8 +135,9 @@ class TaggerSteps:
         the number of batches and the epoch's learning rate."""
         learning_rate = lr_at(self.options, epoch)
         for optimizer in self.optimizers:
+            scale = self.options.word_lr_scale if isinstance(optimizer, torch.optim.SparseAdam) else 1.0
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate
+                group["lr"] = learning_rate * scale
         self.model.train()
         total_loss = 0.0
         units = self._epoch_units()
