@@ -10,8 +10,9 @@ Every run is `nerkit train` as a user types it (the shared vectors, dev = valid,
 `--parallel 2` runs two at once on 2 cores, so compare epoch times between runs that ran alike;
 `--epoch-timing N` trains every candidate N epochs side by side, one thread each, for that). A run
 whose folder holds a finished model is not trained again; `--reuse NAME=FOLDER` takes an earlier run's
-model folder for a job (say the default seed-42 model trained before). Tagging speed: `Pipeline.tag_tokens`
-on dev's tokens, two threads, alternating, median of `--repeats`.
+model folder for a job (say the default seed-42 model trained before). A run stopped before it
+finished (a candidate given up on) is reported under "stopped runs" with its best F1 so far. Tagging
+speed: `Pipeline.tag_tokens` on dev's tokens, two threads, alternating, median of `--repeats`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
     "gaz": ([], "the gazetteer (the training entities' phrases, masked per document), now the default"),
     "frozen": (["--word-lr-scale", "0"], "the gazetteer, the word vectors kept as loaded"),
     "slow": (["--word-lr-scale", "0.1"], "the gazetteer, the word table at a tenth of the learning rate"),
+    "fast": (["--word-lr-scale", "3"], "the gazetteer, the word table at three times the learning rate"),
+    "avg6": (["--average-epochs", "6"], "the gazetteer, the mean of the last six epochs' weights"),
 }
 
 
@@ -75,6 +78,27 @@ def epoch_timing(data: Path, work: Path, epochs: int) -> dict[str, object]:
         "median_epoch_seconds": seconds,
         "ratio_to_static": {name: round(value / seconds["static"], 3) for name, value in seconds.items()},
     }
+
+
+def stopped_runs(folders: dict[str, Path]) -> dict[str, object]:
+    """Runs stopped before they finished (a candidate given up on): their epochs, best dev F1 so far and
+    best within SHORT epochs, and each candidate's median of the latter over the seeds."""
+    stopped: dict[str, object] = {}
+    for run, folder in folders.items():
+        if (folder / "train_log.jsonl").is_file():
+            log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+            best = round(max(100 * entry["dev"]["f1"] for entry in log), 2)
+            stopped[run] = {
+                "epochs": len(log),
+                "best_dev_f1": best,
+                f"best_within_{SHORT}": best_within(folder, SHORT),
+            }
+    for name in CANDIDATES:
+        seeds = [stopped.get(f"{name}_s{seed}") for seed in SEEDS]
+        if all(isinstance(row, dict) for row in seeds):
+            within = [row[f"best_within_{SHORT}"] for row in seeds]  # type: ignore[index]
+            stopped[f"{name}: median best within {SHORT}"] = statistics.median(within)
+    return stopped
 
 
 def ensemble(folders: list[Path], output: Path, dev: Path) -> dict[str, object]:
@@ -139,6 +163,7 @@ def main() -> None:
         "benchmark": "static-model candidates (issue 19)",
         "cpu": cpu(),
         "runs": results,
+        "stopped runs": stopped_runs({run: folders[run] for run in runs if run not in results}),
     }
     dev = args.data / "conll2003" / "valid.txt"
     for name in CANDIDATES:
