@@ -127,7 +127,7 @@ class TrainOptions:
         "locked_dropout", False, "one dropout mask per sentence, the same at every position"
     )
     average_epochs: int = option(
-        3,
+        6,
         "evaluate and keep the mean of the last N epochs' weights (1: off; default {default})",
         low=1,
         high=100,
