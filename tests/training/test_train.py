@@ -668,7 +668,6 @@ def test_init_word_vectors_puts_each_vector_in_its_word_row(tmp_path):
     assert table[1].tolist() != [9.0, 9.0]  # the unknown row keeps its own initialisation
 
 
-
 @pytest.mark.parametrize(("scale", "moved"), [(0.0, False), (0.1, True), (1.0, True)])
 def test_word_lr_scale_zero_keeps_the_vectors_as_loaded(tiny, tmp_path, scale, moved):
     train_file, dev_file = tiny
