@@ -105,13 +105,21 @@ def test_init_with_a_partial_file_of_a_new_type_reads_the_old_model_on_its_own_c
     assert nerkit.load(tmp_path / "continued", threads=1).spec.gazetteer_dim == 20
 
 
-def test_no_gazetteer_cannot_take_one_out_of_a_continued_model(gazetteer_model, tmp_path):
-    with pytest.raises(NerkitError, match="has gazetteer features, so --no-gazetteer cannot take them out"):
+@pytest.mark.parametrize(
+    ("model", "gazetteer", "expected"),
+    [
+        ("gazetteer_model", False, "has gazetteer features, so --no-gazetteer cannot take them out"),
+        ("tiny_model", True, "has no gazetteer features, so --gazetteer cannot be added"),
+    ],
+)
+def test_a_continued_model_keeps_its_gazetteer_or_its_lack(model, gazetteer, expected, tmp_path, request):
+    start = request.getfixturevalue(model)
+    with pytest.raises(NerkitError, match=expected):
         train(
             SAMPLES / "train.conll",
             tmp_path / "next",
             SAMPLES / "dev.conll",
-            options=TrainOptions(init=str(gazetteer_model), gazetteer=False),
+            options=TrainOptions(init=str(start), gazetteer=gazetteer),
         )
 
 
@@ -135,16 +143,6 @@ def test_rehearsed_sentences_do_not_see_the_phrases_only_their_document_annotate
     _, own = build_gazetteer(data.rehearse.tokens, data.rehearse.tags, data.rehearse.documents, types)
     assert data.rehearse_masked == masks(own, data.rehearse.documents)
     assert any(data.rehearse_masked)
-
-
-def test_gazetteer_cannot_be_added_to_a_model_without_one(tiny_model, tmp_path, tiny_options):
-    with pytest.raises(NerkitError, match="has no gazetteer features, so --gazetteer cannot be added"):
-        train(
-            SAMPLES / "train.conll",
-            tmp_path / "next",
-            SAMPLES / "dev.conll",
-            options=TrainOptions(init=str(tiny_model), gazetteer=True),
-        )
 
 
 def test_a_dev_split_carved_out_of_train_is_masked_as_train_is(tiny_options):
