@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from machine import cpu
-from trained_runs import best_within, figures, finished, table, tagging_speed, train_command
+from trained_runs import best_within, figures, finished, read_log, table, tagging_speed, train_command
 
 from nerkit.model.ensemble import build_ensemble
 
@@ -55,7 +55,7 @@ def train(name: str, folder: Path, argv: list[str], work: Path) -> None:
 
 def epoch_seconds(folder: Path) -> float:
     """The median seconds of a run's epochs."""
-    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    log = read_log(folder)
     return round(statistics.median(entry["seconds"] for entry in log), 1)
 
 
@@ -86,7 +86,7 @@ def stopped_runs(folders: dict[str, Path]) -> dict[str, object]:
     stopped: dict[str, object] = {}
     for run, folder in folders.items():
         if (folder / "train_log.jsonl").is_file():
-            log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+            log = read_log(folder)
             best = round(max(100 * entry["dev"]["f1"] for entry in log), 2)
             stopped[run] = {
                 "epochs": len(log),

@@ -37,6 +37,11 @@ def train_command(data: Path, folder: Path, flags: Sequence[str], with_train: bo
     ]
 
 
+def read_log(folder: Path) -> list[dict]:
+    """A run's epoch records (its train_log.jsonl), oldest first."""
+    return [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+
+
 def finished(folder: Path) -> bool:
     """Whether a model folder holds a finished run (a model and no checkpoint left)."""
     return (folder / "model.json").is_file() and not (folder / CHECKPOINT).exists()
@@ -46,7 +51,7 @@ def figures(folder: Path) -> dict[str, object]:
     """A finished run's dev F1 (overall and per type), best epoch, epochs and training seconds (the sum of
     its epochs')."""
     meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    log = read_log(folder)
     per_label = meta["dev"].get("per_label", {})
     return {
         "dev_f1": round(100 * meta["dev"]["f1"], 2),
@@ -76,7 +81,7 @@ def table(results: dict[str, dict[str, object]]) -> str:
 
 def best_within(folder: Path, epochs: int) -> float:
     """The best dev F1 of a run's first `epochs` epochs (what a run stopped there would have kept)."""
-    log = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    log = read_log(folder)
     return round(max(100 * entry["dev"]["f1"] for entry in log[:epochs]), 2)
 
 
