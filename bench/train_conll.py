@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from trained_runs import read_log
+
 
 def run(
     data: Path, seed: int, extra: list[str], keep: Path | None, vectors: bool, spark: int = 0
@@ -61,7 +63,7 @@ def run(
         if completed.returncode != 0:
             sys.exit(f"training failed:\n{completed.stderr}")
         meta = json.loads((output / "model.json").read_text(encoding="utf-8"))
-        log = [json.loads(line) for line in (output / "train_log.jsonl").read_text().splitlines()]
+        log = read_log(output)
     return {
         "seed": seed,
         "dev_f1": 100 * meta["dev"]["f1"],
