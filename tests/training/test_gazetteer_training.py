@@ -130,6 +130,10 @@ def test_one_document_of_training_data_gets_no_gazetteer(tmp_path, tiny_options,
     data = prepare(single, SAMPLES / "dev.conll", options=tiny_options(gazetteer=True))
     assert data.vocab.gazetteer is None and data.spec.gazetteer_dim == 0 and data.masked is None
     assert "the training data is one document, so the model has no gazetteer" in capsys.readouterr().err
+    train(
+        single, tmp_path / "model", SAMPLES / "dev.conll", options=tiny_options(gazetteer=True, max_epochs=1)
+    )
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["training"]["gazetteer"] is False
 
 
 def test_rehearsed_sentences_do_not_see_the_phrases_only_their_document_annotates(gazetteer_model, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,8 @@ def train(
     start, options = continue_from(options)
     options = options.resolved(has_vectors=embeddings is not None)
     data = prepare(train_path, dev_path, test_path, embeddings, options, input_format, read, start)
+    if options.gazetteer and data.vocab.gazetteer is None:  # one document of training data: none built
+        options = replace(options, gazetteer=False)
     events = Events(on_epoch, on_batch, _log_file(log_folder))
     metadata: dict[str, object] = {
         "training": options.to_json(),
