@@ -44,6 +44,14 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
     "fast": (["--word-lr-scale", "3"], "the gazetteer, the word table at three times the learning rate"),
     "avg6": (["--average-epochs", "6"], "the gazetteer, the mean of the last six epochs' weights"),
     "avg10": (["--average-epochs", "10"], "the gazetteer, the mean of the last ten epochs' weights"),
+    "charlstm": (
+        ["--char-lstm", "25"],
+        "the defaults and a character BiLSTM of 25 units per direction beside the CNN",
+    ),
+    "charlstm_only": (
+        ["--char-lstm", "25", "--char-filters", "0"],
+        "the defaults with a character BiLSTM of 25 units per direction instead of the CNN",
+    ),
     "minilm": (
         ["--transformer", str(MINILM)],
         "the stacked MiniLM model (frozen features) with today's defaults",

@@ -51,7 +51,8 @@ def _number(value: float) -> str:
 
 MODEL_SETTINGS: dict[str, Option] = {  # a trained model's settings: its spec holds what the options chose
     "hidden": Option("", low=1, high=LARGEST_LAYER),
-    "char_filters": Option("", low=1, high=LARGEST_LAYER),
+    "char_filters": Option("", low=0, high=LARGEST_LAYER),
+    "char_lstm": Option("", low=0, high=LARGEST_LAYER),
     "casing_dim": Option("", low=1, high=LARGEST_LAYER),
     "dropout": Option("", low=0, high=0.95),
     "word_dropout": Option("", low=0, high=0.95),

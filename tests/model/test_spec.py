@@ -39,8 +39,21 @@ def spec(**changes: object) -> ModelSpec:
         {"transformer_dim": 8, "transformer_layers": 3, "char_kernel": 4, "char_dim": 7, "casing_dim": 2},
         {"labels": ["O"], "char_filters": 1, "hidden": 1},
         {"gazetteer_dim": 4},
+        {"char_lstm": 3},
+        {"char_lstm": 3, "char_filters": 0},
+        {"char_filters": 0},
     ],
-    ids=["default", "three-layers", "fine-tuned", "transformer-features", "smallest", "gazetteer"],
+    ids=[
+        "default",
+        "three-layers",
+        "fine-tuned",
+        "transformer-features",
+        "smallest",
+        "gazetteer",
+        "char-bilstm",
+        "char-bilstm-alone",
+        "no-characters",
+    ],
 )
 def test_tensors_and_parameters_are_the_taggers(changes):
     sized = spec(**changes)
@@ -64,6 +77,13 @@ def test_gazetteer_dim_is_written_only_when_set():
     assert spec(gazetteer_dim=4).to_json()["gazetteer_dim"] == 4
 
 
+def test_char_lstm_is_written_only_when_set():
+    """A spec without a character BiLSTM is the JSON an older nerkit wrote."""
+    assert "char_lstm" not in spec().to_json()
+    assert spec(char_lstm=5).to_json()["char_lstm"] == 5
+    assert spec(char_lstm=5, char_filters=0).token_dim == spec().token_dim - 50 + 10
+
+
 def test_defaults_fill_keys_an_older_model_json_lacks():
     data = spec().to_json()
     del data["transformer_context"], data["char_kernel"]
@@ -83,8 +103,18 @@ def test_defaults_fill_keys_an_older_model_json_lacks():
         ({"scheme": "x" * 100}, 'spec.scheme is "' + "x" * 38 + "…, not one of IOB1, IOB2, BIOES"),
         ({"labels": ["O", "B-PER", "O"]}, 'spec.labels lists "O" twice'),
         ({"gazetteer_dim": 8}, "spec.gazetteer_dim is 8, not 0 or 4 per entity type (4)"),
+        ({"char_lstm": -1}, "spec.char_lstm is -1, not a whole number from 0 to 4,096"),
     ],
-    ids=["zero", "nan", "infinity", "5000-digits", "long-string", "duplicate-tag", "gazetteer-width"],
+    ids=[
+        "zero",
+        "nan",
+        "infinity",
+        "5000-digits",
+        "long-string",
+        "duplicate-tag",
+        "gazetteer-width",
+        "char-lstm",
+    ],
 )
 def test_check_spec_names_the_first_bad_field(changes, message):
     data = {**spec().to_json(), **changes}

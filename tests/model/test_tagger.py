@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -29,7 +30,7 @@ def _vocab():
     return build_vocab([tokens for tokens, _ in SENTENCES[:2]], LABELS)
 
 
-def _model(seed: int = 0, randomise: bool = False) -> tuple[Tagger, Vocab]:
+def _model(seed: int = 0, randomise: bool = False, **changes: int) -> tuple[Tagger, Vocab]:
     vocab = _vocab()
     spec = ModelSpec(
         labels=vocab.labels,
@@ -42,6 +43,7 @@ def _model(seed: int = 0, randomise: bool = False) -> tuple[Tagger, Vocab]:
         char_filters=8,
         hidden=16,
     )
+    spec = replace(spec, **changes)
     torch.manual_seed(seed)
     model = Tagger(spec)
     if randomise:
@@ -74,6 +76,27 @@ def test_emissions_shape():
         emissions = model.emissions(batch)
     assert emissions.shape == (len(SENTENCES), 11, len(LABELS))
     assert torch.isfinite(emissions).all()
+
+
+@pytest.mark.parametrize("char_filters", [8, 0], ids=["beside-the-cnn", "alone"])
+def test_character_bilstm_reads_each_word_alone_and_whole(char_filters):
+    """A word's character BiLSTM features are those of its characters read alone, left to right and right
+    to left (brute force, no padding), whatever the other words of the batch; the CNN's come first."""
+    model, vocab = _model(2, char_lstm=5, char_filters=char_filters)
+    encoded = _encoded(vocab)
+    batch = collate(encoded, list(range(len(encoded))))
+    with torch.no_grad():
+        features = model._characters(batch.chars)
+        forward, backward = model.char_lstms
+        for row, sentence in enumerate(encoded):
+            for position, spelling in enumerate(sentence.chars):
+                ids = torch.from_numpy(spelling[spelling != 0]).unsqueeze(0)
+                embedded = model.char_embedding(ids)
+                ahead = forward(embedded)[0][0, -1]
+                behind = backward(embedded.flip(1))[0][0, -1]
+                expected = torch.cat([ahead, behind])
+                assert torch.allclose(features[row, position, char_filters:], expected, atol=1e-6)
+    assert features.shape == (len(SENTENCES), 11, char_filters + 10)
 
 
 def test_predict_paths_have_each_sentence_length():

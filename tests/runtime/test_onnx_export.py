@@ -159,6 +159,25 @@ def test_stacked_bilstm_layers_export_with_the_same_tags(tiny_model: Path, tmp_p
     same_tags(onnx.tag_tokens(sentences), two.tag_tokens(sentences))
 
 
+@pytest.mark.parametrize("char_filters", [8, 0], ids=["beside-the-cnn", "alone"])
+def test_a_character_bilstm_exports_with_the_same_tags(
+    tiny_model: Path, tmp_path: Path, char_filters
+) -> None:
+    import torch
+
+    from nerkit.model.folder import load_model, save_model
+    from nerkit.model.tagger import Tagger
+
+    loaded = load_model(tiny_model)
+    torch.manual_seed(4)
+    tagger = Tagger(replace(loaded.model.spec, char_lstm=5, char_filters=char_filters))
+    save_model(tmp_path / "chars", tagger, loaded.vocab, {})
+    chars = nerkit.load(str(tmp_path / "chars"), threads=1)
+    onnx = nerkit.load(str(export_model(tmp_path / "chars", tmp_path / "onnx").folder), threads=1)
+    sentences = [s.tokens for s in read_conll(SAMPLES / "dev.conll")]
+    same_tags(onnx.tag_tokens(sentences), chars.tag_tokens(sentences))
+
+
 def test_int8_is_smaller_and_still_tags(tiny_model: Path, tmp_path: Path, capsys) -> None:
     assert main(["export", str(tiny_model), "-o", str(tmp_path / "int8"), "--quantize", "int8"]) == 0
     assert capsys.readouterr().err.startswith(f"wrote {tmp_path / 'int8'} (int8, network ")

@@ -390,6 +390,19 @@ def test_plan_model_matches_the_saved_spec(tiny, tmp_path):
     assert spec.words == len(loaded.vocab.words) and spec.chars == len(loaded.vocab.chars)
 
 
+def test_a_character_bilstm_is_trained_recorded_and_shown(tiny, tmp_path, capsys):
+    """--char-lstm (here instead of the CNN, --char-filters 0) sizes the spec, trains, and `nerkit spec`
+    names both flags and the encoder."""
+    train_file, dev_file = tiny
+    train(train_file, tmp_path / "m", dev_file, options=_options(max_epochs=1, char_lstm=4, char_filters=0))
+    spec = load_model(tmp_path / "m").model.spec
+    assert (spec.char_lstm, spec.char_filters, spec.token_dim) == (4, 0, 16 + 8 + 8 + spec.gazetteer_dim)
+    assert main(["spec", str(tmp_path / "m")]) == 0
+    shown = capsys.readouterr().out
+    assert "-> BiLSTM, 4 units per direction\n" in shown
+    assert "--char-filters 0 --char-lstm 4" in shown
+
+
 # --- tag sets and schemes ---------------------------------------------------------------------------------
 
 

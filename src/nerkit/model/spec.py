@@ -52,8 +52,9 @@ class ModelSpec:
     word_dim: int
     chars: int
     char_dim: int = 30
-    char_filters: int = 50
+    char_filters: int = 50  # 0: no character CNN
     char_kernel: int = 3
+    char_lstm: int = 0  # >0: a character BiLSTM of this many units per direction beside the CNN
     casing_dim: int = 8
     hidden: int = 200  # LSTM units per direction
     layers: int = 1  # BiLSTM layers; 0 for a fine-tuned transformer's head
@@ -77,11 +78,12 @@ class ModelSpec:
         return len(CASINGS)
 
     def to_json(self) -> dict[str, object]:
-        """The spec as a JSON-ready dict; `gazetteer_dim` only when set, so a model without one writes the
-        spec an older nerkit wrote (and reads), and a run interrupted by one resumes."""
+        """The spec as a JSON-ready dict; `gazetteer_dim` and `char_lstm` only when set, so a model without
+        them writes the spec an older nerkit wrote (and reads), and a run interrupted by one resumes."""
         data = asdict(self)
-        if not self.gazetteer_dim:
-            del data["gazetteer_dim"]
+        for name in ("gazetteer_dim", "char_lstm"):
+            if not data[name]:
+                del data[name]
         return data
 
     @classmethod
@@ -90,20 +92,26 @@ class ModelSpec:
         return check_spec(data)
 
     @property
+    def char_width(self) -> int:
+        """Width of a token's character features: the CNN's filters and both directions of the BiLSTM."""
+        return self.char_filters + 2 * self.char_lstm
+
+    @property
     def token_dim(self) -> int:
         """Width of a token vector: word, character, casing, transformer and gazetteer features side by
         side."""
-        return self.word_dim + self.char_filters + self.casing_dim + self.transformer_dim + self.gazetteer_dim
+        return self.word_dim + self.char_width + self.casing_dim + self.transformer_dim + self.gazetteer_dim
 
     def tensors(self) -> dict[str, TensorShape]:
         """Every tensor the tagger's weights file holds, by name: what a file must match, worked out
         without building the model."""
-        shapes = {
-            "char_embedding.weight": TensorShape((self.chars, self.char_dim)),
-            "char_cnn.weight": TensorShape((self.char_filters, self.char_dim, self.char_kernel)),
-            "char_cnn.bias": TensorShape((self.char_filters,)),
-            "casing_embedding.weight": TensorShape((self.casings, self.casing_dim)),
-        }
+        shapes = {"char_embedding.weight": TensorShape((self.chars, self.char_dim))}
+        if self.char_filters:
+            shapes["char_cnn.weight"] = TensorShape((self.char_filters, self.char_dim, self.char_kernel))
+            shapes["char_cnn.bias"] = TensorShape((self.char_filters,))
+        if self.char_lstm:
+            shapes.update(_lstm_pair(self.char_dim, self.char_lstm, "char_lstms."))
+        shapes["casing_embedding.weight"] = TensorShape((self.casings, self.casing_dim))
         if self.word_dim:
             shapes["word_embedding.weight"] = TensorShape((self.words, self.word_dim))
         if self.transformer_dim:
@@ -126,17 +134,19 @@ class ModelSpec:
 
     def describe(self, parameters: int | None = None) -> str:
         """A few lines for people: layer by layer, with sizes."""
-        char_out = self.char_filters
+        char_out = self.char_width
+        char_parts = [f"CNN, {self.char_filters} filters of width {self.char_kernel}, max-pooled"] * bool(
+            self.char_filters
+        ) + [f"BiLSTM, {self.char_lstm} units per direction"] * bool(self.char_lstm)
         token = self.token_dim
         entity_types = sorted({label.partition("-")[2] for label in self.labels if label != "O"})
         lines = [
-            f"{'BiLSTM-CNN-CRF' if self.layers else 'fine-tuned transformer'} tagger, {len(self.labels)} tags in {self.scheme} "
+            f"{('BiLSTM-CNN-CRF' if self.char_filters else 'BiLSTM-CRF') if self.layers else 'fine-tuned transformer'} tagger, {len(self.labels)} tags in {self.scheme} "
             f"(output in {self.output_scheme}), types: {', '.join(entity_types) or 'none'}",
             f"  word table      {self.words:,} x {self.word_dim} ({self.pretrained_words:,} from pretrained vectors)"
             if self.word_dim
             else "  word table      none",
-            f"  characters      {self.chars:,} x {self.char_dim} -> CNN, {self.char_filters} filters of width "
-            f"{self.char_kernel}, max-pooled",
+            f"  characters      {self.chars:,} x {self.char_dim} -> {' + '.join(char_parts) or 'nothing'}",
             f"  casing          {self.casings} classes x {self.casing_dim}",
             *(
                 [
@@ -184,13 +194,19 @@ def _lstm_tensors(layers: int, token_dim: int, hidden: int) -> dict[str, TensorS
     """The BiLSTM's tensors: per layer a left-to-right (0) and a right-to-left (1) one-layer LSTM."""
     shapes = {}
     for layer in range(layers):
-        width = token_dim if layer == 0 else 2 * hidden
-        for direction in (0, 1):
-            prefix = f"lstms.{layer}.{direction}."
-            shapes[prefix + "weight_ih_l0"] = TensorShape((4 * hidden, width))
-            shapes[prefix + "weight_hh_l0"] = TensorShape((4 * hidden, hidden))
-            shapes[prefix + "bias_ih_l0"] = TensorShape((4 * hidden,))
-            shapes[prefix + "bias_hh_l0"] = TensorShape((4 * hidden,))
+        shapes.update(_lstm_pair(token_dim if layer == 0 else 2 * hidden, hidden, f"lstms.{layer}."))
+    return shapes
+
+
+def _lstm_pair(width: int, hidden: int, prefix: str) -> dict[str, TensorShape]:
+    """A left-to-right (0) and a right-to-left (1) one-layer LSTM's tensors, names after `prefix`."""
+    shapes = {}
+    for direction in (0, 1):
+        name = f"{prefix}{direction}."
+        shapes[name + "weight_ih_l0"] = TensorShape((4 * hidden, width))
+        shapes[name + "weight_hh_l0"] = TensorShape((4 * hidden, hidden))
+        shapes[name + "bias_ih_l0"] = TensorShape((4 * hidden,))
+        shapes[name + "bias_hh_l0"] = TensorShape((4 * hidden,))
     return shapes
 
 

@@ -15,7 +15,7 @@ from nerkit.model.spec import ModelSpec
 
 
 class Tagger(nn.Module):
-    """Emission scores from word + character-CNN + casing (+ transformer, + gazetteer) features through a
+    """Emission scores from word + character (CNN, BiLSTM) + casing (+ transformer, + gazetteer) features through a
     BiLSTM, decoded by a CRF."""
 
     def __init__(self, spec: ModelSpec) -> None:
@@ -26,8 +26,16 @@ class Tagger(nn.Module):
             nn.Embedding(spec.words, spec.word_dim, padding_idx=0, sparse=True) if spec.word_dim else None
         )
         self.char_embedding = nn.Embedding(spec.chars, spec.char_dim, padding_idx=0)
-        self.char_cnn = nn.Conv1d(
-            spec.char_dim, spec.char_filters, spec.char_kernel, padding=spec.char_kernel // 2
+        self.char_cnn = (
+            nn.Conv1d(spec.char_dim, spec.char_filters, spec.char_kernel, padding=spec.char_kernel // 2)
+            if spec.char_filters
+            else None
+        )
+        # a left-to-right and a right-to-left LSTM over each word's characters, as the word BiLSTM's
+        self.char_lstms = (
+            nn.ModuleList(nn.LSTM(spec.char_dim, spec.char_lstm, batch_first=True) for _ in range(2))
+            if spec.char_lstm
+            else None
         )
         self.casing_embedding = nn.Embedding(spec.casings, spec.casing_dim, padding_idx=0)
         self.dropout = nn.Dropout(spec.dropout)
@@ -62,13 +70,7 @@ class Tagger(nn.Module):
         if self.training and self.spec.word_dropout > 0:
             drop = (torch.rand(words.shape) < self.spec.word_dropout) & batch.mask
             words = words.masked_fill(drop, 1)
-        size, length, width = batch.chars.shape
-        # the character CNN runs once per distinct word of the batch, not once per token
-        spellings, where = torch.unique(batch.chars.view(size * length, width), dim=0, return_inverse=True)
-        chars = self.char_embedding(spellings).transpose(1, 2)  # [words, dim, chars]
-        char_features = self.char_cnn(chars).masked_fill((spellings == 0).unsqueeze(1), -1e4)
-        char_features = char_features.max(dim=2).values[where].view(size, length, -1)
-        parts = [char_features, self.casing_embedding(batch.casing)]
+        parts = [self._characters(batch.chars), self.casing_embedding(batch.casing)]
         if self.word_embedding is not None:
             parts.insert(0, self.word_embedding(words))
         if self.spec.transformer_dim:
@@ -87,6 +89,25 @@ class Tagger(nn.Module):
             return cast(torch.Tensor, self.project(tokens))
         states = (bilstm or self._bilstm)(tokens, batch.mask.sum(1))
         return cast(torch.Tensor, self.project(self._drop(states)))
+
+    def _characters(self, chars: torch.Tensor) -> torch.Tensor:
+        """Character features [batch, seq, char_width] of character ids [batch, seq, width]: the CNN's
+        max-pooled filters, then the character BiLSTM's last states (left to right, right to left)."""
+        size, length, width = chars.shape
+        # the character encoders run once per distinct word of the batch, not once per token
+        spellings, where = torch.unique(chars.view(size * length, width), dim=0, return_inverse=True)
+        embedded: torch.Tensor = self.char_embedding(spellings)  # [words, chars, dim]
+        features = []
+        if self.char_cnn is not None:
+            filtered = self.char_cnn(embedded.transpose(1, 2)).masked_fill(
+                (spellings == 0).unsqueeze(1), -1e4
+            )
+            features.append(filtered.max(dim=2).values)
+        if self.char_lstms is not None:
+            features.append(_word_states(self.char_lstms, embedded, (spellings != 0).sum(1)))
+        if not features:  # neither encoder: no character features
+            return embedded.new_zeros(size, length, 0)
+        return torch.cat(features, dim=1)[where].view(size, length, -1)
 
     def _drop(self, values: torch.Tensor) -> torch.Tensor:
         """Dropout on [batch, seq, dim]; with `spec.locked_dropout` one mask per sentence, the same at
@@ -185,6 +206,19 @@ def chosen_marginals(
         chosen[row, : len(path)] = torch.tensor(path)
     picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2)  # [batch, seq]
     return [picked[row, :n].tolist() for row, n in enumerate(mask.sum(1).tolist())]
+
+
+def _word_states(pair: nn.ModuleList, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each word's character BiLSTM features [words, 2 * units] from its embedded characters [words, chars,
+    dim]: the left-to-right state after its last character and the right-to-left state after its first;
+    padding is never read (the right-to-left LSTM reads each word reversed within its length)."""
+    forward, backward = pair
+    order = _reversal(lengths, embedded.size(1))
+    last = (lengths - 1).clamp(min=0).view(-1, 1, 1)  # a word of no characters (padding) reads position 0
+    ahead, _ = forward(embedded)
+    behind, _ = backward(_gather(embedded, order))
+    states = torch.cat([ahead, behind], dim=2)  # [words, chars, 2 * units]
+    return states.gather(1, last.expand(-1, 1, states.size(2))).squeeze(1)
 
 
 def _reversal(lengths: torch.Tensor, length: int) -> torch.Tensor:

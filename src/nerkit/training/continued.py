@@ -30,6 +30,7 @@ from nerkit.training.options import TrainOptions, default_of, field_named, flag
 ARCHITECTURE = (
     "hidden",
     "char_filters",
+    "char_lstm",
     "casing_dim",
     "word_dim",
     "transformer_layers",

@@ -104,7 +104,14 @@ class TrainOptions:
     patience: int = option(10, "epochs without a better dev F1 before stopping (default {default})", low=1)
     clip: float = option(5.0, "largest gradient norm (default {default})", low=0, high=1e6, above=True)
     hidden: int = model_option("hidden", 200, "LSTM units per direction (default {default})")
-    char_filters: int = model_option("char_filters", 50, "character CNN filters (default {default})")
+    char_filters: int = model_option(
+        "char_filters", 50, "character CNN filters (0: no CNN; default {default})"
+    )
+    char_lstm: int = model_option(
+        "char_lstm",
+        0,
+        "units per direction of a character BiLSTM beside the CNN (0: none; default {default})",
+    )
     casing_dim: int = model_option("casing_dim", 8, "size of the casing feature (default {default})")
     tag_column: int = option(
         -1,

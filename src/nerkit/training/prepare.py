@@ -281,6 +281,7 @@ def size_model(
         word_dim=word_dim,
         chars=len(vocab.chars),
         char_filters=options.char_filters,
+        char_lstm=options.char_lstm,
         casing_dim=options.casing_dim,
         hidden=options.hidden,
         dropout=chosen(options.dropout),
