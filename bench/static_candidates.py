@@ -76,24 +76,26 @@ def epoch_seconds(folder: Path) -> float:
     return round(statistics.median(entry["seconds"] for entry in log), 1)
 
 
-def epoch_timing(data: Path, work: Path, epochs: int) -> dict[str, object]:
-    """Every candidate trained for `epochs` epochs (seed 42), all at once, one thread each: their epochs'
-    seconds under the same load, and each one's ratio to the default's."""
-    folders = {name: work / "timing" / name for name in CANDIDATES}
+def epoch_timing(data: Path, work: Path, epochs: int, names: list[str]) -> dict[str, object]:
+    """The candidates `names` trained for `epochs` epochs (seed 42), all at once, one thread each: their
+    epochs' seconds under the same load, and each one's ratio to the first's."""
+    folders = {name: work / "timing" / name for name in names}
     for folder in folders.values():
         shutil.rmtree(folder, ignore_errors=True)
     argv = {
-        name: train_command(data, folders[name], ["--max-epochs", str(epochs), *flags])
-        for name, (flags, _) in CANDIDATES.items()
+        name: train_command(data, folders[name], ["--max-epochs", str(epochs), *CANDIDATES[name][0]])
+        for name in names
     }
-    with ThreadPoolExecutor(len(CANDIDATES)) as pool:
-        for future in [pool.submit(train, f"timing_{n}", folders[n], argv[n], work) for n in CANDIDATES]:
+    with ThreadPoolExecutor(len(names)) as pool:
+        for future in [pool.submit(train, f"timing_{n}", folders[n], argv[n], work) for n in names]:
             future.result()
     seconds = {name: epoch_seconds(folder) for name, folder in folders.items()}
     return {
         "epochs": epochs,
         "median_epoch_seconds": seconds,
-        "ratio_to_static": {name: round(value / seconds["static"], 3) for name, value in seconds.items()},
+        f"ratio_to_{names[0]}": {
+            name: round(value / seconds[names[0]], 3) for name, value in seconds.items()
+        },
     }
 
 
@@ -142,6 +144,15 @@ def main() -> None:
     parser.add_argument("--skip-timing", action="store_true", help="no tagging timings")
     parser.add_argument(
         "--epoch-timing", type=int, default=0, help="time N epochs of every candidate side by side (0: no)"
+    )
+    parser.add_argument(
+        "--timing-candidates", nargs="+", default=list(CANDIDATES), help="candidates --epoch-timing times"
+    )
+    parser.add_argument(
+        "--tagging",
+        nargs="+",
+        default=["static_s42", "gaz_s42"],
+        help="runs whose tagging speed is timed (or candidates --epoch-timing trained: the same network)",
     )
     parser.add_argument("--finished-only", action="store_true", help="train nothing; report finished runs")
     args = parser.parse_args()
@@ -196,9 +207,16 @@ def main() -> None:
                     [folders[r] for r in seeds], args.work / "models" / f"ensemble_{name}", dev
                 )
     if args.epoch_timing:
-        summary["epoch timing"] = epoch_timing(args.data, args.work, args.epoch_timing)
+        summary["epoch timing"] = epoch_timing(
+            args.data, args.work, args.epoch_timing, args.timing_candidates
+        )
     if not args.skip_timing:
-        compared = {run: folders[run] for run in ("static_s42", "gaz_s42") if run in results}
+        timed = {
+            name: args.work / "timing" / name
+            for name in args.tagging
+            if finished(args.work / "timing" / name)
+        }
+        compared = {run: folders[run] for run in args.tagging if run in results} | timed
         if (args.work / "models" / "ensemble_static").is_dir():
             compared["ensemble_static"] = args.work / "models" / "ensemble_static"
         summary["tagging"] = tagging_speed(compared, dev, args.repeats)
