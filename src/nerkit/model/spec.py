@@ -135,9 +135,11 @@ class ModelSpec:
     def describe(self, parameters: int | None = None) -> str:
         """A few lines for people: layer by layer, with sizes."""
         char_out = self.char_width
-        char_parts = [f"CNN, {self.char_filters} filters of width {self.char_kernel}, max-pooled"] * bool(
-            self.char_filters
-        ) + [f"BiLSTM, {self.char_lstm} units per direction"] * bool(self.char_lstm)
+        char_parts = []
+        if self.char_filters:
+            char_parts.append(f"CNN, {self.char_filters} filters of width {self.char_kernel}, max-pooled")
+        if self.char_lstm:
+            char_parts.append(f"BiLSTM, {self.char_lstm} units per direction")
         token = self.token_dim
         entity_types = sorted({label.partition("-")[2] for label in self.labels if label != "O"})
         lines = [

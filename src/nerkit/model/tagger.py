@@ -15,8 +15,8 @@ from nerkit.model.spec import ModelSpec
 
 
 class Tagger(nn.Module):
-    """Emission scores from word + character (CNN, BiLSTM) + casing (+ transformer, + gazetteer) features through a
-    BiLSTM, decoded by a CRF."""
+    """Emission scores from word + character (CNN, BiLSTM) + casing (+ transformer, + gazetteer) features
+    through a BiLSTM, decoded by a CRF."""
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
