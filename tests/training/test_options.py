@@ -163,6 +163,7 @@ def test_given_flags_name_what_differs_from_the_defaults():
     ]
     assert given_flags(TrainOptions().to_json()) == []
     assert given_flags({"seed": 7, "unknown": 1}) == ["--seed 7"]
+    assert given_flags(TrainOptions(lr_schedule="cosine").to_json()) == ["--lr-schedule cosine"]
     resolved = TrainOptions(gazetteer=False).resolved(has_vectors=True).to_json()
     assert given_flags(resolved) == ["--no-gazetteer"]  # resolved from None, yet shown when off
     assert given_flags(TrainOptions().resolved(has_vectors=True).to_json()) == []

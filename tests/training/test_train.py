@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import shutil
 from dataclasses import asdict
@@ -230,6 +231,22 @@ def test_lr_at():
     assert lr_at(TrainOptions(po=0.0).resolved(has_vectors=True), 30) == 0.002
 
 
+def test_lr_at_cosine_falls_from_the_rate_to_nearly_zero_over_max_epochs():
+    options = TrainOptions(learning_rate=0.01, max_epochs=4, po=0.5, lr_schedule="cosine")
+    half = 0.01 * (1 + math.cos(math.pi / 4)) / 2
+    assert [lr_at(options, e) for e in (1, 2, 3, 4)] == pytest.approx([0.01, half, 0.005, 0.01 - half])
+    default = TrainOptions(lr_schedule="cosine").resolved(has_vectors=True)
+    assert lr_at(default, 16) == pytest.approx(0.001)  # half way through 30 epochs, half the rate
+    assert lr_at(default, 30) == pytest.approx(0.002 * (1 + math.cos(math.pi * 29 / 30)) / 2)
+
+
+def test_lr_schedule_bad_or_with_fine_tune_is_one_error_naming_the_flag():
+    with pytest.raises(NerkitError, match="--lr-schedule"):
+        TrainOptions(lr_schedule="linear")
+    with pytest.raises(NerkitError, match="--lr-schedule sets a BiLSTM-CNN-CRF's decay"):
+        TrainOptions(lr_schedule="cosine", fine_tune=True, transformer="t")
+
+
 def test_learning_rate_left_unset_depends_on_the_vectors():
     assert TrainOptions().learning_rate is None
     assert TrainOptions().resolved(has_vectors=True).learning_rate == 0.002
@@ -401,6 +418,19 @@ def test_a_character_bilstm_is_trained_recorded_and_shown(tiny, tmp_path, capsys
     shown = capsys.readouterr().out
     assert "-> BiLSTM, 4 units per direction\n" in shown
     assert "--char-filters 0 --char-lstm 4" in shown
+
+
+def test_the_cosine_schedule_is_followed_recorded_and_shown(tiny, tmp_path, capsys):
+    """--lr-schedule cosine: each epoch's logged learning rate is lr_at's, model.json records it, and
+    `nerkit spec` shows it among the options the model was trained with."""
+    train_file, dev_file = tiny
+    options = _options(max_epochs=3, min_epochs=3, lr_schedule="cosine")
+    train(train_file, tmp_path / "m", dev_file, options=options)
+    rates = [line["learning_rate"] for line in _log_lines(tmp_path / "m")]
+    assert rates == pytest.approx([0.05, 0.05 * 0.75, 0.05 * 0.25])
+    assert load_model(tmp_path / "m").meta["training"]["lr_schedule"] == "cosine"
+    assert main(["spec", str(tmp_path / "m")]) == 0
+    assert "--lr-schedule cosine" in capsys.readouterr().out
 
 
 # --- tag sets and schemes ---------------------------------------------------------------------------------

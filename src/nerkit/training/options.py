@@ -20,6 +20,7 @@ MAX_EPOCHS_CONTINUE = 10  # with --init: measured on CoNLL-2003 dev by bench/con
 DISTILL_WEIGHT = 0.5  # with --teacher: half the loss from the gold tags, half from the teacher
 DROPOUT = 0.5
 DROPOUT_FINE_TUNE = 0.1
+LR_SCHEDULES = ("po", "cosine")
 SEEDS = 2**32  # numpy's generator takes seeds below this
 Chosen = TypeVar("Chosen")
 LATER = (
@@ -34,6 +35,7 @@ LATER = (
     "distill_temperature",
     "gazetteer",
     "word_lr_scale",
+    "lr_schedule",
 )  # options an older checkpoint lacks
 
 
@@ -80,6 +82,12 @@ class TrainOptions:
     )
     po: float = option(
         0.05, "learning-rate decay: lr / (1 + po * epoch) (default {default})", low=0, high=100
+    )
+    lr_schedule: str = option(
+        "po",
+        "how the learning rate falls over the epochs: po (lr / (1 + po * epoch)) or cosine (from lr to "
+        "nearly 0 at --max-epochs, half a cosine wave; --po is then unused); default {default}",
+        choices=LR_SCHEDULES,
     )
     word_lr_scale: float = option(
         1.0,
@@ -293,6 +301,11 @@ class TrainOptions:
             raise NerkitError(
                 "--gazetteer adds features to a BiLSTM-CNN-CRF, not to a fine-tuned transformer yet",
                 hint="leave out --fine-tune (or --gazetteer)",
+            )
+        if self.fine_tune and self.lr_schedule != "po":
+            raise NerkitError(
+                "--lr-schedule sets a BiLSTM-CNN-CRF's decay; fine-tuning has its own warm-up and linear decay",
+                hint="leave out --lr-schedule (or --fine-tune)",
             )
         if self.fine_tune and self.transformer is None:
             raise NerkitError(

@@ -1,10 +1,11 @@
 """The BiLSTM-CNN-CRF's training steps for the epoch loop: sparse Adam on the word table and Adam on the
-rest, the `po` learning-rate decay, gradient clipping, data-parallel shares, and the weights of the last
-epochs averaged."""
+rest, the learning-rate decay (`po` or cosine), gradient clipping, data-parallel shares, and the weights
+of the last epochs averaged."""
 
 from __future__ import annotations
 
 import copy
+import math
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,8 +34,12 @@ from nerkit.training.prepare import Prepared, init_word_vectors
 
 
 def lr_at(options: TrainOptions, epoch: int) -> float:
-    """The learning rate of an epoch (1-based) under the `po` decay: lr / (1 + po * (epoch - 1))."""
-    return chosen(options.learning_rate) / (1 + options.po * (epoch - 1))
+    """The learning rate of an epoch (1-based): lr / (1 + po * (epoch - 1)) under the `po` decay, or
+    lr * (1 + cos(pi * (epoch - 1) / max_epochs)) / 2 under the cosine one."""
+    rate = chosen(options.learning_rate)
+    if options.lr_schedule == "cosine":
+        return rate * (1 + math.cos(math.pi * (epoch - 1) / chosen(options.max_epochs))) / 2
+    return rate / (1 + options.po * (epoch - 1))
 
 
 def average_weights(snapshots: Sequence[Tensors]) -> Tensors:
