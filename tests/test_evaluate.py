@@ -9,7 +9,7 @@ import pytest
 
 from nerkit.data.tags import spans_to_tags, tags_to_spans
 from nerkit.errors import NerkitError
-from nerkit.evaluate import format_report, score_file, score_sequences
+from nerkit.evaluate import format_report, score_file, score_sequences, tags_calibration
 
 FIXTURES = Path(__file__).parent / "fixtures" / "conlleval"
 CASES = sorted(FIXTURES.glob("*.txt"))
@@ -159,3 +159,23 @@ def test_a_type_spelt_zero_is_no_type_as_in_perl(write):
     score = score_file(write("a B-0 B-0\nb O O\n"))
     assert (score.found_gold, score.found_pred, score.correct) == (1, 1, 1)
     assert list(score.per_type) == [""]
+
+
+def test_tags_calibration_of_tokens_and_entities():
+    predicted = [["B-PER", "I-PER", "O"], ["B-LOC"]]
+    confidences = [[0.9, 0.6, 0.95], [0.7]]
+    gold = [["B-PER", "I-PER", "O"], ["B-ORG"]]
+    found = tags_calibration(predicted, confidences, gold)
+    # tokens: bin 9 holds 0.9 and 0.95, both right (|2 - 1.85|); bin 6 0.6 right; bin 7 0.7 wrong
+    assert found["token_ece"] == pytest.approx((0.15 + 0.4 + 0.7) / 4)
+    # entities: PER's confidence is its lowest token's, 0.6, right; LOC at 0.7 is wrong (gold says ORG)
+    assert found["entity_ece"] == pytest.approx((0.4 + 0.7) / 2)
+    assert found["entities"] == 2
+    assert tags_calibration([], [], []) == {"token_ece": 0.0, "entity_ece": 0.0, "entities": 0}
+
+
+def test_tags_calibration_refuses_unequal_lengths():
+    with pytest.raises(ValueError):
+        tags_calibration([["O"]], [[0.9], [0.8]], [["O"]])
+    with pytest.raises(ValueError):
+        tags_calibration([["O", "O"]], [[0.9, 0.8]], [["O"]])

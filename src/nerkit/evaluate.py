@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from nerkit.data.conll import DOCSTART, check_tag, column_count_error, read_fields
+from nerkit.data.tags import tags_to_spans
 from nerkit.errors import NerkitError
 from nerkit.files import PathLike
 from nerkit.lines import read_lines
@@ -396,3 +397,27 @@ def expected_calibration_error(
         cell[1] += confidence
         cell[2] += bool(right)
     return sum(abs(hits - total) for count, total, hits in totals if count) / len(confidences)
+
+
+def tags_calibration(
+    predicted: Sequence[Sequence[str]], confidences: Sequence[Sequence[float]], gold: Sequence[Sequence[str]]
+) -> dict[str, float]:
+    """Expected calibration error (10 bins) of predicted IOB2 tags (each with its token's confidence)
+    against gold IOB2 tags, for tokens and for entities; an entity's confidence is its tokens' lowest,
+    and it is right when gold has the same span and type."""
+    token_conf: list[float] = []
+    token_right: list[bool] = []
+    entity_conf: list[float] = []
+    entity_right: list[bool] = []
+    for tags, token_confidences, gold_tags in zip(predicted, confidences, gold, strict=True):
+        token_conf.extend(token_confidences)
+        token_right.extend(p == g for p, g in zip(tags, gold_tags, strict=True))
+        gold_spans = set(tags_to_spans(gold_tags))
+        for span in tags_to_spans(tags):
+            entity_conf.append(min(token_confidences[span.start : span.end]))
+            entity_right.append(span in gold_spans)
+    return {
+        "token_ece": expected_calibration_error(token_conf, token_right),
+        "entity_ece": expected_calibration_error(entity_conf, entity_right),
+        "entities": len(entity_conf),
+    }

@@ -15,8 +15,10 @@ import torch
 import nerkit
 from nerkit.cli import main
 from nerkit.data.batches import encode_sentence, pad
+from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import allowed_transitions
 from nerkit.errors import NerkitError
+from nerkit.evaluate import tags_calibration
 from nerkit.model.ensemble import EnsembleTagger, build_ensemble, load_ensemble
 from nerkit.model.folder import file_sha256, load_trainable
 from nerkit.model.inference import tag_encoded
@@ -168,6 +170,12 @@ def test_the_folder_loads_as_its_members_averaged_and_records_its_dev_score(memb
     encoded = [encode_sentence(t, loaded.vocab) for t in tokens]
     assert tag_encoded(loaded.model, encoded) == tag_encoded(direct, encoded)
     assert loaded.evaluate(SAMPLES / "dev.conll").f1 == pytest.approx(meta["dev"]["f1"])
+    sentences = list(read_conll(SAMPLES / "dev.conll"))
+    tagged = loaded.tag_tokens([s.tokens for s in sentences], documents=document_ids(sentences))
+    assert meta["calibration"] == tags_calibration(
+        [t.tags for t in tagged], [t.confidences for t in tagged], [s.tags for s in sentences]
+    )
+    assert meta["calibration"]["entities"] > 0
     assert main(["spec", str(output)]) == 0
     assert "ensemble of 2 models" in capsys.readouterr().out
 

@@ -230,6 +230,7 @@ def build_ensemble(
         if dev is not None:
             dev_score = _dev_score(loaded, dev)
             record["dev"] = dev_score
+            record["calibration"] = _dev_calibration(loaded, dev)
         write_json_atomic(folder / META, record)
 
     replace_folder(target, build, carry=False)
@@ -253,6 +254,24 @@ def _dev_score(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, object]:
 
     score = Pipeline(loaded.model, loaded.vocab, loaded.meta).evaluate(dev)
     return score.to_json()
+
+
+def _dev_calibration(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, float]:
+    """How well the ensemble's confidences are calibrated on annotated dev data (any format, read as
+    training reads it), as model.json records a trained model's."""
+    from nerkit.data.tags import convert_tags
+    from nerkit.evaluate import tags_calibration
+    from nerkit.pipeline import Pipeline
+    from nerkit.training.corpus import read_corpus
+
+    corpus = read_corpus(dev)
+    pipeline = Pipeline(loaded.model, loaded.vocab, loaded.meta)
+    tagged = pipeline.tag_tokens(corpus.tokens, documents=corpus.documents)
+    return tags_calibration(
+        [convert_tags(t.tags, "IOB2") for t in tagged],
+        [t.confidences for t in tagged],
+        [convert_tags(tags, "IOB2") for tags in corpus.tags],
+    )
 
 
 def load_ensemble(folder: PathLike, meta: dict[str, object] | None = None) -> LoadedEnsemble:

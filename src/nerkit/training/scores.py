@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from nerkit.data.batches import EncodedSentence
-from nerkit.data.tags import Span, convert_tags, tags_to_spans
-from nerkit.evaluate import Score, expected_calibration_error, score_sequences
+from nerkit.data.tags import convert_tags
+from nerkit.evaluate import Score, score_sequences, tags_calibration
 from nerkit.model.inference import tag_encoded
 from nerkit.model.tagger import Tagger
 from nerkit.training.corpus import Corpus
@@ -79,20 +79,4 @@ def dev_calibration(
     """Expected calibration error (10 bins) of token tags and of entities on dev; an entity's confidence
     is its tokens' lowest marginal, and it is right when gold has the same span and type."""
     paths, marginals = tag_encoded(model, encoded, documents=dev.documents)
-    predicted = label_paths_to_tags(paths, labels, "IOB2")
-    token_conf: list[float] = []
-    token_right: list[bool] = []
-    entity_conf: list[float] = []
-    entity_right: list[bool] = []
-    for tags, confidences, gold_tags in zip(predicted, marginals, to_iob2(dev.tags), strict=True):
-        token_conf.extend(confidences)
-        token_right.extend(p == g for p, g in zip(tags, gold_tags, strict=True))
-        gold_spans: set[Span] = set(tags_to_spans(gold_tags))
-        for span in tags_to_spans(tags):
-            entity_conf.append(min(confidences[span.start : span.end]))
-            entity_right.append(span in gold_spans)
-    return {
-        "token_ece": expected_calibration_error(token_conf, token_right),
-        "entity_ece": expected_calibration_error(entity_conf, entity_right),
-        "entities": len(entity_conf),
-    }
+    return tags_calibration(label_paths_to_tags(paths, labels, "IOB2"), marginals, to_iob2(dev.tags))
