@@ -61,6 +61,14 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         ["--transformer", str(MINILM)],
         "the stacked MiniLM model (frozen features) with today's defaults",
     ),
+    "minilm_cosine": (
+        ["--transformer", str(MINILM), "--lr-schedule", "cosine"],
+        "the stacked MiniLM model with the learning rate falling as half a cosine wave to nearly 0 at epoch 30",
+    ),
+    "minilm_po15": (
+        ["--transformer", str(MINILM), "--po", "0.15"],
+        "the stacked MiniLM model with the learning rate decaying three times as fast",
+    ),
 }
 
 
