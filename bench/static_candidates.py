@@ -134,7 +134,8 @@ def stopped_runs(folders: dict[str, Path]) -> dict[str, object]:
 
 
 def ensemble(folders: list[Path], output: Path, dev: Path) -> dict[str, object]:
-    """The ensemble of finished runs, written to `output` and scored on dev."""
+    """The ensemble of finished runs, written to `output` and scored on dev (F1, and the calibration of
+    its confidences beside its members')."""
     built = build_ensemble(folders, output, dev)
     meta = json.loads((output / "model.json").read_text(encoding="utf-8"))
     per_label = meta["dev"].get("per_label", {})
@@ -142,6 +143,11 @@ def ensemble(folders: list[Path], output: Path, dev: Path) -> dict[str, object]:
         "members": [str(folder) for folder in folders],
         "dev_f1": round(100 * (built.dev_f1 or 0.0), 2),
         "per_type": {kind: round(100 * per_label[kind]["f1"], 2) for kind in per_label},
+        "calibration": meta["calibration"],
+        "members_calibration": [
+            json.loads((folder / "model.json").read_text(encoding="utf-8")).get("calibration")
+            for folder in folders
+        ],
     }
 
 

@@ -48,8 +48,8 @@ def finished(folder: Path) -> bool:
 
 
 def figures(folder: Path) -> dict[str, object]:
-    """A finished run's dev F1 (overall and per type), best epoch, epochs and training seconds (the sum of
-    its epochs')."""
+    """A finished run's dev F1 (overall and per type), best epoch, epochs, training seconds (the sum of
+    its epochs') and each epoch's training loss and dev F1."""
     meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     log = read_log(folder)
     per_label = meta["dev"].get("per_label", {})
@@ -59,6 +59,8 @@ def figures(folder: Path) -> dict[str, object]:
         "best_epoch": meta["best_epoch"],
         "epochs": len(log),
         "train_seconds": round(sum(entry["seconds"] for entry in log), 1),
+        "epoch_loss": [round(entry["loss"], 3) for entry in log],
+        "epoch_dev_f1": [round(100 * entry["dev"]["f1"], 2) for entry in log],
     }
 
 
