@@ -193,20 +193,26 @@ def test_log_marginals_have_gradients():
     assert crf.transitions.grad is not None and crf.transitions.grad.abs().sum() > 0
 
 
-def test_log_marginals_keep_their_gradients_exact_over_long_confident_sentences():
-    """Scores of a trained model's size over hundreds of tokens: float32 forward-backward would round the
-    1e5-sized sums by 0.01 and turn the gradients into noise (they came out 50 times too large)."""
-    torch.manual_seed(13)
+def _late_training_scores(seed: int) -> tuple[CRF, torch.Tensor, torch.Tensor, CRF, torch.Tensor]:
+    """A float32 CRF and two 500-token documents of a late-training model's emission scores (about 300 a
+    token), both with gradients, and the same CRF and scores in float64."""
+    torch.manual_seed(seed)
     crf = CRF(5)
     with torch.no_grad():
         crf.transitions.normal_(0, 3)
     emissions = (torch.randn(2, 500, 5) * 300).requires_grad_(True)
-    mask = torch.ones(2, 500, dtype=torch.bool)
-    soft = torch.softmax(torch.randn(2, 500, 5), 2)
-    (soft * crf.log_marginals(emissions, mask)).sum().backward()
-    exact = emissions.detach().double().requires_grad_(True)
     crf64 = CRF(5).double()
     crf64.load_state_dict(crf.state_dict())
+    exact = emissions.detach().double().requires_grad_(True)
+    return crf, emissions, torch.ones(2, 500, dtype=torch.bool), crf64, exact
+
+
+def test_log_marginals_keep_their_gradients_exact_over_long_confident_sentences():
+    """Scores of a trained model's size over hundreds of tokens: float32 forward-backward would round the
+    1e5-sized sums by 0.01 and turn the gradients into noise (they came out 50 times too large)."""
+    crf, emissions, mask, crf64, exact = _late_training_scores(13)
+    soft = torch.softmax(torch.randn(2, 500, 5), 2)
+    (soft * crf.log_marginals(emissions, mask)).sum().backward()
     (soft.double() * crf64.log_marginals(exact, mask)).sum().backward()
     assert emissions.grad is not None and exact.grad is not None
     assert torch.allclose(emissions.grad.double(), exact.grad, atol=1e-5)
@@ -216,21 +222,13 @@ def test_log_marginals_keep_their_gradients_exact_over_long_confident_sentences(
 def test_log_likelihood_keeps_loss_and_gradients_exact_over_long_confident_documents(partial):
     """Training's loss over a 500-token document of a late-training model's scores: in float32, log Z and
     the path's score (about 1e5) would round by 0.01, and the loss and its gradients would be noise."""
-    torch.manual_seed(17)
-    crf = CRF(5)
-    with torch.no_grad():
-        crf.transitions.normal_(0, 3)
-    emissions = (torch.randn(2, 500, 5) * 300).requires_grad_(True)
-    mask = torch.ones(2, 500, dtype=torch.bool)
+    crf, emissions, mask, crf64, exact = _late_training_scores(17)
     tags = torch.randint(0, 5, (2, 500))
     allowed = torch.rand(2, 500, 5) > 0.5 if partial else None
     if allowed is not None:
         allowed.scatter_(2, tags.unsqueeze(2), True)
     loss = -crf.log_likelihood(emissions, tags, mask, allowed)
     loss.sum().backward()
-    exact = emissions.detach().double().requires_grad_(True)
-    crf64 = CRF(5).double()
-    crf64.load_state_dict(crf.state_dict())
     expected = -crf64.log_likelihood(exact, tags, mask, allowed)
     expected.sum().backward()
     assert loss.dtype == torch.float32
