@@ -113,8 +113,9 @@ def epoch_timing(data: Path, work: Path, epochs: int, names: list[str]) -> dict[
 
 
 def stopped_runs(folders: dict[str, Path]) -> dict[str, object]:
-    """Runs stopped before they finished (a candidate given up on): their epochs, best dev F1 so far and
-    best within SHORT epochs, and each candidate's median of the latter over the seeds."""
+    """Runs stopped before they finished (a candidate given up on): their epochs, best dev F1 so far, best
+    within SHORT epochs and each epoch's loss and dev F1, and each candidate's median of the best within
+    SHORT over the seeds."""
     stopped: dict[str, object] = {}
     for run, folder in folders.items():
         if (folder / "train_log.jsonl").is_file():
@@ -124,6 +125,8 @@ def stopped_runs(folders: dict[str, Path]) -> dict[str, object]:
                 "epochs": len(log),
                 "best_dev_f1": best,
                 f"best_within_{SHORT}": best_within(folder, SHORT),
+                "epoch_loss": [round(entry["loss"], 3) for entry in log],
+                "epoch_dev_f1": [round(100 * entry["dev"]["f1"], 2) for entry in log],
             }
     for name in CANDIDATES:
         seeds = [stopped.get(f"{name}_s{seed}") for seed in SEEDS]
