@@ -67,7 +67,8 @@ class CRF(nn.Module):
         a few hundred tokens log Z and the path's score reach 1e4 to 1e5, where float32 rounds by 0.001 to
         0.01, so their difference (the loss, about 1 late in training) and its gradients became noise that
         grew the emissions until training diverged (CoNLL-2003 in document context: the training loss rose
-        from 1.1 to 4 within three epochs, from epoch 20 with MiniLM features, from epoch 28 without).
+        from about 1.2 to 4 within three to five epochs, from about epoch 20 with MiniLM features and 28
+        without).
         """
         kind = emissions.dtype
         likelihood = self._log_likelihood(
