@@ -28,7 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from machine import cpu
-from trained_runs import best_within, figures, finished, read_log, table, tagging_speed, train_command
+from trained_runs import (
+    best_within,
+    epoch_curves,
+    figures,
+    finished,
+    read_log,
+    table,
+    tagging_speed,
+    train_command,
+)
 
 from nerkit.model.ensemble import build_ensemble
 
@@ -125,8 +134,7 @@ def stopped_runs(folders: dict[str, Path]) -> dict[str, object]:
                 "epochs": len(log),
                 "best_dev_f1": best,
                 f"best_within_{SHORT}": best_within(folder, SHORT),
-                "epoch_loss": [round(entry["loss"], 3) for entry in log],
-                "epoch_dev_f1": [round(100 * entry["dev"]["f1"], 2) for entry in log],
+                **epoch_curves(log),
             }
     for name in CANDIDATES:
         seeds = [stopped.get(f"{name}_s{seed}") for seed in SEEDS]

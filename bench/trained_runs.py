@@ -59,6 +59,13 @@ def figures(folder: Path) -> dict[str, object]:
         "best_epoch": meta["best_epoch"],
         "epochs": len(log),
         "train_seconds": round(sum(entry["seconds"] for entry in log), 1),
+        **epoch_curves(log),
+    }
+
+
+def epoch_curves(log: list[dict]) -> dict[str, list[float]]:
+    """Each epoch's training loss and dev F1 from a run's epoch records."""
+    return {
         "epoch_loss": [round(entry["loss"], 3) for entry in log],
         "epoch_dev_f1": [round(100 * entry["dev"]["f1"], 2) for entry in log],
     }
