@@ -74,6 +74,10 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         ["--transformer", str(MINILM), "--lr-schedule", "cosine"],
         "the stacked MiniLM model with the learning rate falling as half a cosine wave to nearly 0 at epoch 30",
     ),
+    "minilm_l6": (
+        ["--transformer", str(MINILM), "--transformer-layers", "6"],
+        "the stacked MiniLM model mixing all six of its layers instead of the last four",
+    ),
     "minilm_po15": (
         ["--transformer", str(MINILM), "--po", "0.15"],
         "the stacked MiniLM model with the learning rate decaying three times as fast",
