@@ -45,7 +45,7 @@ def float32_error(crf: CRF, scale: float, length: int) -> dict[str, float]:
     double = crf.log_likelihood(emissions.double(), tags, mask)
     return {
         "scale": scale,
-        "log_z": round(float(crf.log_partition(emissions.double(), mask)[0]), 1),
+        "log_z": round(float(crf.log_partition(emissions.double(), mask)[0].detach()), 1),
         "float32_loss_error": round(float((single.double() - double).abs().max()), 4),
     }
 
