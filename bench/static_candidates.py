@@ -66,6 +66,10 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         "the defaults with the learning rate falling as half a cosine wave to nearly 0 at epoch 30",
     ),
     "po15": (["--po", "0.15"], "the defaults with the learning rate decaying three times as fast"),
+    "lm": (
+        ["--lm-weight", "0.1"],
+        "the defaults and the training-only objective of predicting each token's neighbouring words",
+    ),
     "minilm": (
         ["--transformer", str(MINILM)],
         "the stacked MiniLM model (frozen features) with today's defaults",

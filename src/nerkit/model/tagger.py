@@ -66,6 +66,13 @@ class Tagger(nn.Module):
     ) -> torch.Tensor:
         """Emission scores [batch, seq, tags]; `bilstm` (token vectors and lengths to BiLSTM states)
         replaces the model's own BiLSTM code, as the ONNX export does with the same weights."""
+        return cast(torch.Tensor, self.project(self.states(batch, bilstm)))
+
+    def states(
+        self, batch: Batch, bilstm: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """What the emission scores are projected from [batch, seq, dim]: the BiLSTM's states (left to
+        right, then right to left) after dropout, or the token vectors where the model has no LSTM."""
         words = batch.words
         if self.training and self.spec.word_dropout > 0:
             drop = (torch.rand(words.shape) < self.spec.word_dropout) & batch.mask
@@ -86,9 +93,8 @@ class Tagger(nn.Module):
         # quantization of an exported model scales each LSTM input by its largest value
         tokens = self._drop(torch.cat(parts, dim=2) * batch.mask.unsqueeze(2))  # [batch, seq, token_dim]
         if not self.spec.layers:
-            return cast(torch.Tensor, self.project(tokens))
-        states = (bilstm or self._bilstm)(tokens, batch.mask.sum(1))
-        return cast(torch.Tensor, self.project(self._drop(states)))
+            return tokens
+        return self._drop((bilstm or self._bilstm)(tokens, batch.mask.sum(1)))
 
     def _characters(self, chars: torch.Tensor) -> torch.Tensor:
         """Character features [batch, seq, char_width] of character ids [batch, seq, width]: the CNN's
@@ -136,7 +142,13 @@ class Tagger(nn.Module):
             output = torch.cat([ahead, _gather(behind, order)], dim=2)
         return output
 
-    def loss(self, batch: Batch, distill_weight: float = 0.0, temperature: float = 1.0) -> torch.Tensor:
+    def loss(
+        self,
+        batch: Batch,
+        distill_weight: float = 0.0,
+        temperature: float = 1.0,
+        auxiliary: Callable[[torch.Tensor, Batch], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         """Mean negative log-likelihood of the batch's gold tags per sentence (per token for a linear head);
         where `batch.allowed` marks a partial annotation, of every tagging it allows.
 
@@ -144,9 +156,18 @@ class Tagger(nn.Module):
         teacher taught is (1 - w) * that + w * T^2 * the cross-entropy of the CRF's marginals at
         temperature T against the teacher's, summed over its tokens (Hinton's T^2 keeps the gradients'
         scale as T grows); a sentence without (all-zero rows, say a rehearsed one) keeps its whole loss.
+        `auxiliary` (the states `states` gives and the batch to a loss), if given, is added: a training-only
+        objective on the same states, such as predicting the neighbouring words.
         """
+        states = self.states(batch)
+        loss = self._tag_loss(batch, self.project(states), distill_weight, temperature)
+        return loss if auxiliary is None else loss + auxiliary(states, batch)
+
+    def _tag_loss(
+        self, batch: Batch, emissions: torch.Tensor, distill_weight: float, temperature: float
+    ) -> torch.Tensor:
+        """The tagging loss of `loss` from the batch's emission scores."""
         assert batch.tags is not None
-        emissions = self.emissions(batch)
         if batch.soft is not None and distill_weight > 0:
             if self.spec.head != "crf":
                 raise ValueError("distillation teaches a CRF's marginals; this model has a linear head")

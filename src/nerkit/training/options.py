@@ -36,6 +36,7 @@ LATER = (
     "gazetteer",
     "word_lr_scale",
     "lr_schedule",
+    "lm_weight",
 )  # options an older checkpoint lacks
 
 
@@ -95,6 +96,14 @@ class TrainOptions:
         "default {default})",
         low=0,
         high=10,
+    )
+    lm_weight: float = option(
+        0.0,
+        "the weight of a training-only objective: the BiLSTM's left-to-right states predict each next "
+        "word and its right-to-left states each previous one, among the training data's most frequent "
+        "words (Rei, 2017); tagging costs the same (0: off; default {default})",
+        low=0,
+        high=100,
     )
     batch_size: int = option(32, "sentences per batch (default {default})", low=1, high=100_000)
     dropout: float | None = model_option(
@@ -306,6 +315,12 @@ class TrainOptions:
             raise NerkitError(
                 "--lr-schedule sets a BiLSTM-CNN-CRF's decay; fine-tuning has its own warm-up and linear decay",
                 hint="leave out --lr-schedule (or --fine-tune)",
+            )
+        if self.lm_weight and (self.fine_tune or self.transformer is not None):
+            raise NerkitError(
+                "--lm-weight trains a BiLSTM-CNN-CRF over word vectors; a transformer's features already "
+                "see the words it would predict",
+                hint="leave out --lm-weight (or --transformer)",
             )
         if self.fine_tune and self.transformer is None:
             raise NerkitError(

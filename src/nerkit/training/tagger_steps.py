@@ -29,6 +29,7 @@ from nerkit.training.checkpoint import (
 from nerkit.training.continued import copy_weights, set_prior_beliefs
 from nerkit.training.corpus import Corpus, corpus_features, encode_split, encode_training
 from nerkit.training.distributed import broadcast_parameters, shard, sum_gradients, world
+from nerkit.training.neighbour_words import NEIGHBOUR_WORDS, NeighbourWords, word_classes
 from nerkit.training.options import TrainOptions, chosen
 from nerkit.training.prepare import Prepared, init_word_vectors
 
@@ -78,7 +79,6 @@ class TaggerSteps:
             torch.manual_seed(options.seed + self.rank)  # each process its own dropout masks
         if on_ready is not None and self.rank == 0:
             on_ready(data.spec, self.model.parameter_count())
-        self.optimizers = self._optimizers()
         self.encoded_train = encode_training(
             data.train,
             data.vocab,
@@ -87,6 +87,8 @@ class TaggerSteps:
             data.soft_targets(),
             data.masked,
         )
+        self.neighbour_words = self._neighbour_words()
+        self.optimizers = self._optimizers()
         self.encoded_rehearse = (
             encode_training(
                 data.rehearse,
@@ -110,6 +112,18 @@ class TaggerSteps:
         # with average_epochs > 1 the model evaluated and saved is the mean of the last epochs' weights
         self.averaged = copy.deepcopy(self.model) if options.average_epochs > 1 else self.model
 
+    def _neighbour_words(self) -> NeighbourWords | None:
+        """With --lm-weight, the next- and previous-word predictors trained beside the model (the same
+        on every process: seeded alike, then broadcast)."""
+        if not self.options.lm_weight:
+            return None
+        size = len(self.data.vocab.words)
+        classes = word_classes((s.words for s in self.encoded_train), size, NEIGHBOUR_WORDS)
+        head = NeighbourWords(classes, self.data.spec.hidden, self.options.lm_weight)
+        if self.processes > 1:
+            broadcast_parameters(head)
+        return head
+
     def _optimizers(self) -> list[torch.optim.Optimizer]:
         """Sparse Adam for the word table (sparse gradients update only the rows a batch uses; none with
         --word-lr-scale 0, which leaves the table as loaded), Adam for the rest."""
@@ -119,6 +133,8 @@ class TaggerSteps:
             table = None
         self.word_table = table
         self.dense = [p for name, p in self.model.named_parameters() if name != "word_embedding.weight"]
+        if self.neighbour_words is not None:
+            self.dense += list(self.neighbour_words.parameters())
         rate = chosen(self.options.learning_rate)
         sparse = (
             [torch.optim.SparseAdam([table], lr=rate * self.options.word_lr_scale)]
@@ -144,6 +160,8 @@ class TaggerSteps:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate * scale
         self.model.train()
+        if self.neighbour_words is not None:
+            self.neighbour_words.train()
         total_loss = 0.0
         units = self._epoch_units()
         # batches are padded one at a time: all of an epoch's at once would copy every feature
@@ -171,7 +189,9 @@ class TaggerSteps:
         loss_share = 0.0
         if local:  # this process's share, weighted so the summed gradient is the batch mean's
             batch = collate([units[i] for i in local], local)
-            loss = self.model.loss(batch, self.options.distill_weight, self.options.distill_temperature)
+            loss = self.model.loss(
+                batch, self.options.distill_weight, self.options.distill_temperature, self.neighbour_words
+            )
             torch.autograd.backward(loss * (len(local) / len(rows)))
             loss_share = loss.item() * len(local) / len(rows)
         if self.processes > 1:
@@ -206,6 +226,8 @@ class TaggerSteps:
     def state(self) -> tuple[Tensors, dict[str, Any]]:
         """What resuming needs: the weights, the optimisers, the snapshots averaged and random states."""
         tensors = {f"model.{name}": value for name, value in self.model.state_dict().items()}
+        if self.neighbour_words is not None:
+            tensors.update({f"lm.{name}": value for name, value in self.neighbour_words.state_dict().items()})
         for number, snapshot in enumerate(self.snapshots):
             tensors.update({f"snapshot{number}.{name}": value for name, value in snapshot.items()})
         moments, optimizers = optimizer_state(self.optimizers)
@@ -215,6 +237,8 @@ class TaggerSteps:
     def restore(self, tensors: Tensors, state: dict[str, Any]) -> None:
         """Put back what `state` saved."""
         self.model.load_state_dict(prefixed("model.", tensors))
+        if self.neighbour_words is not None:
+            self.neighbour_words.load_state_dict(prefixed("lm.", tensors))
         restore_optimizers(self.optimizers, tensors, state)
         self.snapshots = [prefixed(f"snapshot{n}.", tensors) for n in range(state["snapshots"])]
         restore_random_state(self.rng, state)
