@@ -110,6 +110,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         context_tokens=0,  # each sentence alone, so tag_tokens without documents gives the same tags
         average_epochs=1,
         gazetteer=False,  # the figures tests assert were taken without one (tests/data/test_gazetteer.py)
+        lm_weight=0.0,  # and without the neighbouring words (tests/training/test_neighbour_words.py)
     )
     train(SAMPLES / "train.conll", output, dev_path=SAMPLES / "dev.conll", options=options)
     return output

@@ -252,7 +252,7 @@ def test_spec_of_a_model_and_before_training(capsys, tiny_model, write):
     assert out.splitlines()[1] == "  word table      875 x 16 (0 from pretrained vectors)"
     assert out.splitlines()[-1] == (
         "  trained with    --min-epochs 1 --seed 1 --hidden 16 --char-filters 8 --average-epochs 1 --context-tokens 0 "
-        "--no-gazetteer"
+        "--no-gazetteer --lm-weight 0.0"
     )
     code, out, _ = run(capsys, "spec", str(tiny_model), "--json")
     assert json.loads(out)["hidden"] == 16

@@ -19,7 +19,7 @@ from nerkit.model.folder import load_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
 from nerkit.training.neighbour_words import IGNORED, NeighbourWords, word_classes
-from nerkit.training.options import EpochLog, TrainOptions
+from nerkit.training.options import LM_WEIGHT, EpochLog, TrainOptions, given_flags
 from nerkit.training.train import train
 
 NAMES = {"PER": ["Alice", "Bob", "Carla"], "LOC": ["Paris", "Oslo", "Lima"]}
@@ -135,7 +135,7 @@ def tiny(tmp_path: Path) -> tuple[Path, Path]:
 def test_training_with_it_records_it_saves_the_same_tensors_and_changes_the_weights(tiny, tmp_path, capsys):
     train_file, dev_file = tiny
     with_lm = train(train_file, tmp_path / "lm", dev_file, options=_options(lm_weight=0.5))
-    without = train(train_file, tmp_path / "plain", dev_file, options=_options())
+    without = train(train_file, tmp_path / "plain", dev_file, options=_options(lm_weight=0.0))
     assert all(math.isfinite(log.loss) for log in with_lm.logs)
     assert [a.loss > b.loss for a, b in zip(with_lm.logs, without.logs, strict=True)] == [True] * 3
     saved = load_file(str(tmp_path / "lm" / "model.safetensors"))
@@ -163,6 +163,32 @@ def test_an_interrupted_run_with_it_resumes_exactly(tiny, tmp_path):
     assert [log.loss for log in resumed.logs] == [log.loss for log in straight.logs]
     split = (tmp_path / "split" / "model.safetensors").read_bytes()
     assert split == (tmp_path / "whole" / "model.safetensors").read_bytes()
+
+
+def test_the_weight_left_unset_is_on_for_the_bilstm_and_off_with_a_transformer():
+    assert LM_WEIGHT == 0.1
+    assert TrainOptions().lm_weight is None
+    assert [TrainOptions().resolved(vectors).lm_weight for vectors in (True, False)] == [0.1, 0.1]
+    assert TrainOptions(transformer="t").resolved(True).lm_weight == 0.0
+    assert TrainOptions(transformer="t", fine_tune=True).resolved(True).lm_weight == 0.0
+    assert TrainOptions(lm_weight=0.0).resolved(True).lm_weight == 0.0
+    assert TrainOptions(lm_weight=0.3).resolved(False).lm_weight == 0.3
+
+
+@pytest.mark.parametrize(
+    ("saved", "shown"),
+    [
+        ({"lm_weight": 0.1}, []),
+        ({"lm_weight": 0.0}, ["--lm-weight 0.0"]),
+        ({"lm_weight": 0.2}, ["--lm-weight 0.2"]),
+        ({"lm_weight": 0.0, "transformer": "t"}, ["--transformer t"]),
+        ({"lm_weight": 0.0, "transformer": "t", "fine_tune": True}, ["--transformer t", "--fine-tune"]),
+        ({}, []),  # a model from before the option
+        ({"lm_weight": None}, []),  # options not yet resolved
+    ],
+)
+def test_nerkit_spec_names_the_weight_only_where_it_is_not_the_usual_one(saved, shown):
+    assert given_flags(saved) == shown
 
 
 @pytest.mark.parametrize(

@@ -92,12 +92,14 @@ def test_values_left_to_the_data_are_none_and_resolved():
         plain.dropout,
         plain.transformer_context,
         plain.gazetteer,
+        plain.lm_weight,
     ) == (
         30,
         0.002,
         0.5,
         False,
         True,
+        0.1,
     )
     assert options.resolved(has_vectors=False).learning_rate == 0.004
     tuned = TrainOptions(fine_tune=True, transformer="x").resolved(has_vectors=False)
@@ -107,15 +109,22 @@ def test_values_left_to_the_data_are_none_and_resolved():
         tuned.dropout,
         tuned.transformer_context,
         tuned.gazetteer,
+        tuned.lm_weight,
     ) == (
         8,
         1e-4,
         DROPOUT_FINE_TUNE,
         True,
         False,
+        0.0,
     )
     given = TrainOptions(
-        max_epochs=3, learning_rate=0.01, dropout=0.0, transformer_context=False, gazetteer=False
+        max_epochs=3,
+        learning_rate=0.01,
+        dropout=0.0,
+        transformer_context=False,
+        gazetteer=False,
+        lm_weight=0.0,
     )
     assert given.resolved(has_vectors=True) is given
 

@@ -115,11 +115,12 @@ class TaggerSteps:
     def _neighbour_words(self) -> NeighbourWords | None:
         """With --lm-weight, the next- and previous-word predictors trained beside the model (the same
         on every process: seeded alike, then broadcast)."""
-        if not self.options.lm_weight:
+        weight = chosen(self.options.lm_weight)
+        if not weight:
             return None
         size = len(self.data.vocab.words)
         classes = word_classes((s.words for s in self.encoded_train), size, NEIGHBOUR_WORDS)
-        head = NeighbourWords(classes, self.data.spec.hidden, self.options.lm_weight)
+        head = NeighbourWords(classes, self.data.spec.hidden, weight)
         if self.processes > 1:
             broadcast_parameters(head)
         return head
