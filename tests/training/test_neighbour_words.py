@@ -5,7 +5,6 @@ exactly, refused where it cannot work)."""
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
 import pytest
@@ -22,23 +21,8 @@ from nerkit.training.neighbour_words import IGNORED, NeighbourWords, word_classe
 from nerkit.training.options import LM_WEIGHT, EpochLog, TrainOptions, given_flags
 from nerkit.training.train import train
 
-NAMES = {"PER": ["Alice", "Bob", "Carla"], "LOC": ["Paris", "Oslo", "Lima"]}
-TEMPLATES = ["{PER} visited {LOC} .", "{PER} left {LOC} today .", "nice weather ."]
-
-
-def _corpus(path: Path, count: int, seed: int) -> Path:
-    """`count` made-up sentences in CoNLL (IOB2), in two documents."""
-    rng = random.Random(seed)
-    lines = []
-    for number in range(count):
-        if number % (count // 2 or 1) == 0:
-            lines += ["-DOCSTART- O", ""]
-        for part in rng.choice(TEMPLATES).split():
-            kind = part[1:-1] if part.startswith("{") else ""
-            lines.append(f"{rng.choice(NAMES[kind])} B-{kind}" if kind else f"{part} O")
-        lines.append("")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+TRAIN, DEV = SAMPLES / "train.conll", SAMPLES / "dev.conll"
 
 
 def test_word_classes_rank_by_count_ties_to_the_lower_row_and_ignore_padding():
@@ -108,34 +92,11 @@ def test_the_tagger_adds_the_auxiliary_loss_on_its_own_states():
     assert total.item() == pytest.approx(tagger.loss(batch).item() + seen[0].sum().item(), rel=1e-6)
 
 
-def _options(**changes: object) -> TrainOptions:
-    settings: dict[str, object] = {
-        "hidden": 8,
-        "char_filters": 4,
-        "word_dim": 8,
-        "max_epochs": 3,
-        "min_epochs": 3,
-        "threads": 1,
-        "learning_rate": 0.05,
-        "batch_size": 8,
-        "seed": 3,
-        "context_tokens": 0,
-        "average_epochs": 1,
-        "gazetteer": False,
-        **changes,
-    }
-    return TrainOptions(**settings)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> tuple[Path, Path]:
-    return _corpus(tmp_path / "train.conll", 30, 1), _corpus(tmp_path / "dev.conll", 8, 2)
-
-
-def test_training_with_it_records_it_saves_the_same_tensors_and_changes_the_weights(tiny, tmp_path, capsys):
-    train_file, dev_file = tiny
-    with_lm = train(train_file, tmp_path / "lm", dev_file, options=_options(lm_weight=0.5))
-    without = train(train_file, tmp_path / "plain", dev_file, options=_options(lm_weight=0.0))
+def test_training_with_it_records_it_saves_the_same_tensors_and_changes_the_weights(
+    tiny_options, tmp_path, capsys
+):
+    with_lm = train(TRAIN, tmp_path / "lm", DEV, options=tiny_options(max_epochs=3, lm_weight=0.5))
+    without = train(TRAIN, tmp_path / "plain", DEV, options=tiny_options(max_epochs=3, lm_weight=0.0))
     assert all(math.isfinite(log.loss) for log in with_lm.logs)
     assert [a.loss > b.loss for a, b in zip(with_lm.logs, without.logs, strict=True)] == [True] * 3
     saved = load_file(str(tmp_path / "lm" / "model.safetensors"))
@@ -147,19 +108,16 @@ def test_training_with_it_records_it_saves_the_same_tensors_and_changes_the_weig
     assert "--lm-weight 0.5" in capsys.readouterr().out
 
 
-def test_an_interrupted_run_with_it_resumes_exactly(tiny, tmp_path):
-    train_file, dev_file = tiny
-    options = _options(lm_weight=0.5)
+def test_an_interrupted_run_with_it_resumes_exactly(tiny_options, tmp_path):
+    options = tiny_options(max_epochs=3, lm_weight=0.5)
 
     def stop_after_first(log: EpochLog) -> None:
         if log.epoch == 1:
             raise KeyboardInterrupt
 
-    assert train(
-        train_file, tmp_path / "split", dev_file, options=options, on_epoch=stop_after_first
-    ).interrupted
-    resumed = train(train_file, tmp_path / "split", dev_file, options=options, resume=True)
-    straight = train(train_file, tmp_path / "whole", dev_file, options=options)
+    assert train(TRAIN, tmp_path / "split", DEV, options=options, on_epoch=stop_after_first).interrupted
+    resumed = train(TRAIN, tmp_path / "split", DEV, options=options, resume=True)
+    straight = train(TRAIN, tmp_path / "whole", DEV, options=options)
     assert [log.loss for log in resumed.logs] == [log.loss for log in straight.logs]
     split = (tmp_path / "split" / "model.safetensors").read_bytes()
     assert split == (tmp_path / "whole" / "model.safetensors").read_bytes()
