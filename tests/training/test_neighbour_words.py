@@ -153,8 +153,14 @@ def test_nerkit_spec_names_the_weight_only_where_it_is_not_the_usual_one(saved, 
     ("changes", "message"),
     [
         ({"lm_weight": -0.1}, "--lm-weight"),
-        ({"lm_weight": 0.1, "transformer": "some/folder"}, "--lm-weight trains a BiLSTM-CNN-CRF"),
-        ({"lm_weight": 0.1, "transformer": "t", "fine_tune": True}, "--lm-weight trains a BiLSTM-CNN-CRF"),
+        (
+            {"lm_weight": 0.1, "transformer": "some/folder"},
+            "--lm-weight trains a BiLSTM-CNN-CRF without a transformer",
+        ),
+        (
+            {"lm_weight": 0.1, "transformer": "t", "fine_tune": True},
+            "--lm-weight trains a BiLSTM-CNN-CRF without a transformer",
+        ),
     ],
 )
 def test_bad_lm_weights_are_one_error_naming_the_flag(changes, message):

@@ -11,7 +11,7 @@ from torch import nn
 
 from nerkit.data.batches import Batch
 
-NEIGHBOUR_WORDS = 1000  # predicted by name (2,000 cost twice the time); every other word is one class
+NEIGHBOUR_WORDS = 1000  # predicted by name (2,000 doubled the added time); every other word is one class
 BOTTLENECK = 50  # each direction's states go through a tanh layer this wide to the words (as Rei's)
 IGNORED = -100  # padding's class
 

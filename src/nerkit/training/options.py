@@ -320,8 +320,8 @@ class TrainOptions:
             )
         if self.lm_weight and (self.fine_tune or self.transformer is not None):
             raise NerkitError(
-                "--lm-weight trains a BiLSTM-CNN-CRF over word vectors; a transformer's features already "
-                "see the words it would predict",
+                "--lm-weight trains a BiLSTM-CNN-CRF without a transformer, whose features already see "
+                "the words it would predict",
                 hint="leave out --lm-weight (or --transformer)",
             )
         if self.fine_tune and self.transformer is None:
