@@ -344,29 +344,20 @@ class TrainOptions:
             dropout = DROPOUT_FINE_TUNE if self.fine_tune else DROPOUT
         context = self.fine_tune if self.transformer_context is None else self.transformer_context
         gazetteer = not self.fine_tune if self.gazetteer is None else self.gazetteer
-        lm_weight = self.lm_weight
-        if lm_weight is None:
-            lm_weight = 0.0 if self.fine_tune or self.transformer is not None else LM_WEIGHT
-        chosen = (rate, epochs, dropout, context, gazetteer, lm_weight)
-        given = (
-            self.learning_rate,
-            self.max_epochs,
-            self.dropout,
-            self.transformer_context,
-            self.gazetteer,
-            self.lm_weight,
+        lm_weight = (
+            usual_lm_weight(self.transformer, self.fine_tune) if self.lm_weight is None else self.lm_weight
         )
-        if chosen == given:
+        chosen: dict[str, Any] = {
+            "max_epochs": epochs,
+            "learning_rate": rate,
+            "dropout": dropout,
+            "transformer_context": context,
+            "gazetteer": gazetteer,
+            "lm_weight": lm_weight,
+        }
+        if all(getattr(self, name) == value for name, value in chosen.items()):
             return self
-        return replace(
-            self,
-            learning_rate=rate,
-            max_epochs=epochs,
-            dropout=dropout,
-            transformer_context=context,
-            gazetteer=gazetteer,
-            lm_weight=lm_weight,
-        )
+        return replace(self, **chosen)
 
     def to_json(self) -> dict[str, object]:
         """The options as a JSON object (model.json's "training")."""
@@ -415,10 +406,16 @@ def given_flags(saved: dict[str, Any]) -> list[str]:
             shown.append(f"{flag(spec.name)} {value}")
     if saved.get("gazetteer") is False and not saved.get("fine_tune"):  # resolved, yet not the default
         shown.append("--no-gazetteer")
-    usual = 0.0 if saved.get("fine_tune") or saved.get("transformer") else LM_WEIGHT  # what None resolves to
+    usual = usual_lm_weight(saved.get("transformer"), saved.get("fine_tune"))  # what None resolves to
     if saved.get("lm_weight") not in (None, usual):
         shown.append(f"{flag('lm_weight')} {saved['lm_weight']}")
     return shown
+
+
+def usual_lm_weight(transformer: object, fine_tune: object) -> float:
+    """The neighbouring-word weight a run gets when none is given: LM_WEIGHT for a BiLSTM-CNN-CRF over
+    its own features, 0 with a transformer (whose features already see the words)."""
+    return 0.0 if fine_tune or transformer is not None else LM_WEIGHT
 
 
 def chosen(value: Chosen | None) -> Chosen:
