@@ -98,6 +98,16 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         ["--transformer", str(MINILM), "--po", "0.15"],
         "the stacked MiniLM model with the learning rate decaying three times as fast",
     ),
+    "minilm_ctx128": (
+        ["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
+        "the stacked MiniLM model reading each sentence in its document, in windows of 128 sub-words "
+        "(the length MiniLM was trained on), so at least 16 of context each side",
+    ),
+    "minilm_ctx256": (
+        ["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "256"],
+        "the stacked MiniLM model reading each sentence in its document, in windows of 256 sub-words "
+        "(at least 32 of context each side)",
+    ),
 }
 
 

@@ -212,6 +212,7 @@ def test_train_prints_spec_epochs_and_where_the_model_went(capsys, tmp_path, res
             "missing-bert: no such transformer folder; give a folder holding",
         ),
         (["--fine-tune"], "--fine-tune needs --transformer FOLDER"),
+        (["--transformer-window", "128"], "--transformer-window needs --transformer FOLDER"),
         (
             ["--transformer", str(SAMPLES), "--fine-tune"],
             "the transformer folder lacks config.json, model.safetensors, tokenizer.json",

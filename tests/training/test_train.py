@@ -6,7 +6,7 @@ import json
 import math
 import random
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
 from nerkit.pipeline import load
 from nerkit.training.checkpoint import CHECKPOINT, load_checkpoint
+from nerkit.training.continued import continued_options
 from nerkit.training.corpus import Corpus, read_corpus, split_validation
 from nerkit.training.options import TrainOptions
 from nerkit.training.prepare import plan_model, prepare
@@ -783,6 +784,45 @@ def test_transformer_precision_is_chosen_at_load(transformer_run, capsys):
     arguments = ["evaluate", str(folder / "model"), str(dev_file), "--json", "--threads", "1"]
     assert main([*arguments, "--transformer-precision", "float32"]) == 0
     assert 0 <= json.loads(capsys.readouterr().out)["f1"] <= 1
+
+
+def test_transformer_window_is_recorded_and_read_with_again(tmp_path, tiny_bert, capsys):
+    train_file = _write_corpus(tmp_path / "train.conll", 12, 1)
+    dev_file = _write_corpus(tmp_path / "dev.conll", 4, 2)
+    options = _options(
+        max_epochs=1,
+        transformer=str(tiny_bert),
+        transformer_layers=2,
+        transformer_context=True,
+        transformer_window=16,
+        feature_cache=str(tmp_path / "cache"),
+    )
+    train(train_file, tmp_path / "model", dev_path=dev_file, options=options)
+    meta = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))
+    assert (meta["spec"]["transformer_window"], meta["training"]["transformer_window"]) == (16, 16)
+    pipeline = load(tmp_path / "model", threads=1)
+    assert pipeline.transformer is not None and pipeline.transformer.window == 16
+    assert pipeline.evaluate(dev_file).f1 == pytest.approx(meta["dev"]["f1"])
+    assert main(["spec", str(tmp_path / "model")]) == 0
+    shown = capsys.readouterr().out
+    assert "windows of 16, read in document context" in shown
+    assert "--transformer-window 16" in shown
+
+
+def test_a_continued_model_keeps_its_transformer_window(transformer_run, tiny_bert):
+    _, folder, options, _ = transformer_run
+    start = load_model(folder / "model")
+    kept = continued_options(replace(options, init=str(folder / "model")), start, folder / "model")
+    assert kept.transformer_window == 62
+    with pytest.raises(NerkitError, match="--transformer-window 16 differs from the model's 62"):
+        continued_options(replace(options, transformer_window=16), start, folder / "model")
+
+
+def test_transformer_window_needs_a_transformer_and_a_sane_size():
+    with pytest.raises(NerkitError, match="--transformer-window needs --transformer FOLDER"):
+        TrainOptions(transformer_window=128)
+    with pytest.raises(NerkitError, match="--transformer-window"):
+        TrainOptions(transformer="bert", transformer_window=7)
 
 
 def test_transformer_model_with_damaged_transformer(transformer_run, tmp_path):

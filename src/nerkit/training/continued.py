@@ -35,6 +35,7 @@ ARCHITECTURE = (
     "word_dim",
     "transformer_layers",
     "transformer_pooling",
+    "transformer_window",
     "head",
 )
 KEPT = ("transformer_context",)  # taken from the model unless given: its features were read so

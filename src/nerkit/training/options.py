@@ -187,6 +187,13 @@ class TrainOptions:
         "the transformer reads each sentence with the rest of its -DOCSTART- document (default: on with "
         "--fine-tune, off for frozen features, which did as well without it)",
     )
+    transformer_window: int | None = option(
+        None,
+        "sub-words the --transformer reads at once, at most its positions; longer text, such as a "
+        "document read in context, is read in overlapping windows (default: all its positions)",
+        low=8,
+        high=100_000,
+    )
     fine_tune: bool = option(
         False, "train the --transformer itself with a tagging head (warm-up and linear decay, clipping)"
     )
@@ -327,6 +334,10 @@ class TrainOptions:
         if self.fine_tune and self.transformer is None:
             raise NerkitError(
                 "--fine-tune needs --transformer FOLDER", hint="give a local transformer folder"
+            )
+        if self.transformer_window is not None and self.transformer is None:
+            raise NerkitError(
+                "--transformer-window needs --transformer FOLDER", hint="give a local transformer folder"
             )
 
     def resolved(self, has_vectors: bool) -> TrainOptions:

@@ -143,7 +143,11 @@ def prepare(
                 gold_corpus.tokens, gold_corpus.tags, gold_corpus.documents, entity_types(vocab.labels)
             )
         transformer = (
-            load_transformer(options.transformer, precision=options.transformer_precision)
+            load_transformer(
+                options.transformer,
+                window=options.transformer_window,
+                precision=options.transformer_precision,
+            )
             if options.transformer is not None
             else None
         )
