@@ -347,7 +347,7 @@ def load(path: PathLike, threads: int = 0, precision: str = "auto") -> Pipeline:
     if meta["format"] == ENSEMBLE_FORMAT:
         from nerkit.model.ensemble import load_ensemble
 
-        ensemble = load_ensemble(path, meta)
-        return Pipeline(ensemble.model, ensemble.vocab, ensemble.meta, None, path)
+        ensemble = load_ensemble(path, meta, precision)
+        return Pipeline(ensemble.model, ensemble.vocab, ensemble.meta, ensemble.transformer, path)
     loaded = load_model(path, precision, meta)  # model.json read once
     return Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer, path)

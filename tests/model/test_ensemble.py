@@ -24,6 +24,7 @@ from nerkit.model.folder import file_sha256, load_trainable
 from nerkit.model.inference import tag_encoded
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
+from nerkit.pipeline import Pipeline
 from nerkit.predict import model_version
 from nerkit.runtime.export import export_model
 from nerkit.training.options import TrainOptions
@@ -126,7 +127,7 @@ def test_one_member_twice_has_the_members_marginals():
         assert confidences[row] == [float(own[row, t, k]) for t, k in enumerate(path)]
 
 
-def _train(output: Path, seed: int, labels_from: Path = SAMPLES / "train.conll") -> Path:
+def _train(output: Path, seed: int, labels_from: Path = SAMPLES / "train.conll", **changes) -> Path:
     options = TrainOptions(
         max_epochs=1,
         min_epochs=1,
@@ -138,6 +139,7 @@ def _train(output: Path, seed: int, labels_from: Path = SAMPLES / "train.conll")
         threads=1,
         context_tokens=0,
         average_epochs=1,
+        **changes,
     )
     train(labels_from, output, dev_path=SAMPLES / "dev.conll", options=options)
     return output
@@ -293,3 +295,62 @@ def test_a_member_that_links_out_or_was_changed_is_refused(ensemble, members, ca
         handle.write(b"\x00\x01\x02\x03")
     with pytest.raises(NerkitError, match="does not match the checksum"):
         load_ensemble(ensemble)
+
+
+# --- members that read transformer features ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stacked(tmp_path_factory, tiny_bert) -> list[Path]:
+    root = tmp_path_factory.mktemp("stacked")
+    cache = str(root / "cache")
+    return [
+        _train(
+            root / f"seed{seed}", seed, transformer=str(tiny_bert), transformer_layers=2, feature_cache=cache
+        )
+        for seed in (1, 2)
+    ]
+
+
+def test_members_with_transformer_features_share_one_copy_of_it(stacked, tmp_path, tiny_bert):
+    output = tmp_path / "ensemble"
+    built = build_ensemble(stacked, output, dev=SAMPLES / "dev.conll")
+    meta = json.loads((output / "model.json").read_text())
+    assert sorted(p.name for p in output.iterdir()) == ["member-1", "member-2", "model.json", "transformer"]
+    assert sorted(p.name for p in (output / "member-1").iterdir()) == ["model.json", "model.safetensors"]
+    weights = file_sha256(tiny_bert / "model.safetensors")
+    assert meta["transformer"] == {"sha256": weights}
+    loaded = nerkit.load(output, threads=1, precision="float32")
+    assert loaded.transformer is not None and loaded.transformer.path == output / "transformer"
+    assert loaded.transformer.precision == "float32"
+    singles = [nerkit.load(m, threads=1, precision="float32") for m in stacked]
+    sentences = list(read_conll(SAMPLES / "dev.conll"))
+    tokens, documents = [s.tokens for s in sentences], document_ids(sentences)
+    direct = EnsembleTagger([single.model for single in singles])  # type: ignore[misc]
+    averaged = Pipeline(direct, singles[0].vocab, singles[0].meta, singles[0].transformer)
+    assert loaded.tag_tokens(tokens, documents=documents) == averaged.tag_tokens(tokens, documents=documents)
+    assert built.dev_f1 == pytest.approx(loaded.evaluate(SAMPLES / "dev.conll").f1)
+
+
+def test_members_must_read_the_same_transformer_features(stacked, members, tmp_path, tiny_bert):
+    with pytest.raises(NerkitError, match="its transformer_dim 16 differ from the first model's 0"):
+        build_ensemble([members[0], stacked[0]], tmp_path / "e")
+    other = tmp_path / "other"
+    shutil.copytree(stacked[1], other)
+    _rewrite(other, lambda meta: meta.update(transformer={"sha256": "0" * 64}))
+    with pytest.raises(NerkitError, match="reads another transformer than the first model"):
+        build_ensemble([stacked[0], other], tmp_path / "e")
+    _rewrite(other, lambda meta: meta["spec"].update(transformer_pooling="first"))
+    with pytest.raises(NerkitError, match='its transformer_pooling "first" differ'):
+        build_ensemble([stacked[0], other], tmp_path / "e")
+
+
+def test_a_damaged_shared_transformer_is_one_line_of_error(stacked, tmp_path, capsys):
+    output = tmp_path / "ensemble"
+    build_ensemble(stacked, output)
+    weights = output / "transformer" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    assert main(["evaluate", str(output), str(SAMPLES / "dev.conll")]) == 2
+    err = capsys.readouterr().err
+    assert "does not match the checksum" in err
+    assert err.count("\n") == 1

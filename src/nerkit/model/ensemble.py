@@ -22,8 +22,11 @@ from nerkit.model.folder import (
     EXPORTED_FORMAT,
     LOADABLE_FORMATS,
     META,
+    TRANSFORMER,
     WEIGHTS,
+    copy_transformer,
     file_sha256,
+    folder_transformer,
     load_model,
     read_meta,
     recorded_sha256,
@@ -35,12 +38,15 @@ from nerkit.version import __version__
 if TYPE_CHECKING:
     import torch
 
+    from nerkit.embeddings.transformer import Transformer
     from nerkit.model.inference import Tagged
     from nerkit.model.tagger import Tagger
 
 MOST_MEMBERS = 16  # an ensemble tags as slowly as its members together
 MEMBER = re.compile(r"member-([1-9]|1[0-6])")  # each member's sub-folder: member-1, member-2...
-SAME = ("labels", "scheme", "output_scheme", "context_tokens")  # what members must share beside the vocab
+SAME = ("labels", "scheme", "output_scheme", "context_tokens", "transformer_dim")  # beside the vocab
+# what members with transformer features must also share: one transformer's features serve them all
+SAME_FEATURES = ("transformer_layers", "transformer_pooling", "transformer_window", "transformer_context")
 REBUILD = "build it again with nerkit ensemble from the models it joined"
 SMALLEST = 1e-30  # an averaged marginal's floor before its log: a tag no member allows stays far below
 
@@ -48,8 +54,8 @@ SMALLEST = 1e-30  # an averaged marginal's floor before its log: a tag no member
 class EnsembleTagger:
     """Tags with the average of its members' CRF marginals: each token's marginals are averaged over the
     members, and the best path is the one that maximises the sum of their logs among the paths the tag
-    scheme allows; a tag's confidence is its averaged marginal. Members share the vocabulary, labels
-    and context, so one encoding of the text serves them all."""
+    scheme allows; a tag's confidence is its averaged marginal. Members share the vocabulary, labels,
+    context and transformer features, so one encoding of the text serves them all."""
 
     def __init__(self, members: Sequence[Tagger]) -> None:
         from nerkit.model.crf import CRF
@@ -61,7 +67,7 @@ class EnsembleTagger:
 
     @property
     def spec(self) -> ModelSpec:
-        """The first member's spec (every member's labels, scheme and context are the same)."""
+        """The first member's spec (every member's labels, scheme, context and features are the same)."""
         return self.members[0].spec
 
     def network(self, padded: Padded) -> torch.Tensor:
@@ -98,11 +104,13 @@ class EnsembleTagger:
 
 @dataclass
 class LoadedEnsemble:
-    """An ensemble folder loaded: its tagger, the members' shared vocabulary and its model.json."""
+    """An ensemble folder loaded: its tagger, the members' shared vocabulary, its model.json and the
+    transformer whose features every member reads (None for members without one)."""
 
     model: EnsembleTagger
     vocab: Vocab
     meta: dict[str, object]
+    transformer: Transformer | None = None
 
 
 @dataclass
@@ -115,7 +123,8 @@ class BuiltEnsemble:
 
 
 def _member(folder: PathLike) -> tuple[dict[str, object], ModelSpec, Vocab]:
-    """A member's model.json, spec and vocabulary, checked: a trained nerkit model without a transformer."""
+    """A member's model.json, spec and vocabulary, checked: a trained nerkit model (not an export or an
+    ensemble)."""
     meta = read_meta(folder, LOADABLE_FORMATS)
     if meta["format"] == ENSEMBLE_FORMAT:
         raise NerkitError("is an ensemble already", path=folder, hint="give its members instead")
@@ -126,19 +135,13 @@ def _member(folder: PathLike) -> tuple[dict[str, object], ModelSpec, Vocab]:
             hint="give the model folders they were exported from",
         )
     spec, vocab = spec_and_vocab(Path(folder), meta)
-    if spec.transformer_dim:
-        raise NerkitError(
-            "reads transformer features; ensembles take models without a transformer",
-            path=folder,
-            hint="give models trained with vectors, characters and casing",
-        )
     return meta, spec, vocab
 
 
 def _check_alike(first: tuple[ModelSpec, Vocab], other: tuple[ModelSpec, Vocab], path: PathLike) -> None:
     """Raise NerkitError unless a member encodes text and tags it as the first member does."""
     hint = "ensemble models trained on the same data with the same vectors and options"
-    for name in SAME:
+    for name in SAME + (SAME_FEATURES if first[0].transformer_dim else ()):
         if getattr(first[0], name) != getattr(other[0], name):
             found, wanted = getattr(other[0], name), getattr(first[0], name)
             raise NerkitError(
@@ -170,6 +173,12 @@ def check_members(models: Sequence[PathLike]) -> list[tuple[dict[str, object], M
                 hint="give different models",
             )
         seen[digest] = folder
+        if recorded_sha256(meta, "transformer") != recorded_sha256(members[0][0], "transformer"):
+            raise NerkitError(
+                "reads another transformer than the first model",
+                path=folder,
+                hint="ensemble models trained with the same --transformer",
+            )
     return members
 
 
@@ -177,8 +186,9 @@ def build_ensemble(
     models: Sequence[PathLike], output: PathLike, dev: PathLike | None = None
 ) -> BuiltEnsemble:
     """Write an ensemble folder at `output` (replaced whole and atomically): each model's model.json and
-    weights copied into member-1, member-2..., and a model.json naming them; with `dev` (annotated data
-    in any format) the ensemble's conlleval score on it is recorded as a trained model's is."""
+    weights copied into member-1, member-2..., the transformer they share (if any) once into
+    transformer/, and a model.json naming them; with `dev` (annotated data in any format) the
+    ensemble's conlleval score on it is recorded as a trained model's is."""
     members = check_members(models)
     if dev is not None:
         require_format(dev, None)  # a missing or unreadable dev file is refused before any copying
@@ -226,6 +236,10 @@ def build_ensemble(
             "spec": members[0][1].to_json(),
             "vocab": members[0][2].to_json(),
         }
+        if members[0][1].transformer_dim:  # the first member's copy, checked against its checksum
+            folder_transformer(Path(models[0]), members[0][1], recorded_sha256(members[0][0], "transformer"))
+            copy_transformer(Path(models[0]) / TRANSFORMER, folder / TRANSFORMER)
+            record["transformer"] = {"sha256": file_sha256(folder / TRANSFORMER / WEIGHTS)}
         loaded = load_ensemble(folder, record)  # the copied members load, and load together
         if dev is not None:
             dev_score = _dev_score(loaded, dev)
@@ -252,7 +266,7 @@ def _dev_score(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, object]:
     trained model's."""
     from nerkit.pipeline import Pipeline
 
-    score = Pipeline(loaded.model, loaded.vocab, loaded.meta).evaluate(dev)
+    score = Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer).evaluate(dev)
     return score.to_json()
 
 
@@ -265,7 +279,7 @@ def _dev_calibration(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, float]:
     from nerkit.training.corpus import read_corpus
 
     corpus = read_corpus(dev)
-    pipeline = Pipeline(loaded.model, loaded.vocab, loaded.meta)
+    pipeline = Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer)
     tagged = pipeline.tag_tokens(corpus.tokens, documents=corpus.documents)
     return tags_calibration(
         [convert_tags(t.tags, "IOB2") for t in tagged],
@@ -274,9 +288,13 @@ def _dev_calibration(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, float]:
     )
 
 
-def load_ensemble(folder: PathLike, meta: dict[str, object] | None = None) -> LoadedEnsemble:
+def load_ensemble(
+    folder: PathLike, meta: dict[str, object] | None = None, precision: str = "auto"
+) -> LoadedEnsemble:
     """An ensemble folder's members loaded as one tagger; every member folder is checked as any model
-    folder is, must be one the list names (member-N, inside the folder) and must match the others."""
+    folder is, must be one the list names (member-N, inside the folder) and must match the others.
+    Members with transformer features read the folder's transformer/, checked and loaded once
+    (`precision` as for one model)."""
     folder = Path(folder)
     meta = read_meta(folder, {ENSEMBLE_FORMAT: ENSEMBLE_VERSION}) if meta is None else meta
     listed = meta.get("members")
@@ -303,14 +321,17 @@ def load_ensemble(folder: PathLike, meta: dict[str, object] | None = None) -> Lo
     for name, entry in zip(names, listed, strict=True):
         if not (folder / str(name)).resolve().is_relative_to(folder.resolve()):
             raise NerkitError("is a link outside the ensemble folder", path=folder / str(name), hint=REBUILD)
-        loaded = load_model(folder / str(name))
+        loaded = load_model(folder / str(name), with_transformer=False)
         recorded = entry.get("sha256")  # what it was built with; load_model checked the file against its own
         if recorded is not None and recorded != recorded_sha256(loaded.meta, "weights"):
             raise NerkitError(
                 "holds other weights than the ensemble was built with", path=folder / str(name), hint=REBUILD
             )
         _check_alike((spec, vocab), (loaded.model.spec, loaded.vocab), folder / str(name))
-        if loaded.model.spec.transformer_dim:
-            raise NerkitError("reads transformer features", path=folder / str(name), hint=REBUILD)
+        if recorded_sha256(loaded.meta, "transformer") != recorded_sha256(meta, "transformer"):
+            raise NerkitError(
+                "reads another transformer than the ensemble's", path=folder / str(name), hint=REBUILD
+            )
         members.append(loaded.model)
-    return LoadedEnsemble(EnsembleTagger(members), vocab, meta)
+    transformer = folder_transformer(folder, spec, recorded_sha256(meta, "transformer"), precision)
+    return LoadedEnsemble(EnsembleTagger(members), vocab, meta, transformer)

@@ -100,8 +100,6 @@ def save_model(
     with transformer features, the `transformer` folder's config, weights and tokenizer files."""
     from safetensors.torch import save_file
 
-    from nerkit.embeddings.transformer import TRANSFORMER_FILES
-
     output = Path(output)
     extra: dict[str, object] = {}
     if transformer is not None:
@@ -110,10 +108,7 @@ def save_model(
 
     def build(folder: Path) -> None:
         if transformer is not None and transformer.resolve() != (output / TRANSFORMER).resolve():
-            (folder / TRANSFORMER).mkdir()
-            for name in (*TRANSFORMER_FILES, *_TRANSFORMER_EXTRAS):
-                if (transformer / name).is_file():
-                    shutil.copyfile(transformer / name, folder / TRANSFORMER / name)
+            copy_transformer(transformer, folder / TRANSFORMER)
         weights = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
         save_file(weights, folder / WEIGHTS, metadata={"format": FORMAT})
         (folder / WEIGHTS).chmod(0o644)
@@ -403,13 +398,27 @@ def load_trainable(folder: PathLike, precision: str, use: str) -> LoadedModel:
     return load_model(folder, precision, meta)
 
 
+def copy_transformer(source: Path, target: Path) -> None:
+    """Copy a transformer folder's config, weights and tokenizer files (nothing else) into a new `target`."""
+    from nerkit.embeddings.transformer import TRANSFORMER_FILES
+
+    target.mkdir()
+    for name in (*TRANSFORMER_FILES, *_TRANSFORMER_EXTRAS):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, target / name)
+
+
 def load_model(
-    folder: PathLike, precision: str = "auto", meta: dict[str, object] | None = None
+    folder: PathLike,
+    precision: str = "auto",
+    meta: dict[str, object] | None = None,
+    with_transformer: bool = True,
 ) -> LoadedModel:
     """Load a model folder written by save_model; never unpickles, never runs code from the folder, and
     checks every file before reading it (see `model_spec`), the transformer's too.
     `precision` is what its transformer, if any, computes features in (see PRECISIONS); `meta` is its
-    model.json as `read_meta` returned it, when the caller has read it already."""
+    model.json as `read_meta` returned it, when the caller has read it already. Without
+    `with_transformer` its transformer is neither checked nor loaded (an ensemble reads one for all)."""
     from safetensors.torch import load_file
 
     from nerkit.model.tagger import Tagger
@@ -418,8 +427,11 @@ def load_model(
     meta = read_meta(folder) if meta is None else meta
     spec, vocab = spec_and_vocab(folder, meta)
     weights_path = _checked_weights(folder, spec, recorded_sha256(meta, "weights"))
-    if spec.transformer_dim:
-        _check_transformer_folder(folder, recorded_sha256(meta, "transformer"))
+    transformer = (
+        folder_transformer(folder, spec, recorded_sha256(meta, "transformer"), precision)
+        if with_transformer
+        else None
+    )
     try:
         weights = load_file(weights_path)
     except (SafetensorError, OSError, ValueError) as error:
@@ -427,9 +439,18 @@ def load_model(
     model = Tagger(spec)
     model.load_state_dict(weights, strict=True)
     model.eval()
-    return LoadedModel(
-        model=model, vocab=vocab, meta=meta, transformer=_load_transformer(folder, spec, precision)
-    )
+    return LoadedModel(model=model, vocab=vocab, meta=meta, transformer=transformer)
+
+
+def folder_transformer(
+    folder: Path, spec: ModelSpec, checksum: object, precision: str = "auto"
+) -> Transformer | None:
+    """The transformer in `folder`/transformer/ that a model of `spec` reads (None when it reads none),
+    its files checked against `checksum` (its weights' recorded sha256) before it loads."""
+    if not spec.transformer_dim:
+        return None
+    _check_transformer_folder(folder, checksum)
+    return _load_transformer(folder, spec, precision)
 
 
 def _check_transformer_folder(folder: Path, checksum: object) -> None:
@@ -453,12 +474,10 @@ def _check_transformer_folder(folder: Path, checksum: object) -> None:
         raise _damaged(folder / weights, error.what) from None
 
 
-def _load_transformer(folder: Path, spec: ModelSpec, precision: str) -> Transformer | None:
-    """The model folder's own transformer (its files checked already), when the spec uses one."""
+def _load_transformer(folder: Path, spec: ModelSpec, precision: str) -> Transformer:
+    """The folder's transformer (its files checked already) for a spec that uses one."""
     from nerkit.embeddings.transformer import load_transformer
 
-    if not spec.transformer_dim:
-        return None
     path = folder / TRANSFORMER
     try:
         transformer = load_transformer(path, window=spec.transformer_window or None, precision=precision)
