@@ -262,10 +262,9 @@ def main() -> None:
                 float(results[r][f"best_within_{SHORT}"])
                 for r in seeds  # type: ignore[arg-type]
             )
-            if "--transformer" not in CANDIDATES[name][0]:  # ensembles take models without a transformer
-                summary[f"{name}: ensemble of 3 seeds"] = ensemble(
-                    [folders[r] for r in seeds], args.work / "models" / f"ensemble_{name}", dev
-                )
+            summary[f"{name}: ensemble of 3 seeds"] = ensemble(
+                [folders[r] for r in seeds], args.work / "models" / f"ensemble_{name}", dev
+            )
     if args.epoch_timing:
         summary["epoch timing"] = epoch_timing(
             args.data, args.work, args.epoch_timing, args.timing_candidates
