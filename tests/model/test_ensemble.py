@@ -346,6 +346,13 @@ def test_members_must_read_the_same_transformer_features(stacked, members, tmp_p
 
 
 def test_a_damaged_shared_transformer_is_one_line_of_error(stacked, tmp_path, capsys):
+    first = tmp_path / "first"
+    shutil.copytree(stacked[0], first)
+    weights = first / "transformer" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(NerkitError, match="does not match the checksum"):
+        build_ensemble([first, stacked[1]], tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
     output = tmp_path / "ensemble"
     build_ensemble(stacked, output)
     weights = output / "transformer" / "model.safetensors"

@@ -236,10 +236,9 @@ def build_ensemble(
             "spec": members[0][1].to_json(),
             "vocab": members[0][2].to_json(),
         }
-        if members[0][1].transformer_dim:  # the first member's copy, checked against its checksum
-            folder_transformer(Path(models[0]), members[0][1], recorded_sha256(members[0][0], "transformer"))
+        if members[0][1].transformer_dim:  # the first member's copy; loading checks it against the checksum
             copy_transformer(Path(models[0]) / TRANSFORMER, folder / TRANSFORMER)
-            record["transformer"] = {"sha256": file_sha256(folder / TRANSFORMER / WEIGHTS)}
+            record["transformer"] = {"sha256": recorded_sha256(members[0][0], "transformer")}
         loaded = load_ensemble(folder, record)  # the copied members load, and load together
         if dev is not None:
             dev_score = _dev_score(loaded, dev)
