@@ -21,10 +21,19 @@ def main() -> None:
     parser.add_argument("file", type=Path, help="a CoNLL file whose sentences are tagged")
     parser.add_argument("models", nargs="+", help="NAME=FOLDER, timed in this order, round after round")
     parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument(
+        "--documents",
+        action="store_true",
+        help="tag each sentence with its document (models read in context)",
+    )
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
     models = {name: Path(folder) for name, folder in (item.split("=", 1) for item in args.models)}
-    result = {"benchmark": "tagging speed", "cpu": cpu(), **tagging_speed(models, args.file, args.repeats)}
+    result = {
+        "benchmark": "tagging speed",
+        "cpu": cpu(),
+        **tagging_speed(models, args.file, args.repeats, args.documents),
+    }
     args.output.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result["tokens_per_second"]), json.dumps(result["ratio_to_first"]))
 

@@ -94,10 +94,14 @@ def best_within(folder: Path, epochs: int) -> float:
     return round(max(100 * entry["dev"]["f1"] for entry in log[:epochs]), 2)
 
 
-def tagging_speed(models: dict[str, Path], dev: Path, repeats: int) -> dict[str, object]:
+def tagging_speed(
+    models: dict[str, Path], dev: Path, repeats: int, in_documents: bool = False
+) -> dict[str, object]:
     """Tokens per second of each model tagging dev's sentences (median of `repeats`, alternating), two
-    threads, and each one's ratio to the first."""
+    threads, and each one's ratio to the first; with `in_documents`, each sentence with its document, as
+    a model read in context reads it (else each sentence alone)."""
     corpus = read_corpus(dev)
+    documents = corpus.documents if in_documents else None
     tokens = sum(len(sentence) for sentence in corpus.tokens)
     pipelines = {name: nerkit.load(folder, threads=2) for name, folder in models.items()}
     seconds: dict[str, list[float]] = {name: [] for name in models}
@@ -106,12 +110,13 @@ def tagging_speed(models: dict[str, Path], dev: Path, repeats: int) -> dict[str,
     for _ in range(repeats):
         for name, pipeline in pipelines.items():
             started = time.perf_counter()
-            pipeline.tag_tokens(corpus.tokens)
+            pipeline.tag_tokens(corpus.tokens, documents=documents)
             seconds[name].append(time.perf_counter() - started)
     speed = {name: tokens / statistics.median(times) for name, times in seconds.items()}
     first = next(iter(speed.values()))
     return {
         "tokens": tokens,
+        "in_documents": in_documents,
         "tokens_per_second": {name: round(value) for name, value in speed.items()},
         "ratio_to_first": {name: round(value / first, 3) for name, value in speed.items()},
         "seconds": seconds,
