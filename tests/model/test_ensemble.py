@@ -332,7 +332,7 @@ def test_members_with_transformer_features_share_one_copy_of_it(stacked, tmp_pat
     assert built.dev_f1 == pytest.approx(loaded.evaluate(SAMPLES / "dev.conll").f1)
 
 
-def test_members_must_read_the_same_transformer_features(stacked, members, tmp_path, tiny_bert):
+def test_members_must_read_the_same_transformer_features(stacked, members, tmp_path):
     with pytest.raises(NerkitError, match="its transformer_dim 16 differ from the first model's 0"):
         build_ensemble([members[0], stacked[0]], tmp_path / "e")
     other = tmp_path / "other"

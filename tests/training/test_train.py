@@ -786,7 +786,7 @@ def test_transformer_precision_is_chosen_at_load(transformer_run, capsys):
     assert 0 <= json.loads(capsys.readouterr().out)["f1"] <= 1
 
 
-def test_transformer_window_is_recorded_and_read_with_again(tmp_path, tiny_bert, capsys):
+def test_transformer_window_is_recorded_and_used_again_at_load(tmp_path, tiny_bert, capsys):
     train_file = _write_corpus(tmp_path / "train.conll", 12, 1)
     dev_file = _write_corpus(tmp_path / "dev.conll", 4, 2)
     options = _options(
@@ -809,7 +809,7 @@ def test_transformer_window_is_recorded_and_read_with_again(tmp_path, tiny_bert,
     assert "--transformer-window 16" in shown
 
 
-def test_a_continued_model_keeps_its_transformer_window(transformer_run, tiny_bert):
+def test_a_continued_model_keeps_its_transformer_window(transformer_run):
     _, folder, options, _ = transformer_run
     start = load_model(folder / "model")
     kept = continued_options(replace(options, init=str(folder / "model")), start, folder / "model")
