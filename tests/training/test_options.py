@@ -118,15 +118,37 @@ def test_values_left_to_the_data_are_none_and_resolved():
         False,
         0.0,
     )
-    given = TrainOptions(
-        max_epochs=3,
-        learning_rate=0.01,
-        dropout=0.0,
-        transformer_context=False,
-        gazetteer=False,
-        lm_weight=0.0,
-    )
-    assert given.resolved(has_vectors=True) is given
+
+
+@pytest.mark.parametrize(
+    ("given", "has_vectors"),
+    [
+        (
+            TrainOptions(
+                max_epochs=3,
+                learning_rate=0.01,
+                dropout=0.0,
+                transformer_context=False,
+                gazetteer=False,
+                lm_weight=0.0,
+            ),
+            True,
+        ),
+        (
+            TrainOptions(
+                learning_rate=0.01,
+                max_epochs=3,
+                dropout=0.2,
+                transformer_context=True,
+                gazetteer=True,
+                lm_weight=0.2,
+            ),
+            False,
+        ),
+    ],
+)
+def test_options_given_in_full_resolve_to_themselves(given, has_vectors):
+    assert given.resolved(has_vectors=has_vectors) is given
 
 
 def test_chosen_refuses_a_value_left_to_the_data():

@@ -252,15 +252,6 @@ def test_learning_rate_left_unset_depends_on_the_vectors():
     assert TrainOptions().learning_rate is None
     assert TrainOptions().resolved(has_vectors=True).learning_rate == 0.002
     assert TrainOptions().resolved(has_vectors=False).learning_rate == 0.004
-    chosen = TrainOptions(
-        learning_rate=0.01,
-        max_epochs=3,
-        dropout=0.2,
-        transformer_context=True,
-        gazetteer=True,
-        lm_weight=0.2,
-    )
-    assert chosen.resolved(has_vectors=False) is chosen
 
 
 def test_document_context_left_unset_follows_fine_tuning():
