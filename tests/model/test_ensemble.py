@@ -151,11 +151,18 @@ def members(tmp_path_factory) -> list[Path]:
     return [_train(root / f"seed{seed}", seed) for seed in (1, 2)]
 
 
-def test_the_folder_loads_as_its_members_averaged_and_records_its_dev_score(members, tmp_path, capsys):
+def test_the_folder_loads_as_its_members_averaged_and_records_its_dev_score(
+    members, tmp_path, capsys, monkeypatch
+):
     output = tmp_path / "ensemble"
+    calls = []
+    tag_tokens = Pipeline.tag_tokens
+    monkeypatch.setattr(Pipeline, "tag_tokens", lambda *a, **k: calls.append(1) or tag_tokens(*a, **k))
     code = main(["ensemble", *map(str, members), "-o", str(output), "--dev", str(SAMPLES / "dev.conll")])
+    monkeypatch.undo()
     _, err = capsys.readouterr()
     assert code == 0
+    assert len(calls) == 1  # dev tagged once for its score and its calibration
     meta = json.loads((output / "model.json").read_text())
     assert meta["format"] == "nerkit-ensemble"
     assert [m["folder"] for m in meta["members"]] == ["member-1", "member-2"]

@@ -241,9 +241,8 @@ def build_ensemble(
             record["transformer"] = {"sha256": recorded_sha256(members[0][0], "transformer")}
         loaded = load_ensemble(folder, record)  # the copied members load, and load together
         if dev is not None:
-            dev_score = _dev_score(loaded, dev)
+            dev_score, record["calibration"] = _dev_figures(loaded, dev)
             record["dev"] = dev_score
-            record["calibration"] = _dev_calibration(loaded, dev)
         write_json_atomic(folder / META, record)
 
     replace_folder(target, build, carry=False)
@@ -260,31 +259,21 @@ def _ensemble_before(folder: Path) -> bool:
     return True
 
 
-def _dev_score(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, object]:
-    """The ensemble's conlleval figures on annotated dev data (any format), as model.json records a
-    trained model's."""
-    from nerkit.pipeline import Pipeline
-
-    score = Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer).evaluate(dev)
-    return score.to_json()
-
-
-def _dev_calibration(loaded: LoadedEnsemble, dev: PathLike) -> dict[str, float]:
-    """How well the ensemble's confidences are calibrated on annotated dev data (any format, read as
-    training reads it), as model.json records a trained model's."""
-    from nerkit.data.tags import convert_tags
-    from nerkit.evaluate import tags_calibration
+def _dev_figures(loaded: LoadedEnsemble, dev: PathLike) -> tuple[dict[str, object], dict[str, float]]:
+    """The ensemble's conlleval figures on annotated dev data (any format, read as training reads it) and
+    how well its confidences are calibrated there, as model.json records a trained model's: dev is
+    tagged once for both."""
+    from nerkit.evaluate import score_sequences, tags_calibration
     from nerkit.pipeline import Pipeline
     from nerkit.training.corpus import read_corpus
+    from nerkit.training.scores import to_iob2
 
     corpus = read_corpus(dev)
     pipeline = Pipeline(loaded.model, loaded.vocab, loaded.meta, loaded.transformer)
     tagged = pipeline.tag_tokens(corpus.tokens, documents=corpus.documents)
-    return tags_calibration(
-        [convert_tags(t.tags, "IOB2") for t in tagged],
-        [t.confidences for t in tagged],
-        [convert_tags(tags, "IOB2") for tags in corpus.tags],
-    )
+    predicted, gold = to_iob2([t.tags for t in tagged]), to_iob2(corpus.tags)
+    score = score_sequences(gold, predicted).to_json()
+    return score, tags_calibration(predicted, [t.confidences for t in tagged], gold)
 
 
 def load_ensemble(
