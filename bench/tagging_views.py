@@ -138,6 +138,18 @@ def one_type_per_document(
     return result
 
 
+def phrases_of_two_types(
+    tags: Sequence[Sequence[str]], tokens: Sequence[Sequence[str]], documents: Sequence[int]
+) -> dict[str, int]:
+    """How many (document, phrase) pairs the tags name as entities, and how many of them with two types
+    or more."""
+    types: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for i, row in enumerate(tags):
+        for span in tags_to_spans(row):
+            types[(documents[i], " ".join(tokens[i][span.start : span.end]))].add(span.label)
+    return {"phrases": len(types), "of two types or more": sum(len(t) > 1 for t in types.values())}
+
+
 def main() -> None:
     """Score every reading and combination per model, and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -187,6 +199,7 @@ def main() -> None:
         "file": str(args.file),
         "models": {name: str(folder) for name, folder in folders.items()},
         "f1": scores,
+        "gold phrases per document": phrases_of_two_types(gold, tokens, documents),
         "median": {
             column: round(statistics.median(row[column] for row in scores.values()), 2) for column in columns
         },
