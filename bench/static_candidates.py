@@ -124,6 +124,21 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         "the stacked MiniLM model in windows of 128, each word its first sub-word's features instead of "
         "the mean of its sub-words'",
     ),
+    "minilm_ctx128_frozen": (
+        [
+            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
+            *["--word-lr-scale", "0"],
+        ],
+        "the stacked MiniLM model in windows of 128 with the word vectors kept as loaded",
+    ),
+    "minilm_ctx128_wd15": (
+        [
+            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
+            *["--word-dropout", "0.15"],
+        ],
+        "the stacked MiniLM model in windows of 128 with three times the word dropout (0.15 of the words "
+        "read as unknown while training)",
+    ),
 }
 
 
