@@ -34,13 +34,11 @@ from nerkit.data.conll import document_ids, read_conll
 from nerkit.data.tags import Span, convert_tags, spans_to_tags, tags_to_spans
 from nerkit.embeddings.subwords import FeatureReader
 from nerkit.evaluate import score_sequences
-from nerkit.model.crf import CRF
+from nerkit.model.ensemble import SMALLEST, EnsembleTagger
 from nerkit.model.folder import LoadedModel, load_model
 from nerkit.model.spec import ModelSpec
 from nerkit.model.tagger import Tagger
 from nerkit.pipeline import Pipeline
-
-SMALLEST = 1e-30  # an averaged marginal's floor before its log, as in nerkit.model.ensemble
 
 
 class SentencesAlone:
@@ -92,14 +90,14 @@ def reading_marginals(
 
 
 def best_paths(loaded: LoadedModel, marginals: Sequence[np.ndarray]) -> list[list[int]]:
-    """Each sentence's best label row by its marginals' logs, among the paths the scheme allows."""
-    crf = loaded.model.crf
-    rules = CRF(crf.num_tags, crf.allowed, crf.allowed_start, crf.allowed_end)
+    """Each sentence's best label row by its marginals' logs, among the paths the scheme allows (the rules
+    an ensemble of the model decodes with)."""
+    rules = EnsembleTagger([loaded.model]).rules
     paths: list[list[int]] = []
     for start in range(0, len(marginals), 256):
         chunk = marginals[start : start + 256]
         width = max(1, *(len(m) for m in chunk))
-        padded = np.full((len(chunk), width, crf.num_tags), SMALLEST)
+        padded = np.full((len(chunk), width, rules.num_tags), SMALLEST)
         mask = np.zeros((len(chunk), width), dtype=bool)
         for row, rows in enumerate(chunk):
             padded[row, : len(rows)], mask[row, : len(rows)] = rows, True
@@ -114,6 +112,13 @@ def iob2(loaded: LoadedModel, paths: Sequence[Sequence[int]]) -> list[list[str]]
     return [convert_tags(convert_tags([labels[i] for i in path], scheme), "IOB2") for path in paths]
 
 
+def phrase_in_document(
+    tokens: Sequence[Sequence[str]], documents: Sequence[int], sentence: int, span: Span
+) -> tuple[int, str]:
+    """A span's document and the words it covers."""
+    return documents[sentence], " ".join(tokens[sentence][span.start : span.end])
+
+
 def one_type_per_document(
     tags: Sequence[Sequence[str]],
     confidence: Sequence[np.ndarray],
@@ -126,13 +131,13 @@ def one_type_per_document(
     weight: dict[tuple[int, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for i, found in enumerate(spans):
         for span in found:
-            key = (documents[i], " ".join(tokens[i][span.start : span.end]))
+            key = phrase_in_document(tokens, documents, i, span)
             weight[key][span.label] += float(np.mean(confidence[i][span.start : span.end]))
     result = []
     for i, found in enumerate(spans):
         kept = []
         for span in found:
-            types = weight[(documents[i], " ".join(tokens[i][span.start : span.end]))]
+            types = weight[phrase_in_document(tokens, documents, i, span)]
             kept.append(Span(span.start, span.end, max(types, key=types.__getitem__)))
         result.append(spans_to_tags(kept, len(tags[i])))
     return result
@@ -146,7 +151,7 @@ def phrases_of_two_types(
     types: dict[tuple[int, str], set[str]] = defaultdict(set)
     for i, row in enumerate(tags):
         for span in tags_to_spans(row):
-            types[(documents[i], " ".join(tokens[i][span.start : span.end]))].add(span.label)
+            types[phrase_in_document(tokens, documents, i, span)].add(span.label)
     return {"phrases": len(types), "of two types or more": sum(len(t) > 1 for t in types.values())}
 
 
